@@ -1,0 +1,1 @@
+//! Pure coupon renderer (see DESIGN.md §1). Filled in by the coupon-images work.

@@ -1,0 +1,44 @@
+//! Command-line entry: `serve` (default), `render`, `indicators`, `backtest`.
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub mod backtest;
+pub mod indicators;
+pub mod render;
+
+#[derive(Debug, Parser)]
+#[command(name = "promostack", version, about = "PromoStack: branded coupons, broadcasts and signals for Telegram marketers")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server, dashboard and background workers (the default).
+    Serve,
+    /// Render coupon images from a template directory (one code or a codes file).
+    Render(render::RenderArgs),
+    /// Compute indicators over an OHLC CSV and print them as CSV.
+    Indicators(indicators::IndicatorsArgs),
+    /// Replay an OHLC CSV through a strategy and the full signal lifecycle.
+    Backtest(backtest::BacktestArgs),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => crate::app::serve_main(),
+        Command::Render(args) => render::run(args),
+        Command::Indicators(args) => indicators::run(args),
+        Command::Backtest(args) => backtest::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
