@@ -1,0 +1,1 @@
+//! Test support: spawn_app() and fakes of outside services (being written).
