@@ -1,0 +1,128 @@
+// Shared helpers for the browser tests: start the real promostack binary on a free port with a
+// fresh data directory, launch Debian's Chromium through playwright-core, save screenshots.
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+export const screenshotDir = fileURLToPath(new URL('./screenshots/', import.meta.url));
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Variables that would point the server at shared infrastructure: the browser tests always run
+// on their own SQLite file and local object directory so they cannot disturb other suites.
+const STRIP_ENV = /^(DATABASE_URL|DB_(HOST|PORT|NAME|USER|PASSWORD)|SPACES_.*|ADMIN_HOST|DASH_HOST|TELEGRAM_.*|STRIPE_.*|OPENAI_.*|CLERK_.*|ADMIN_EMAILS)$/;
+
+/**
+ * Start `promostack` (PROMOSTACK_BIN, default target/debug/promostack under the repo root) with
+ * PORT, DATA_DIR (fresh temp dir), ADMIN_PASSWORD and LOG_FORMAT=json; resolves once
+ * GET /healthz answers 200.
+ */
+export async function startServer({ password = 'e2e-correct-horse-battery', timeoutMs = 60_000 } = {}) {
+  const bin = path.resolve(repoRoot, process.env.PROMOSTACK_BIN || 'target/debug/promostack');
+  if (!existsSync(bin)) {
+    throw new Error(`promostack binary not found at ${bin}: build it with \`cargo build -p promostack\` or set PROMOSTACK_BIN`);
+  }
+  const port = await freePort();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'promostack-e2e-'));
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (!STRIP_ENV.test(k)) env[k] = v;
+  Object.assign(env, { PORT: String(port), DATA_DIR: dataDir, ADMIN_PASSWORD: password, LOG_FORMAT: 'json' });
+
+  const child = spawn(bin, [], { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logLines = [];
+  const keep = (chunk) => {
+    for (const line of String(chunk).split('\n')) if (line) logLines.push(line);
+    if (logLines.length > 400) logLines.splice(0, logLines.length - 400);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let exited = null;
+  const exitPromise = new Promise((resolve) => child.on('exit', (code, signal) => { exited = { code, signal }; resolve(exited); }));
+
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const logs = () => logLines.join('\n');
+  const stop = async () => {
+    if (!exited) {
+      child.kill('SIGTERM');
+      const done = await Promise.race([exitPromise, sleep(10_000).then(() => null)]);
+      if (!done) { child.kill('SIGKILL'); await exitPromise; }
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exited) {
+      await rm(dataDir, { recursive: true, force: true });
+      throw new Error(`promostack exited during start-up (${JSON.stringify(exited)}):\n${logs()}`);
+    }
+    try {
+      const res = await fetch(baseUrl + '/healthz');
+      if (res.status === 200) break;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`promostack did not answer /healthz within ${timeoutMs} ms:\n${logs()}`);
+    }
+    await sleep(100);
+  }
+  return { baseUrl, port, password, dataDir, logs, stop };
+}
+
+/** Chromium from CHROMIUM_PATH (default /usr/bin/chromium), headless. */
+export async function launchBrowser() {
+  const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+  if (!existsSync(executablePath)) {
+    throw new Error(`Chromium not found at ${executablePath}: apt-get install -y chromium, or set CHROMIUM_PATH`);
+  }
+  return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** Save a PNG of the viewport under e2e/screenshots/<name>.png. */
+export async function screenshot(page, name) {
+  await mkdir(screenshotDir, { recursive: true });
+  // Let transitions (overlay slide, toasts) settle so the picture shows the final state.
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(screenshotDir, name + '.png') });
+}
+
+/**
+ * Collect page errors and failed console messages so a test can assert the UI ran cleanly.
+ * Expected 401/4xx responses log "Failed to load resource" in Chromium; those are ignored.
+ */
+export function watchErrors(page) {
+  const errors = [];
+  page.on('pageerror', (err) => errors.push('pageerror: ' + err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && !/Failed to load resource/.test(msg.text())) errors.push('console: ' + msg.text());
+  });
+  return errors;
+}

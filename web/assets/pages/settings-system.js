@@ -1,0 +1,90 @@
+// Settings → System: GET /api/system/status — version, backends, leader, feature switches.
+import { get } from '../api.js';
+import { h, clear, icon, pageHeader, skeleton, errorState, emptyState, badge } from '../ui.js';
+
+const FEATURE_NAMES = {
+  telegram: 'Telegram bots',
+  stripe: 'Stripe billing',
+  openai: 'OpenAI text',
+  marketData: 'Market data',
+  couponCrm: 'Coupon CRM',
+  clerk: 'Clerk sign-in',
+};
+
+function featureName(key) {
+  if (FEATURE_NAMES[key]) return FEATURE_NAMES[key];
+  const words = String(key).replace(/([a-z])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+const DB_LABEL = { sqlite: 'SQLite', postgres: 'PostgreSQL' };
+const STORAGE_LABEL = { local: 'Local disk', s3: 'S3-compatible' };
+
+export default async function render(root, ctx) {
+  const refresh = h('button', { class: 'btn btn-secondary', type: 'button', id: 'system-refresh' }, icon('refresh', { size: 16 }), 'Refresh');
+  root.append(pageHeader({
+    title: 'System',
+    description: 'What this PromoStack server runs on and which integrations are switched on.',
+    actions: [refresh],
+  }));
+  const body = h('div');
+  root.append(body);
+
+  async function load() {
+    refresh.disabled = true;
+    if (!body.firstChild) body.append(h('section', { class: 'card' }, skeleton(4)));
+    try {
+      const status = await get('/api/system/status', { signal: ctx.signal });
+      clear(body).append(...view(status));
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      clear(body).append(h('section', { class: 'card' }, errorState(err.message, load)));
+    } finally {
+      refresh.disabled = false;
+    }
+  }
+  refresh.addEventListener('click', load);
+
+  function view(s) {
+    const tiles = h('div', { class: 'grid grid-auto', id: 'system-overview' },
+      tile('Version', 'info', h('span', { class: 'mono' }, s.version || '—')),
+      tile('Database', 'server', DB_LABEL[s.database] || s.database || '—'),
+      tile('Object storage', 'templates', STORAGE_LABEL[s.storage] || s.storage || '—'),
+      tile('Background workers', 'clock', s.leader
+        ? badge('Leader — running', 'success')
+        : badge('Standby', 'neutral')));
+
+    const entries = Object.entries(s.features || {});
+    entries.sort((a, b) => (Number(b[1] && b[1].enabled) - Number(a[1] && a[1].enabled)) || featureName(a[0]).localeCompare(featureName(b[0])));
+    const on = entries.filter(([, f]) => f && f.enabled).length;
+
+    const features = entries.length
+      ? h('div', { class: 'grid grid-auto', id: 'system-features' }, entries.map(([key, f]) => {
+        const enabled = Boolean(f && f.enabled);
+        return h('article', { class: 'feature' + (enabled ? '' : ' feature-off'), 'data-feature': key },
+          h('div', { class: 'feature-head' },
+            h('h3', { class: 'feature-name' }, featureName(key)),
+            enabled
+              ? h('span', { class: 'badge badge-success' }, h('span', { class: 'dot' }), 'On')
+              : h('span', { class: 'badge badge-neutral' }, h('span', { class: 'dot' }), 'Off')),
+          h('p', { class: 'feature-detail' }, (f && f.detail) || (enabled ? 'Configured.' : 'Not configured.')));
+      }))
+      : h('section', { class: 'card' }, emptyState({ iconName: 'info', title: 'No integrations reported', text: 'This server did not report any optional integrations.' }));
+
+    return [
+      tiles,
+      h('h2', { class: 'section-title' }, 'Integrations · ' + on + ' of ' + entries.length + ' on'),
+      features,
+      h('p', { class: 'hint', style: 'margin-top: 16px' },
+        'Integrations switch on when their credentials are set in the server environment; see docs/operations.md.'),
+    ];
+  }
+
+  await load();
+}
+
+function tile(label, iconName, value) {
+  return h('div', { class: 'stat' },
+    h('div', { class: 'stat-label' }, icon(iconName, { size: 16 }), label),
+    h('div', { class: 'stat-value' }, value));
+}
