@@ -124,8 +124,10 @@ function renderTopbar() {
       select.append(h('option', { value: t.id, selected: me.tenant && t.id === me.tenant.id }, t.name));
     }
     select.addEventListener('change', () => switchTenant(select.value));
+    els.tenant.classList.add('tenant-switchable');
     els.tenant.append(icon('building', { size: 16 }), select);
   } else {
+    els.tenant.classList.remove('tenant-switchable');
     els.tenant.append(icon('building', { size: 16 }),
       h('span', { class: 'tenant-name', id: 'tenant-name', title: me.tenant ? me.tenant.name : '' }, me.tenant ? me.tenant.name : 'No workspace'));
   }

@@ -8,7 +8,7 @@ export const PRODUCTS = [
     id: 'coupons',
     label: 'Coupon Bot',
     icon: 'coupon',
-    tagline: 'Branded coupon images, bot and campaigns',
+    tagline: 'Coupon images, bot, campaigns',
     pages: [
       { id: 'generator', label: 'Generator', icon: 'generator' },
       { id: 'templates', label: 'Templates', icon: 'templates' },
@@ -22,7 +22,7 @@ export const PRODUCTS = [
     id: 'forex',
     label: 'Forex Signals',
     icon: 'forex',
-    tagline: 'XAU/USD signals, VIP channel and journeys',
+    tagline: 'XAU/USD signals and VIP',
     pages: [
       { id: 'signals', label: 'Signals', icon: 'pulse' },
       { id: 'strategy', label: 'Strategy & Config', icon: 'target' },
@@ -35,7 +35,7 @@ export const PRODUCTS = [
     id: 'settings',
     label: 'Settings',
     icon: 'settings',
-    tagline: 'Workspace, members and system status',
+    tagline: 'Workspace and system',
     pages: [
       { id: 'workspace', label: 'Workspace', icon: 'building' },
       { id: 'members', label: 'Members', icon: 'users' },

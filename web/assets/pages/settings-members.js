@@ -110,7 +110,11 @@ export default async function render(root, ctx) {
     const error = h('p', { class: 'field-error', id: 'member-error', role: 'alert' });
     const submit = h('button', { class: 'btn btn-primary', type: 'submit', id: 'member-add' }, icon('plus', { size: 16 }), 'Add member');
 
-    const formEl = h('form', { class: 'card', id: 'member-form', novalidate: true, style: 'margin-bottom: 20px' },
+    const formEl = h('form', { class: 'card', id: 'member-form', novalidate: true, style: 'margin-bottom: 20px', 'aria-labelledby': 'member-form-title' },
+      h('div', { class: 'card-header' },
+        h('div', null,
+          h('h2', { class: 'card-title', id: 'member-form-title' }, 'Add a member'),
+          h('p', { class: 'card-subtitle' }, 'They sign in with this email address and get the role you pick.'))),
       h('div', { class: 'card-body' },
         h('div', { class: 'form-row' },
           h('div', { class: 'field' }, h('label', { class: 'label', for: 'member-email' }, 'Email address'), email),

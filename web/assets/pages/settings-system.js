@@ -47,7 +47,7 @@ export default async function render(root, ctx) {
 
   function view(s) {
     const tiles = h('div', { class: 'grid grid-auto', id: 'system-overview' },
-      tile('Version', 'info', h('span', { class: 'mono' }, s.version || '—')),
+      tile('Version', 'info', s.version ? 'v' + String(s.version).replace(/^v/, '') : '—'),
       tile('Database', 'server', DB_LABEL[s.database] || s.database || '—'),
       tile('Object storage', 'templates', STORAGE_LABEL[s.storage] || s.storage || '—'),
       tile('Background workers', 'clock', s.leader
