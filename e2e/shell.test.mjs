@@ -279,6 +279,44 @@ describe('dashboard shell (desktop)', () => {
     await screenshot(page, 'settings-system');
   });
 
+  it('switches workspace with the tenant switcher', async () => {
+    const { page } = ctx;
+    // A second workspace, created through the platform admin API (the password admin is one).
+    const res = await page.request.post('/api/admin/tenants', {
+      data: { name: 'Second Shop', slug: 'second-shop' },
+      headers: { Origin: server.baseUrl },
+    });
+    assert.equal(res.status(), 201, await res.text());
+    const second = await res.json();
+
+    await page.evaluate(() => { location.hash = '#settings/workspace'; });
+    await page.reload();
+    const select = page.locator('#tenant-select');
+    await select.waitFor();
+    assert.equal(await select.locator('option').count(), 2);
+    const first = await select.inputValue();
+    assert.notEqual(first, second.id);
+
+    await select.selectOption(second.id);
+    await page.waitForFunction(() => document.querySelector('#ws-name') && document.querySelector('#ws-name').value === 'Second Shop');
+    assert.equal(await page.evaluate(() => localStorage.getItem('promostack.tenantId')), second.id);
+    await screenshot(page, 'tenant-switcher');
+
+    // every API call now carries X-Tenant-Id: the second workspace has its own (empty) member list
+    await page.click('#sidebar-list [data-page="members"]');
+    await expectHeading(page, 'Members');
+    await page.waitForFunction(() => document.querySelector('#member-count').textContent === '0');
+
+    // the choice survives a reload, and switching back restores the first workspace
+    await page.reload();
+    await page.locator('#tenant-select').waitFor();
+    assert.equal(await page.locator('#tenant-select').inputValue(), second.id);
+    await page.locator('#tenant-select').selectOption(first);
+    await page.waitForFunction((id) => localStorage.getItem('promostack.tenantId') === id, first);
+    await page.click('#sidebar-list [data-page="workspace"]');
+    await page.waitForFunction(() => document.querySelector('#ws-name') && document.querySelector('#ws-name').value === 'Acme Promotions');
+  });
+
   it('logs out', async () => {
     const { page, errors } = ctx;
     await page.click('#logout');
