@@ -110,6 +110,9 @@ export async function launchBrowser() {
 export async function screenshot(page, name) {
   await mkdir(screenshotDir, { recursive: true });
   // Let transitions (overlay slide, toasts) settle so the picture shows the final state.
+  // Park the pointer in the bottom-right corner so hover tooltips do not cover the picture.
+  const vp = page.viewportSize();
+  if (vp) await page.mouse.move(vp.width - 2, vp.height - 2);
   await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(screenshotDir, name + '.png') });
 }

@@ -249,6 +249,8 @@ function focusContent() {
 
 function setTitle(product, pageLabel) {
   els.crumbProduct.textContent = product ? product.label : '';
+  els.crumbProduct.hidden = !product;
+  els.crumbProduct.nextElementSibling.hidden = !product;
   els.crumbPage.textContent = pageLabel;
   document.title = [pageLabel, product && product.label, 'PromoStack'].filter(Boolean).join(' · ');
 }

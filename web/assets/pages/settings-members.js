@@ -23,7 +23,7 @@ export default async function render(root, ctx) {
   const listBody = h('div');
   listCard.append(listBody);
 
-  root.append(editable ? addForm() : h('div', { class: 'callout', style: 'margin-bottom: 20px' },
+  root.append(editable ? addForm() : h('div', { class: 'callout mb-5' },
     icon('info', { size: 18 }), h('span', null, 'Only owners and admins can add or remove members.')), listCard);
 
   let members = [];
@@ -110,7 +110,7 @@ export default async function render(root, ctx) {
     const error = h('p', { class: 'field-error', id: 'member-error', role: 'alert' });
     const submit = h('button', { class: 'btn btn-primary', type: 'submit', id: 'member-add' }, icon('plus', { size: 16 }), 'Add member');
 
-    const formEl = h('form', { class: 'card', id: 'member-form', novalidate: true, style: 'margin-bottom: 20px', 'aria-labelledby': 'member-form-title' },
+    const formEl = h('form', { class: 'card mb-5', id: 'member-form', novalidate: true, 'aria-labelledby': 'member-form-title' },
       h('div', { class: 'card-header' },
         h('div', null,
           h('h2', { class: 'card-title', id: 'member-form-title' }, 'Add a member'),

@@ -75,7 +75,7 @@ export default async function render(root, ctx) {
       tiles,
       h('h2', { class: 'section-title' }, 'Integrations · ' + on + ' of ' + entries.length + ' on'),
       features,
-      h('p', { class: 'hint', style: 'margin-top: 16px' },
+      h('p', { class: 'hint mt-4' },
         'Integrations switch on when their credentials are set in the server environment; see docs/operations.md.'),
     ];
   }
