@@ -342,6 +342,9 @@ describe('dashboard shell (mobile, 375 px)', () => {
 
   it('collapses both sidebars behind a hamburger button', async () => {
     const { page } = ctx;
+    await page.goto('/login');
+    await page.locator('#password').waitFor();
+    await screenshot(page, 'mobile-login');
     await login(page);
     await expectHeading(page, 'Generator');
     await page.waitForTimeout(300);
@@ -390,5 +393,19 @@ describe('dashboard shell (mobile, 375 px)', () => {
     assert.equal(await isOpen(page), false);
     assert.equal(await page.evaluate(() => document.activeElement.id), 'menu-button', 'focus returns to the hamburger');
     assert.deepEqual(errors, []);
+  });
+
+  it('fits the settings pages into 375 px without sideways scrolling', async () => {
+    const { page } = ctx;
+    for (const route of ['settings/workspace', 'settings/members', 'settings/system']) {
+      await page.evaluate((r) => { location.hash = '#' + r; }, route);
+      await page.waitForFunction((r) => document.getElementById('content').dataset.route === r, route);
+      await page.locator('#content .card, #content .stat').first().waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `#${route} overflows by ${overflow}px`);
+    }
+    await page.evaluate(() => { location.hash = '#settings/members'; });
+    await page.locator('#member-form').waitFor();
+    await screenshot(page, 'mobile-members');
   });
 });
