@@ -1,0 +1,36 @@
+//! Technical indicators, each in two forms that give the same numbers:
+//! - batch: a function over a slice, returning one value per input (NaN during warm-up),
+//!   written in the shape of TA-Lib's loops so the two agree to rounding;
+//! - streaming: a struct whose `update` takes one new bar in O(1) (amortised for the
+//!   stochastic's window extremes) and returns `None` during warm-up.
+//!
+//! Definitions follow TA-Lib (default compatibility, no unstable period): EMA seeded with the SMA
+//! of its first N inputs, Wilder smoothing for RSI/ATR/ADX, population standard deviation, and
+//! TA-Lib's zero tests (`TA_IS_ZERO`: |x| < 1e-8) where TA-Lib uses them. Warm-up lengths
+//! (TA-Lib's "lookback") are given by each indicator's `lookback` function.
+mod adx;
+mod atr;
+mod bbands;
+mod ema;
+mod macd;
+mod ring;
+mod rsi;
+mod sma;
+mod standard;
+mod stoch;
+
+pub use adx::{Dmi, DmiColumns, DmiValue, dmi, dmi_lookback};
+pub use atr::{Atr, atr, atr_lookback, true_range};
+pub use bbands::{BandsColumns, BandsValue, BollingerBands, bollinger_bands, bollinger_lookback};
+pub use ema::{Ema, ema, ema_lookback};
+pub use macd::{Macd, MacdColumns, MacdValue, macd, macd_lookback};
+pub use rsi::{Rsi, rsi, rsi_lookback};
+pub use sma::{Sma, sma, sma_lookback};
+pub use standard::{StandardColumns, StandardIndicators, standard_columns, STANDARD_COLUMN_NAMES};
+pub use stoch::{SlowStochastic, StochColumns, StochValue, slow_stochastic, stoch_lookback};
+
+/// TA-Lib's `TA_IS_ZERO`: the tolerance it uses before dividing by a sum of moves.
+#[inline]
+pub(crate) fn talib_is_zero(v: f64) -> bool {
+    -0.000_000_01 < v && v < 0.000_000_01
+}

@@ -1,0 +1,191 @@
+//! The standard indicator set of `promostack indicators` and of every strategy:
+//! EMA 20/50/200, RSI 14, MACD(12,26,9), ADX/+DI/-DI 14, Bollinger(20, 2.0), slow
+//! Stochastic(14,3,3), ATR 14, in batch (columns) and streaming (snapshots) form.
+use super::{
+    Atr, BollingerBands, Dmi, Ema, Macd, Rsi, SlowStochastic, atr, bollinger_bands, dmi, ema, macd, rsi,
+    slow_stochastic,
+};
+use crate::bars::{Bar, UnixSeconds};
+use crate::snapshot::IndicatorSnapshot;
+
+pub const EMA_FAST: usize = 20;
+pub const EMA_MID: usize = 50;
+pub const EMA_SLOW: usize = 200;
+pub const RSI_PERIOD: usize = 14;
+pub const MACD_FAST: usize = 12;
+pub const MACD_SLOW: usize = 26;
+pub const MACD_SIGNAL: usize = 9;
+pub const ADX_PERIOD: usize = 14;
+pub const BB_PERIOD: usize = 20;
+pub const BB_DEVIATIONS: f64 = 2.0;
+pub const STOCH_K: usize = 14;
+pub const STOCH_SLOW_K: usize = 3;
+pub const STOCH_SLOW_D: usize = 3;
+pub const ATR_PERIOD: usize = 14;
+
+/// Column names after `time`, in the order of DESIGN.md §3.
+pub const STANDARD_COLUMN_NAMES: [&str; 16] = [
+    "ema_20",
+    "ema_50",
+    "ema_200",
+    "rsi_14",
+    "macd",
+    "macd_signal",
+    "macd_hist",
+    "adx_14",
+    "plus_di_14",
+    "minus_di_14",
+    "bb_upper",
+    "bb_middle",
+    "bb_lower",
+    "stoch_k",
+    "stoch_d",
+    "atr_14",
+];
+
+/// Batch output: one vector per column, each as long as the input, NaN during warm-up.
+#[derive(Clone, Debug, Default)]
+pub struct StandardColumns {
+    pub ema_20: Vec<f64>,
+    pub ema_50: Vec<f64>,
+    pub ema_200: Vec<f64>,
+    pub rsi_14: Vec<f64>,
+    pub macd: Vec<f64>,
+    pub macd_signal: Vec<f64>,
+    pub macd_hist: Vec<f64>,
+    pub adx_14: Vec<f64>,
+    pub plus_di_14: Vec<f64>,
+    pub minus_di_14: Vec<f64>,
+    pub bb_upper: Vec<f64>,
+    pub bb_middle: Vec<f64>,
+    pub bb_lower: Vec<f64>,
+    pub stoch_k: Vec<f64>,
+    pub stoch_d: Vec<f64>,
+    pub atr_14: Vec<f64>,
+}
+
+impl StandardColumns {
+    /// The columns in `STANDARD_COLUMN_NAMES` order.
+    pub fn columns(&self) -> [&[f64]; 16] {
+        [
+            &self.ema_20,
+            &self.ema_50,
+            &self.ema_200,
+            &self.rsi_14,
+            &self.macd,
+            &self.macd_signal,
+            &self.macd_hist,
+            &self.adx_14,
+            &self.plus_di_14,
+            &self.minus_di_14,
+            &self.bb_upper,
+            &self.bb_middle,
+            &self.bb_lower,
+            &self.stoch_k,
+            &self.stoch_d,
+            &self.atr_14,
+        ]
+    }
+
+    pub fn len(&self) -> usize {
+        self.ema_20.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ema_20.is_empty()
+    }
+}
+
+pub fn standard_columns(bars: &[Bar]) -> StandardColumns {
+    let high: Vec<f64> = bars.iter().map(|b| b.high).collect();
+    let low: Vec<f64> = bars.iter().map(|b| b.low).collect();
+    let close: Vec<f64> = bars.iter().map(|b| b.close).collect();
+    let m = macd(&close, MACD_FAST, MACD_SLOW, MACD_SIGNAL);
+    let d = dmi(&high, &low, &close, ADX_PERIOD);
+    let bb = bollinger_bands(&close, BB_PERIOD, BB_DEVIATIONS);
+    let st = slow_stochastic(&high, &low, &close, STOCH_K, STOCH_SLOW_K, STOCH_SLOW_D);
+    StandardColumns {
+        ema_20: ema(&close, EMA_FAST),
+        ema_50: ema(&close, EMA_MID),
+        ema_200: ema(&close, EMA_SLOW),
+        rsi_14: rsi(&close, RSI_PERIOD),
+        macd: m.macd,
+        macd_signal: m.signal,
+        macd_hist: m.hist,
+        adx_14: d.adx,
+        plus_di_14: d.plus_di,
+        minus_di_14: d.minus_di,
+        bb_upper: bb.upper,
+        bb_middle: bb.middle,
+        bb_lower: bb.lower,
+        stoch_k: st.k,
+        stoch_d: st.d,
+        atr_14: atr(&high, &low, &close, ATR_PERIOD),
+    }
+}
+
+/// Streaming form: feed closed bars in order, get a snapshot per bar.
+#[derive(Clone, Debug)]
+pub struct StandardIndicators {
+    ema_20: Ema,
+    ema_50: Ema,
+    ema_200: Ema,
+    rsi: Rsi,
+    macd: Macd,
+    dmi: Dmi,
+    bands: BollingerBands,
+    stoch: SlowStochastic,
+    atr: Atr,
+}
+
+impl Default for StandardIndicators {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl StandardIndicators {
+    pub fn new() -> Self {
+        StandardIndicators {
+            ema_20: Ema::new(EMA_FAST),
+            ema_50: Ema::new(EMA_MID),
+            ema_200: Ema::new(EMA_SLOW),
+            rsi: Rsi::new(RSI_PERIOD),
+            macd: Macd::new(MACD_FAST, MACD_SLOW, MACD_SIGNAL),
+            dmi: Dmi::new(ADX_PERIOD),
+            bands: BollingerBands::new(BB_PERIOD, BB_DEVIATIONS),
+            stoch: SlowStochastic::new(STOCH_K, STOCH_SLOW_K, STOCH_SLOW_D),
+            atr: Atr::new(ATR_PERIOD),
+        }
+    }
+
+    /// Feed one closed bar; `close_time` is when the bar closed (stored in the snapshot).
+    #[inline]
+    pub fn update(&mut self, bar: &Bar, close_time: UnixSeconds) -> IndicatorSnapshot {
+        let c = bar.close;
+        let m = self.macd.update(c);
+        let d = self.dmi.update(bar.high, bar.low, c);
+        let bb = self.bands.update(c);
+        let st = self.stoch.update(bar.high, bar.low, c);
+        IndicatorSnapshot {
+            time: close_time,
+            close: c,
+            ema_20: self.ema_20.update(c),
+            ema_50: self.ema_50.update(c),
+            ema_200: self.ema_200.update(c),
+            rsi_14: self.rsi.update(c),
+            macd: m.map(|v| v.macd),
+            macd_signal: m.map(|v| v.signal),
+            macd_hist: m.map(|v| v.hist),
+            adx_14: d.and_then(|v| v.adx),
+            plus_di_14: d.map(|v| v.plus_di),
+            minus_di_14: d.map(|v| v.minus_di),
+            bb_upper: bb.map(|v| v.upper),
+            bb_middle: bb.map(|v| v.middle),
+            bb_lower: bb.map(|v| v.lower),
+            stoch_k: st.map(|v| v.k),
+            stoch_d: st.map(|v| v.d),
+            atr_14: self.atr.update(bar.high, bar.low, c),
+        }
+    }
+}
