@@ -1,0 +1,1 @@
+//! Demo templates drawn by code.

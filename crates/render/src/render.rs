@@ -1,0 +1,297 @@
+//! Composition: background (+ logo) prepared once, text drawn per code, encoded per format.
+use std::sync::{Arc, Mutex, OnceLock};
+
+use tiny_skia::{
+    Color, FillRule, FilterQuality, IntSize, LineCap, LineJoin, Paint, Pixmap, PixmapPaint, Shader,
+    Stroke, Transform,
+};
+
+use crate::Result;
+use crate::decode::{DecodeLimits, decode_image};
+use crate::encode::{OutputFormat, encode_pixmap, is_opaque};
+use crate::error::RenderError;
+use crate::font::Font;
+use crate::jpeg_splice::{JpegBase, TileRegion};
+use crate::layout::{TextLayout, layout_text};
+use crate::png_splice::PngBase;
+use crate::spec::{BoxSpec, Rgba, Style, TemplateSpec};
+
+/// One variant's background with the logo composited, plus lazily built encoder caches.
+/// Immutable after preparation and safe to share between threads behind an `Arc`.
+pub struct PreparedBackground {
+    variant: String,
+    text_box: BoxSpec,
+    pixmap: Pixmap,
+    opaque: bool,
+    jpeg: Mutex<Vec<Arc<JpegBase>>>,
+    png: OnceLock<std::result::Result<Arc<PngBase>, RenderError>>,
+}
+
+impl std::fmt::Debug for PreparedBackground {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedBackground")
+            .field("variant", &self.variant)
+            .field("width", &self.pixmap.width())
+            .field("height", &self.pixmap.height())
+            .finish()
+    }
+}
+
+/// Different JPEG qualities kept per background (each is a full encoded copy).
+const MAX_JPEG_QUALITIES: usize = 3;
+
+impl PreparedBackground {
+    /// Decodes `background` (and `logo`, if any) for `variant` of `spec`, checks the boxes
+    /// against the image and composites the logo into its box.
+    pub fn prepare(
+        spec: &TemplateSpec,
+        variant: &str,
+        background: &[u8],
+        logo: Option<&[u8]>,
+        limits: &DecodeLimits,
+    ) -> Result<PreparedBackground> {
+        spec.variant(variant)?;
+        let pixmap = decode_image(background, limits, "background image")?;
+        let logo = logo
+            .map(|bytes| decode_image(bytes, limits, "logo"))
+            .transpose()?;
+        Self::from_pixmaps(spec, variant, pixmap, logo.as_ref())
+    }
+
+    /// Same as [`prepare`](Self::prepare) with already decoded (premultiplied) pixmaps.
+    pub fn from_pixmaps(
+        spec: &TemplateSpec,
+        variant: &str,
+        mut pixmap: Pixmap,
+        logo: Option<&Pixmap>,
+    ) -> Result<PreparedBackground> {
+        let variant_spec = spec.variant(variant)?;
+        variant_spec.validate_against_image(variant, pixmap.width(), pixmap.height())?;
+        if let (Some(logo), Some(logo_box)) = (logo, &variant_spec.logo) {
+            draw_logo(&mut pixmap, logo, logo_box);
+        }
+        Ok(PreparedBackground {
+            variant: variant.to_owned(),
+            text_box: variant_spec.text,
+            opaque: is_opaque(pixmap.data()),
+            pixmap,
+            jpeg: Mutex::new(Vec::new()),
+            png: OnceLock::new(),
+        })
+    }
+
+    pub fn variant(&self) -> &str {
+        &self.variant
+    }
+    pub fn width(&self) -> u32 {
+        self.pixmap.width()
+    }
+    pub fn height(&self) -> u32 {
+        self.pixmap.height()
+    }
+    pub fn text_box(&self) -> BoxSpec {
+        self.text_box
+    }
+    /// The composed background (premultiplied RGBA).
+    pub fn pixmap(&self) -> &Pixmap {
+        &self.pixmap
+    }
+
+    /// Approximate heap size, for cache budgets.
+    pub fn memory_bytes(&self) -> usize {
+        let jpeg: usize = self
+            .jpeg
+            .lock()
+            .map(|v| v.iter().map(|b| b.memory_bytes()).sum())
+            .unwrap_or(0);
+        let png = match self.png.get() {
+            Some(Ok(base)) => base.memory_bytes(),
+            _ => 0,
+        };
+        self.pixmap.data().len() + jpeg + png
+    }
+
+    fn jpeg_base(&self, quality: u8) -> Result<Arc<JpegBase>> {
+        let mut bases = self.jpeg.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(pos) = bases.iter().position(|b| b.quality == quality) {
+            let base = bases.remove(pos);
+            bases.push(base.clone());
+            return Ok(base);
+        }
+        // Built under the lock: concurrent first renders of one background wait instead of
+        // encoding it twice.
+        let base = Arc::new(JpegBase::build(&self.pixmap, quality)?);
+        if bases.len() >= MAX_JPEG_QUALITIES {
+            bases.remove(0);
+        }
+        bases.push(base.clone());
+        Ok(base)
+    }
+
+    fn png_base(&self) -> Result<Arc<PngBase>> {
+        self.png
+            .get_or_init(|| PngBase::build(&self.pixmap, self.opaque).map(Arc::new))
+            .clone()
+    }
+
+    /// A copy of the background's `x0..x1 × y0..y1` with `layout` drawn in.
+    fn compose_region(
+        &self,
+        layout: &TextLayout,
+        style: &Style,
+        x0: u32,
+        y0: u32,
+        x1: u32,
+        y1: u32,
+    ) -> Result<Pixmap> {
+        let (w, h) = (x1 - x0, y1 - y0);
+        let size =
+            IntSize::from_wh(w, h).ok_or_else(|| RenderError::Encode("empty region".into()))?;
+        let src_stride = self.pixmap.width() as usize * 4;
+        let mut data = Vec::with_capacity(w as usize * h as usize * 4);
+        for y in y0..y1 {
+            let start = y as usize * src_stride + x0 as usize * 4;
+            data.extend_from_slice(&self.pixmap.data()[start..start + w as usize * 4]);
+        }
+        let mut region =
+            Pixmap::from_vec(data, size).ok_or_else(|| RenderError::Encode("bad region".into()))?;
+        draw_text(
+            &mut region,
+            layout,
+            style,
+            Transform::from_translate(-(x0 as f32), -(y0 as f32)),
+        );
+        Ok(region)
+    }
+}
+
+fn color(c: Rgba) -> Color {
+    Color::from_rgba8(c.r, c.g, c.b, c.a)
+}
+
+/// Outline first, then fill on top: the fill covers the inner half of the stroke, so only the
+/// outer half shows and overlapping glyph strokes never cover a neighbouring glyph's fill.
+fn draw_text(pixmap: &mut Pixmap, layout: &TextLayout, style: &Style, transform: Transform) {
+    let Some(path) = &layout.path else { return };
+    let mut paint = Paint {
+        anti_alias: true,
+        ..Paint::default()
+    };
+    let stroke_color = style.stroke();
+    if layout.stroke_px > 0.0 && stroke_color.a > 0 {
+        paint.shader = Shader::SolidColor(color(stroke_color));
+        let stroke = Stroke {
+            width: layout.stroke_px,
+            line_join: LineJoin::Round,
+            line_cap: LineCap::Round,
+            ..Stroke::default()
+        };
+        pixmap.stroke_path(path, &paint, &stroke, transform, None);
+    }
+    paint.shader = Shader::SolidColor(color(style.fill()));
+    pixmap.fill_path(path, &paint, FillRule::Winding, transform, None);
+}
+
+/// Halves a pixmap (2×2 box filter on premultiplied pixels).
+fn downscale_half(src: &Pixmap) -> Option<Pixmap> {
+    let (w, h) = ((src.width() / 2).max(1), (src.height() / 2).max(1));
+    let mut dst = Pixmap::new(w, h)?;
+    let (sw, sh) = (src.width() as usize, src.height() as usize);
+    let s = src.data();
+    let d = dst.data_mut();
+    for y in 0..h as usize {
+        for x in 0..w as usize {
+            for c in 0..4 {
+                let at = |xx: usize, yy: usize| {
+                    u32::from(s[(yy.min(sh - 1) * sw + xx.min(sw - 1)) * 4 + c])
+                };
+                let sum = at(2 * x, 2 * y)
+                    + at(2 * x + 1, 2 * y)
+                    + at(2 * x, 2 * y + 1)
+                    + at(2 * x + 1, 2 * y + 1);
+                d[(y * w as usize + x) * 4 + c] = ((sum + 2) / 4) as u8;
+            }
+        }
+    }
+    Some(dst)
+}
+
+/// Scales `logo` to fit `logo_box` (aspect kept) and draws it centred in the box.
+fn draw_logo(target: &mut Pixmap, logo: &Pixmap, logo_box: &BoxSpec) {
+    let (bw, bh) = (logo_box.width as f32, logo_box.height as f32);
+    // Halve large logos first: a single bicubic pass aliases when shrinking far.
+    let mut source = None;
+    loop {
+        let current = source.as_ref().unwrap_or(logo);
+        let scale = (bw / current.width() as f32).min(bh / current.height() as f32);
+        if scale >= 0.5 || current.width() < 4 || current.height() < 4 {
+            break;
+        }
+        match downscale_half(current) {
+            Some(half) => source = Some(half),
+            None => break,
+        }
+    }
+    let logo = source.as_ref().unwrap_or(logo);
+    let scale = (bw / logo.width() as f32).min(bh / logo.height() as f32);
+    let (dw, dh) = (logo.width() as f32 * scale, logo.height() as f32 * scale);
+    let tx = logo_box.x as f32 + (bw - dw) / 2.0;
+    let ty = logo_box.y as f32 + (bh - dh) / 2.0;
+    let paint = PixmapPaint {
+        quality: FilterQuality::Bicubic,
+        ..PixmapPaint::default()
+    };
+    target.draw_pixmap(
+        0,
+        0,
+        logo.as_ref(),
+        &paint,
+        Transform::from_row(scale, 0.0, 0.0, scale, tx, ty),
+        None,
+    );
+}
+
+/// The full composed image for `code` (premultiplied RGBA).
+pub fn render_pixmap(
+    background: &PreparedBackground,
+    style: &Style,
+    font: &Font,
+    code: &str,
+) -> Result<Pixmap> {
+    let layout = layout_text(font, style, &background.text_box, code)?;
+    let mut pixmap = background.pixmap.clone();
+    draw_text(&mut pixmap, &layout, style, Transform::identity());
+    Ok(pixmap)
+}
+
+/// Renders `code` onto `background` and encodes it. `style` is the template's style (validated
+/// with the spec); `font` is the bundled font or the one the style names.
+pub fn render(
+    background: &PreparedBackground,
+    style: &Style,
+    font: &Font,
+    code: &str,
+    format: OutputFormat,
+) -> Result<Vec<u8>> {
+    let layout = layout_text(font, style, &background.text_box, code)?;
+    match format {
+        OutputFormat::Jpeg { quality } => {
+            let base = background.jpeg_base(quality)?;
+            let TileRegion { x0, y0, x1, y1 } = base.region_for(&background.text_box);
+            let region = background.compose_region(&layout, style, x0, y0, x1, y1)?;
+            base.splice(TileRegion { x0, y0, x1, y1 }, region.data())
+        }
+        OutputFormat::Png => {
+            let base = background.png_base()?;
+            let (first, last, y0, y1) = base.bands_for(&background.text_box);
+            let region =
+                background.compose_region(&layout, style, 0, y0, background.width(), y1)?;
+            base.splice(first, last, region.data())
+        }
+        OutputFormat::WebP => {
+            let mut pixmap = background.pixmap.clone();
+            draw_text(&mut pixmap, &layout, style, Transform::identity());
+            encode_pixmap(&pixmap, format)
+        }
+    }
+}
