@@ -71,10 +71,29 @@ export default async function render(root, ctx) {
       }))
       : h('section', { class: 'card' }, emptyState({ iconName: 'info', title: 'No integrations reported', text: 'This server did not report any optional integrations.' }));
 
+    // Optional details (instanceId, leaderEpoch, workers) when the server reports them.
+    const instance = (s.instanceId || s.leaderEpoch !== undefined || Array.isArray(s.workers))
+      ? h('section', { class: 'card', id: 'system-instance' },
+        h('div', { class: 'card-header' },
+          h('div', null,
+            h('h2', { class: 'card-title' }, 'This instance'),
+            h('p', { class: 'card-subtitle' }, 'With several instances, one holds the leader lease and runs the background workers.'))),
+        h('div', { class: 'card-body' },
+          h('dl', { class: 'kv' },
+            s.instanceId ? [h('dt', null, 'Instance ID'), h('dd', null, h('code', null, s.instanceId))] : null,
+            h('dt', null, 'Role'), h('dd', null, s.leader ? 'Leader' : 'Standby — retries the lease every 10 s'),
+            s.leaderEpoch !== undefined && s.leaderEpoch !== null ? [h('dt', null, 'Lease epoch'), h('dd', null, String(s.leaderEpoch))] : null,
+            Array.isArray(s.workers) ? [h('dt', null, 'Running workers'), h('dd', null,
+              s.workers.length
+                ? h('span', { class: 'badge-list' }, s.workers.map((w) => badge(String(w), 'info')))
+                : h('span', { class: 'col-muted' }, s.leader ? 'None registered' : 'None (standby)'))] : null)))
+      : null;
+
     return [
       tiles,
       h('h2', { class: 'section-title' }, 'Integrations · ' + on + ' of ' + entries.length + ' on'),
       features,
+      ...(instance ? [h('h2', { class: 'section-title' }, 'Workers'), instance] : []),
       h('p', { class: 'hint mt-4' },
         'Integrations switch on when their credentials are set in the server environment; see docs/operations.md.'),
     ];
