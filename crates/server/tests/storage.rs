@@ -469,3 +469,37 @@ async fn s3_config_checks_and_defaults() {
         }
     }
 }
+
+#[tokio::test]
+async fn local_key_cannot_be_both_an_object_and_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open(&StorageConfig::Local {
+        root: dir.path().join("objects"),
+    })
+    .await
+    .unwrap();
+    storage
+        .put("a/b/c.png", Bytes::from_static(b"c"), "image/png")
+        .await
+        .unwrap();
+    for key in ["a/b", "a/b/c.png/d.png"] {
+        match storage
+            .put(key, Bytes::from_static(b"x"), "image/png")
+            .await
+        {
+            Err(StorageError::Conflict(message)) => assert!(message.contains(key), "{message}"),
+            other => panic!("put {key}: expected Conflict, got {other:?}"),
+        }
+    }
+    // The folder is not an object: get finds nothing, delete has nothing to do.
+    assert_eq!(storage.get("a/b").await.unwrap(), None);
+    storage.delete("a/b").await.unwrap();
+    assert_eq!(
+        storage.list("").await.unwrap(),
+        vec!["a/b/c.png".to_string()]
+    );
+    assert_eq!(
+        storage.get("a/b/c.png").await.unwrap().as_deref(),
+        Some(&b"c"[..])
+    );
+}

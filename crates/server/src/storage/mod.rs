@@ -83,6 +83,10 @@ pub enum StorageError {
     /// The backend refused the credentials or the operation.
     #[error("object storage denied access: {0}")]
     Denied(String),
+    /// Local backend only: the key collides with the folder structure (`a/b` while `a/b/c`
+    /// exists, or `a/b/c` while `a/b` is an object), which files cannot represent.
+    #[error("object key conflicts with another object: {0}")]
+    Conflict(String),
     /// The configuration cannot work (missing bucket name, bad endpoint URL, ...).
     #[error("object storage misconfigured: {0}")]
     Config(String),
@@ -162,7 +166,15 @@ impl Storage {
         let path = key::parse_key(key)?;
         let payload = PutPayload::from_bytes(bytes);
         let result = match &self.backend {
-            Backend::Local { store, .. } => store.put(&path, payload).await,
+            Backend::Local { store, root } => match store.put(&path, payload).await {
+                Ok(_) => return Ok(()),
+                Err(e) => {
+                    return Err(match local_conflict(root, key).await {
+                        Some(conflict) => conflict,
+                        None => backend_error(e),
+                    });
+                }
+            },
             Backend::S3 { store, .. } => {
                 let mut attributes = Attributes::new();
                 if !content_type.is_empty() {
@@ -196,7 +208,16 @@ impl Storage {
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
         let path = key::parse_key(key)?;
         let result = match &self.backend {
-            Backend::Local { store, .. } => store.delete(&path).await,
+            Backend::Local { store, root } => {
+                // A folder of other objects is not an object: nothing to delete.
+                if tokio::fs::metadata(root.join(key))
+                    .await
+                    .is_ok_and(|m| m.is_dir())
+                {
+                    return Ok(());
+                }
+                store.delete(&path).await
+            }
             Backend::S3 { store, .. } => store.delete(&path).await,
         };
         match result {
@@ -345,6 +366,32 @@ fn open_s3(cfg: &S3Config) -> Result<Backend, StorageError> {
             .filter(|url| !url.is_empty())
             .map(str::to_string),
     })
+}
+
+/// Explains a failed local put when the key collides with the folder structure. Only called on
+/// the error path; `key` is validated, so joining it to the root stays inside the root.
+async fn local_conflict(root: &std::path::Path, key: &str) -> Option<StorageError> {
+    if tokio::fs::metadata(root.join(key))
+        .await
+        .is_ok_and(|m| m.is_dir())
+    {
+        return Some(StorageError::Conflict(format!(
+            "{key:?} is a folder holding other objects"
+        )));
+    }
+    let mut ancestor = key;
+    while let Some((parent, _)) = ancestor.rsplit_once('/') {
+        if tokio::fs::metadata(root.join(parent))
+            .await
+            .is_ok_and(|m| m.is_file())
+        {
+            return Some(StorageError::Conflict(format!(
+                "{parent:?} is an object, so it cannot hold {key:?}"
+            )));
+        }
+        ancestor = parent;
+    }
+    None
 }
 
 /// Walks the folder tree with delimiter listings (one directory read per folder).
