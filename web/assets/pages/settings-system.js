@@ -9,7 +9,15 @@ const FEATURE_NAMES = {
   marketData: 'Market data',
   couponCrm: 'Coupon CRM',
   clerk: 'Clerk sign-in',
+  forexBot: 'Forex signals bot',
 };
+
+// The server's detail may start with "on:"/"off:"; the badge already says that.
+function detailText(detail, enabled) {
+  const text = String(detail || '').replace(/^\s*(on|off|enabled|disabled)\s*[:\-–—]\s*/i, '').trim();
+  if (!text) return enabled ? 'Configured.' : 'Not configured.';
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
 
 function featureName(key) {
   if (FEATURE_NAMES[key]) return FEATURE_NAMES[key];
@@ -67,7 +75,7 @@ export default async function render(root, ctx) {
             enabled
               ? h('span', { class: 'badge badge-success' }, h('span', { class: 'dot' }), 'On')
               : h('span', { class: 'badge badge-neutral' }, h('span', { class: 'dot' }), 'Off')),
-          h('p', { class: 'feature-detail' }, (f && f.detail) || (enabled ? 'Configured.' : 'Not configured.')));
+          h('p', { class: 'feature-detail' }, detailText(f && f.detail, enabled)));
       }))
       : h('section', { class: 'card' }, emptyState({ iconName: 'info', title: 'No integrations reported', text: 'This server did not report any optional integrations.' }));
 
