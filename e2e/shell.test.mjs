@@ -77,7 +77,7 @@ describe('dashboard shell (desktop)', () => {
     const error = page.locator('#login-error');
     await error.waitFor({ state: 'visible' });
     const text = (await page.locator('#login-error-text').textContent()).trim();
-    assert.ok(text.length > 0, 'the error message is shown');
+    assert.match(text, /password is not correct/);
     assert.equal(await page.locator('#password').getAttribute('aria-invalid'), 'true');
     assert.equal(new URL(page.url()).pathname, '/login');
     await screenshot(page, 'login-error');
@@ -407,5 +407,37 @@ describe('dashboard shell (mobile, 375 px)', () => {
     await page.evaluate(() => { location.hash = '#settings/members'; });
     await page.locator('#member-form').waitFor();
     await screenshot(page, 'mobile-members');
+  });
+});
+
+describe('login rate limit', () => {
+  // Its own server: the limiter counts attempts per client address, and every test comes from 127.0.0.1.
+  let own;
+  let context;
+  before(async () => { own = await startServer({ password: 'rate-limit-test-password' }); });
+  after(async () => {
+    if (context) await context.close();
+    if (own) await own.stop();
+  });
+
+  it('shows the server message once attempts are throttled (429)', async () => {
+    context = await browser.newContext({ viewport: DESKTOP, baseURL: own.baseUrl });
+    const page = await context.newPage();
+    await page.goto('/login');
+    let text = '';
+    for (let i = 0; i < 40 && !/too many/i.test(text); i++) {
+      await page.fill('#password', 'wrong-' + i);
+      const answered = page.waitForResponse((r) => r.url().endsWith('/api/login'));
+      await page.click('#login-submit');
+      const res = await answered;
+      await page.waitForFunction(() => !document.getElementById('login-submit').disabled);
+      text = (await page.locator('#login-error-text').textContent()).trim();
+      if (res.status() === 429) {
+        const body = await res.json();
+        assert.equal(text.toLowerCase(), String(body.error).toLowerCase(), 'the JSON error is shown');
+      }
+    }
+    assert.match(text, /too many/i);
+    await screenshot(page, 'login-rate-limited');
   });
 });

@@ -15,6 +15,13 @@ function nextUrl() {
   return '/';
 }
 
+// The server's message, made friendlier for the common cases (matched on the stable `code`).
+function loginMessage(err) {
+  if (err.code === 'wrong_password') return 'That password is not correct. Check it and try again.';
+  const text = String(err.message || 'Sign-in failed.');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 function showError(message) {
   errorText.textContent = message;
   errorBox.hidden = false;
@@ -66,7 +73,7 @@ form.addEventListener('submit', async (e) => {
     location.assign(nextUrl());
   } catch (err) {
     setBusy(false);
-    showError(err.message || 'Sign-in failed.');
+    showError(loginMessage(err));
     input.select();
     input.focus();
   }

@@ -36,7 +36,7 @@ export default async function render(root, ctx) {
     let saved = { name: tenant.name, timezone: tenant.timezone };
 
     const nameInput = h('input', {
-      class: 'input', id: 'ws-name', name: 'name', value: tenant.name, maxlength: '100',
+      class: 'input', id: 'ws-name', name: 'name', value: tenant.name, maxlength: '80',
       required: true, autocomplete: 'organization', disabled: !editable, 'aria-describedby': 'ws-name-error',
     });
     const nameError = h('p', { class: 'field-error', id: 'ws-name-error', role: 'alert' });
