@@ -110,11 +110,16 @@ fn line_splits(font: &Font, text: &str, max_lines: usize) -> Result<Vec<Vec<Stri
         prefix[i + 1] = prefix[i] + advance[i];
     }
     let has_space = chars.iter().any(|&(_, c)| c.is_whitespace());
+    let is_joiner = |c: char| matches!(c, '-' | '_' | '.' | '/');
+    // Without spaces, prefer breaking after a hyphen-like joiner over splitting a word.
+    let has_joiner = chars.iter().skip(1).any(|&(_, c)| is_joiner(c));
     // (end of this line, start of the next) in char indices.
     let breaks: Vec<(usize, usize)> = (1..chars.len())
         .filter_map(|i| {
             if has_space {
                 chars[i].1.is_whitespace().then_some((i, i + 1))
+            } else if has_joiner {
+                (is_joiner(chars[i - 1].1) && cluster_start[i]).then_some((i, i))
             } else {
                 cluster_start[i].then_some((i, i))
             }

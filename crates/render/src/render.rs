@@ -171,7 +171,12 @@ fn color(c: Rgba) -> Color {
 
 /// Outline first, then fill on top: the fill covers the inner half of the stroke, so only the
 /// outer half shows and overlapping glyph strokes never cover a neighbouring glyph's fill.
-fn draw_text(pixmap: &mut Pixmap, layout: &TextLayout, style: &Style, transform: Transform) {
+pub(crate) fn draw_text(
+    pixmap: &mut Pixmap,
+    layout: &TextLayout,
+    style: &Style,
+    transform: Transform,
+) {
     let Some(path) = &layout.path else { return };
     let mut paint = Paint {
         anti_alias: true,
