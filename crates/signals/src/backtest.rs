@@ -104,8 +104,12 @@ pub fn run_backtest(
         resampled = resample(bars, source_step, tf)?;
         &resampled[..]
     };
-    let mut engine =
-        SignalEngine::new(&options.symbol, options.pip_size, &options.strategy, options.params.clone())?;
+    let mut engine = SignalEngine::new(
+        &options.symbol,
+        options.pip_size,
+        &options.strategy,
+        options.params.clone(),
+    )?;
     let mut indicators = StandardIndicators::new();
     let mut report = BacktestReport {
         strategy: engine.strategy().name().to_string(),
@@ -168,7 +172,10 @@ fn count_events(report: &mut BacktestReport, events: &[crate::lifecycle::SignalE
             EventKind::Progress { .. } => report.progress_updates += 1,
             EventKind::Breakeven { .. } => report.breakeven_advisories += 1,
             EventKind::ThesisWeakening { .. } => report.thesis_weakening += 1,
-            EventKind::StopLoss { .. } | EventKind::ThesisBroken { .. } | EventKind::Timeout | EventKind::EndOfData => {}
+            EventKind::StopLoss { .. }
+            | EventKind::ThesisBroken { .. }
+            | EventKind::Timeout
+            | EventKind::EndOfData => {}
         }
     }
 }
@@ -197,7 +204,10 @@ fn summarise(report: &mut BacktestReport, closed: &[ClosedSignal]) {
         equity += c.net_pips;
         peak = peak.max(equity);
         report.max_drawdown_pips = report.max_drawdown_pips.max(peak - equity);
-        report.equity.push(EquityPoint { time: c.closed_at, pips: equity });
+        report.equity.push(EquityPoint {
+            time: c.closed_at,
+            pips: equity,
+        });
         report.trades.push(TradeRecord {
             id: c.header.id,
             direction: c.header.direction,

@@ -22,21 +22,44 @@ pub enum CsvError {
     #[error("line 1: missing column `{0}` (the header needs open, high, low and close, any case)")]
     MissingColumn(&'static str),
     #[error("line {line}: expected {expected} fields like the header, found {found}")]
-    FieldCount { line: usize, expected: usize, found: usize },
+    FieldCount {
+        line: usize,
+        expected: usize,
+        found: usize,
+    },
     #[error("line {line}: column `{column}`: `{value}` is not a finite number")]
-    BadNumber { line: usize, column: String, value: String },
+    BadNumber {
+        line: usize,
+        column: String,
+        value: String,
+    },
     #[error(
         "line {line}: `{value}` is not a timestamp (expected YYYY-MM-DD[ HH:MM[:SS]] in UTC, an ISO 8601 time with offset, or unix seconds)"
     )]
     BadTime { line: usize, value: String },
     #[error("line {line}: column `{column}`: price {value} must be positive")]
-    NonPositivePrice { line: usize, column: String, value: f64 },
+    NonPositivePrice {
+        line: usize,
+        column: String,
+        value: f64,
+    },
     #[error("line {line}: high {high} is below low {low}")]
     HighBelowLow { line: usize, high: f64, low: f64 },
     #[error("line {line}: duplicate timestamp {time} (also on line {previous_line})")]
-    DuplicateTime { line: usize, previous_line: usize, time: String },
-    #[error("line {line}: timestamp {time} is earlier than line {previous_line} ({previous}); rows must be sorted by time")]
-    Unsorted { line: usize, previous_line: usize, time: String, previous: String },
+    DuplicateTime {
+        line: usize,
+        previous_line: usize,
+        time: String,
+    },
+    #[error(
+        "line {line}: timestamp {time} is earlier than line {previous_line} ({previous}); rows must be sorted by time"
+    )]
+    Unsorted {
+        line: usize,
+        previous_line: usize,
+        time: String,
+        previous: String,
+    },
     #[error("the CSV has a header but no data rows")]
     NoRows,
 }
@@ -69,28 +92,47 @@ struct Columns {
 }
 
 fn find_columns(header: &[&str]) -> Result<Columns, CsvError> {
-    let names: Vec<String> = header.iter().map(|h| unquote(h).trim().to_ascii_lowercase()).collect();
+    let names: Vec<String> = header
+        .iter()
+        .map(|h| unquote(h).trim().to_ascii_lowercase())
+        .collect();
     let find = |wanted: &'static str| {
-        names.iter().position(|n| n == wanted).ok_or(CsvError::MissingColumn(wanted))
+        names
+            .iter()
+            .position(|n| n == wanted)
+            .ok_or(CsvError::MissingColumn(wanted))
     };
     let time = ["time", "date", "datetime", "timestamp"]
         .iter()
         .find_map(|w| names.iter().position(|n| n == w))
         .unwrap_or(0);
-    Ok(Columns { time, open: find("open")?, high: find("high")?, low: find("low")?, close: find("close")? })
+    Ok(Columns {
+        time,
+        open: find("open")?,
+        high: find("high")?,
+        low: find("low")?,
+        close: find("close")?,
+    })
 }
 
 fn unquote(field: &str) -> &str {
     let t = field.trim();
-    t.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(t)
+    t.strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(t)
 }
 
 /// Parse an OHLC CSV (contract in DESIGN.md §3): a header row; open/high/low/close in any case;
 /// time from a column named time/date/datetime/timestamp, else the first column. Extra columns
 /// (volume, ...) are ignored. Blank lines are skipped. Quoted fields may not contain commas.
 pub fn parse_ohlc_csv(text: &str) -> Result<OhlcSeries, CsvError> {
-    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim_end_matches('\r')));
-    let (_, header) = lines.find(|(_, l)| !l.trim().is_empty()).ok_or(CsvError::Empty)?;
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim_end_matches('\r')));
+    let (_, header) = lines
+        .find(|(_, l)| !l.trim().is_empty())
+        .ok_or(CsvError::Empty)?;
     let header_fields: Vec<&str> = header.split(',').collect();
     let cols = find_columns(&header_fields)?;
     let width = header_fields.len();
@@ -105,21 +147,36 @@ pub fn parse_ohlc_csv(text: &str) -> Result<OhlcSeries, CsvError> {
         fields.clear();
         fields.extend(raw.split(','));
         if fields.len() != width {
-            return Err(CsvError::FieldCount { line, expected: width, found: fields.len() });
+            return Err(CsvError::FieldCount {
+                line,
+                expected: width,
+                found: fields.len(),
+            });
         }
         let time_text = unquote(fields[cols.time]);
-        let time = parse_time(time_text).ok_or_else(|| CsvError::BadTime { line, value: time_text.to_string() })?;
+        let time = parse_time(time_text).ok_or_else(|| CsvError::BadTime {
+            line,
+            value: time_text.to_string(),
+        })?;
         let num = |idx: usize, name: &str| -> Result<f64, CsvError> {
             let s = unquote(fields[idx]);
             match s.parse::<f64>() {
                 Ok(v) if v.is_finite() => {
                     if v <= 0.0 {
-                        Err(CsvError::NonPositivePrice { line, column: name.to_string(), value: v })
+                        Err(CsvError::NonPositivePrice {
+                            line,
+                            column: name.to_string(),
+                            value: v,
+                        })
                     } else {
                         Ok(v)
                     }
                 }
-                _ => Err(CsvError::BadNumber { line, column: name.to_string(), value: s.to_string() }),
+                _ => Err(CsvError::BadNumber {
+                    line,
+                    column: name.to_string(),
+                    value: s.to_string(),
+                }),
             }
         };
         let bar = Bar {
@@ -130,11 +187,19 @@ pub fn parse_ohlc_csv(text: &str) -> Result<OhlcSeries, CsvError> {
             close: num(cols.close, "close")?,
         };
         if bar.high < bar.low {
-            return Err(CsvError::HighBelowLow { line, high: bar.high, low: bar.low });
+            return Err(CsvError::HighBelowLow {
+                line,
+                high: bar.high,
+                low: bar.low,
+            });
         }
         if let Some(prev) = bars.last() {
             if bar.time == prev.time {
-                return Err(CsvError::DuplicateTime { line, previous_line: last_line, time: format_time(time) });
+                return Err(CsvError::DuplicateTime {
+                    line,
+                    previous_line: last_line,
+                    time: format_time(time),
+                });
             }
             if bar.time < prev.time {
                 return Err(CsvError::Unsorted {
@@ -156,12 +221,18 @@ pub fn parse_ohlc_csv(text: &str) -> Result<OhlcSeries, CsvError> {
         Some(step) => gap_report(text, &bars, step),
         None => Vec::new(),
     };
-    Ok(OhlcSeries { bars, step_seconds, gaps })
+    Ok(OhlcSeries {
+        bars,
+        step_seconds,
+        gaps,
+    })
 }
 
 /// Gaps are rare, so their line numbers are recovered by a second, cheap pass.
 fn gap_report(text: &str, bars: &[Bar], step: i64) -> Vec<Gap> {
-    let gap_indices: Vec<usize> = (1..bars.len()).filter(|&i| bars[i].time - bars[i - 1].time > step).collect();
+    let gap_indices: Vec<usize> = (1..bars.len())
+        .filter(|&i| bars[i].time - bars[i - 1].time > step)
+        .collect();
     if gap_indices.is_empty() {
         return Vec::new();
     }
@@ -175,7 +246,11 @@ fn gap_report(text: &str, bars: &[Bar], step: i64) -> Vec<Gap> {
         .collect();
     gap_indices
         .into_iter()
-        .map(|i| Gap { line: data_lines.get(i).copied().unwrap_or(0), from: bars[i - 1].time, to: bars[i].time })
+        .map(|i| Gap {
+            line: data_lines.get(i).copied().unwrap_or(0),
+            from: bars[i - 1].time,
+            to: bars[i].time,
+        })
         .collect()
 }
 
@@ -263,7 +338,11 @@ pub fn parse_time(text: &str) -> Option<UnixSeconds> {
         [] | [b'Z'] => Some(secs),
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] | [sign @ (b'+' | b'-'), h1, h2, m1, m2] => {
             let off = digits(&[*h1, *h2])? * 3600 + digits(&[*m1, *m2])? * 60;
-            Some(if *sign == b'+' { secs - off } else { secs + off })
+            Some(if *sign == b'+' {
+                secs - off
+            } else {
+                secs + off
+            })
         }
         _ => None,
     }
@@ -354,7 +433,9 @@ impl Timeframe {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ResampleError {
-    #[error("cannot build {target}-second bars from {from}-second bars: the source must be finer and divide the target")]
+    #[error(
+        "cannot build {target}-second bars from {from}-second bars: the source must be finer and divide the target"
+    )]
     NotFiner { from: i64, target: i64 },
 }
 
@@ -362,14 +443,22 @@ pub enum ResampleError {
 /// hour): open of the first bar, max high, min low, close of the last. A bucket with missing
 /// finer bars (a gap) still becomes one bar from the bars it has. `source_step` is the series'
 /// native step; equal steps return the bars unchanged.
-pub fn resample(bars: &[Bar], source_step: i64, target_seconds: i64) -> Result<Vec<Bar>, ResampleError> {
+pub fn resample(
+    bars: &[Bar],
+    source_step: i64,
+    target_seconds: i64,
+) -> Result<Vec<Bar>, ResampleError> {
     if source_step == target_seconds {
         return Ok(bars.to_vec());
     }
     if source_step <= 0 || source_step > target_seconds || target_seconds % source_step != 0 {
-        return Err(ResampleError::NotFiner { from: source_step, target: target_seconds });
+        return Err(ResampleError::NotFiner {
+            from: source_step,
+            target: target_seconds,
+        });
     }
-    let mut out: Vec<Bar> = Vec::with_capacity(bars.len() / (target_seconds / source_step) as usize + 1);
+    let mut out: Vec<Bar> =
+        Vec::with_capacity(bars.len() / (target_seconds / source_step) as usize + 1);
     for bar in bars {
         let bucket = bar.time - bar.time.rem_euclid(target_seconds);
         match out.last_mut() {
@@ -378,7 +467,10 @@ pub fn resample(bars: &[Bar], source_step: i64, target_seconds: i64) -> Result<V
                 last.low = last.low.min(bar.low);
                 last.close = bar.close;
             }
-            _ => out.push(Bar { time: bucket, ..*bar }),
+            _ => out.push(Bar {
+                time: bucket,
+                ..*bar
+            }),
         }
     }
     Ok(out)

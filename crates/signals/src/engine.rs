@@ -4,7 +4,9 @@
 use serde::Serialize;
 
 use crate::bars::{Bar, UnixSeconds};
-use crate::lifecycle::{ClosedSignal, Observation, OpenSignal, Revalidation, SignalEvent, SignalHeader};
+use crate::lifecycle::{
+    ClosedSignal, Observation, OpenSignal, Revalidation, SignalEvent, SignalHeader,
+};
 use crate::pips::{BadPipSize, PipCalculator};
 use crate::snapshot::IndicatorSnapshot;
 use crate::strategy::{ParamsError, Strategy, StrategyParams, strategy_by_name, strategy_names};
@@ -20,8 +22,10 @@ pub enum EngineError {
 }
 
 fn lookup(name: &str) -> Result<&'static dyn Strategy, EngineError> {
-    strategy_by_name(name)
-        .ok_or_else(|| EngineError::UnknownStrategy { name: name.to_string(), known: strategy_names().join(", ") })
+    strategy_by_name(name).ok_or_else(|| EngineError::UnknownStrategy {
+        name: name.to_string(),
+        known: strategy_names().join(", "),
+    })
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -120,7 +124,11 @@ impl SignalEngine {
         let from = self.strategy.name().to_string();
         self.strategy = strategy;
         self.params = params;
-        Some(StrategySwitch { time, from, to: strategy.name().to_string() })
+        Some(StrategySwitch {
+            time,
+            from,
+            to: strategy.name().to_string(),
+        })
     }
 
     /// Resume monitoring a signal stored before a restart; ids continue after it.
@@ -133,13 +141,21 @@ impl SignalEngine {
         self.next_id = id;
     }
 
-    fn observe(&mut self, time: UnixSeconds, obs: Observation, current: Option<&IndicatorSnapshot>) -> EngineStep {
+    fn observe(
+        &mut self,
+        time: UnixSeconds,
+        obs: Observation,
+        current: Option<&IndicatorSnapshot>,
+    ) -> EngineStep {
         let mut step = EngineStep::default();
         let Some(open) = self.open.as_mut() else {
             return step;
         };
-        let revalidation =
-            current.map(|current| Revalidation { strategy: self.strategy, params: &self.params, current });
+        let revalidation = current.map(|current| Revalidation {
+            strategy: self.strategy,
+            params: &self.params,
+            current,
+        });
         let observed = open.observe(time, obs, revalidation);
         step.events = observed.events;
         if let Some((outcome, price)) = observed.closed
@@ -153,14 +169,29 @@ impl SignalEngine {
 
     /// Monitor the open signal with a price (the service's minute tick). `current` indicator
     /// values, when given, allow a due thesis re-validation.
-    pub fn on_price(&mut self, time: UnixSeconds, price: f64, current: Option<&IndicatorSnapshot>) -> EngineStep {
+    pub fn on_price(
+        &mut self,
+        time: UnixSeconds,
+        price: f64,
+        current: Option<&IndicatorSnapshot>,
+    ) -> EngineStep {
         self.observe(time, Observation::Price(price), current)
     }
 
     /// A bar closed at `close_time` with `snapshot` computed on it: monitor the open signal with
     /// the bar, then (if none is open) look for a new signal at the close.
-    pub fn on_bar(&mut self, bar: &Bar, close_time: UnixSeconds, snapshot: &IndicatorSnapshot) -> EngineStep {
-        let obs = Observation::Bar { open: bar.open, high: bar.high, low: bar.low, close: bar.close };
+    pub fn on_bar(
+        &mut self,
+        bar: &Bar,
+        close_time: UnixSeconds,
+        snapshot: &IndicatorSnapshot,
+    ) -> EngineStep {
+        let obs = Observation::Bar {
+            open: bar.open,
+            high: bar.high,
+            low: bar.low,
+            close: bar.close,
+        };
         let mut step = self.observe(close_time, obs, Some(snapshot));
         let opened = self.check_for_signal(close_time, snapshot);
         step.events.extend(opened.events);
@@ -169,7 +200,11 @@ impl SignalEngine {
 
     /// Open a signal at `snapshot.close` if the strategy sees one, none is open and the session
     /// allows it. Never opens on missing or non-finite values.
-    pub fn check_for_signal(&mut self, time: UnixSeconds, snapshot: &IndicatorSnapshot) -> EngineStep {
+    pub fn check_for_signal(
+        &mut self,
+        time: UnixSeconds,
+        snapshot: &IndicatorSnapshot,
+    ) -> EngineStep {
         let mut step = EngineStep::default();
         if self.open.is_some() || !self.params.in_session(time) || !snapshot.close.is_finite() {
             return step;
@@ -180,7 +215,10 @@ impl SignalEngine {
         let Some(atr) = snapshot.atr_14.filter(|a| a.is_finite() && *a > 0.0) else {
             return step;
         };
-        let Some(levels) = self.strategy.tp_sl(candidate.direction, snapshot.close, atr, &self.params) else {
+        let Some(levels) =
+            self.strategy
+                .tp_sl(candidate.direction, snapshot.close, atr, &self.params)
+        else {
             return step;
         };
         let header = SignalHeader {
@@ -196,7 +234,8 @@ impl SignalEngine {
             pip_size: self.pips.pip_size,
         };
         self.next_id += 1;
-        let (signal, event) = OpenSignal::open(header, candidate.reasons, snapshot.clone(), &self.params);
+        let (signal, event) =
+            OpenSignal::open(header, candidate.reasons, snapshot.clone(), &self.params);
         self.open = Some(signal);
         step.events.push(event);
         step
@@ -207,7 +246,8 @@ impl SignalEngine {
         let mut step = EngineStep::default();
         if let Some(mut signal) = self.open.take() {
             step.events.push(signal.force_close(time, price));
-            step.closed = Some(signal.into_closed(time, crate::lifecycle::Outcome::EndOfData, price));
+            step.closed =
+                Some(signal.into_closed(time, crate::lifecycle::Outcome::EndOfData, price));
             step.switched = self.apply_queued_switch(time);
         }
         step

@@ -18,8 +18,8 @@ use crate::registry::{ThesisReport, ThesisStatus};
 use crate::snapshot::IndicatorSnapshot;
 use crate::strategy::{Levels, Strategy, StrategyParams};
 use crate::timing::{
-    BREAKEVEN_ZONE_PERCENT, FIRST_REVALIDATION_MINUTES, GUIDANCE_COOLDOWN_MINUTES, HARD_TIMEOUT_MINUTES,
-    PROGRESS_ZONES_PERCENT, REVALIDATION_INTERVAL_MINUTES, minutes,
+    BREAKEVEN_ZONE_PERCENT, FIRST_REVALIDATION_MINUTES, GUIDANCE_COOLDOWN_MINUTES,
+    HARD_TIMEOUT_MINUTES, PROGRESS_ZONES_PERCENT, REVALIDATION_INTERVAL_MINUTES, minutes,
 };
 
 /// What does not change while a signal is open; copied into every event.
@@ -49,7 +49,11 @@ impl SignalHeader {
     #[inline]
     pub fn progress_to_tp1(&self, price: f64) -> f64 {
         let span = self.take_profits[0] - self.entry;
-        if span == 0.0 { 0.0 } else { (price - self.entry) / span * 100.0 }
+        if span == 0.0 {
+            0.0
+        } else {
+            (price - self.entry) / span * 100.0
+        }
     }
 }
 
@@ -157,7 +161,12 @@ pub enum Observation {
     /// A price seen at the observation time.
     Price(f64),
     /// A bar that ended at the observation time; its path inside is unknown.
-    Bar { open: f64, high: f64, low: f64, close: f64 },
+    Bar {
+        open: f64,
+        high: f64,
+        low: f64,
+        close: f64,
+    },
 }
 
 /// The means to re-validate: current indicator values and the strategy that judges them.
@@ -202,12 +211,23 @@ impl OpenSignal {
         };
         let opened_at = signal.header.opened_at;
         let entry = signal.header.entry;
-        let event = signal.event(opened_at, EventKind::Opened { reasons: signal.reasons.clone() }, entry, false);
+        let event = signal.event(
+            opened_at,
+            EventKind::Opened {
+                reasons: signal.reasons.clone(),
+            },
+            entry,
+            false,
+        );
         (signal, event)
     }
 
     pub fn levels(&self) -> Levels {
-        Levels { entry: self.header.entry, stop_loss: self.stop_loss, take_profits: self.header.take_profits }
+        Levels {
+            entry: self.header.entry,
+            stop_loss: self.stop_loss,
+            take_profits: self.header.take_profits,
+        }
     }
 
     fn event(&self, time: UnixSeconds, kind: EventKind, price: f64, closed: bool) -> SignalEvent {
@@ -245,11 +265,21 @@ impl OpenSignal {
     }
 
     /// Feed one observation. After a close the signal must not be fed again.
-    pub fn observe(&mut self, time: UnixSeconds, obs: Observation, revalidation: Option<Revalidation<'_>>) -> Observed {
+    pub fn observe(
+        &mut self,
+        time: UnixSeconds,
+        obs: Observation,
+        revalidation: Option<Revalidation<'_>>,
+    ) -> Observed {
         let mut out = Observed::default();
         let (open, high, low, last) = match obs {
             Observation::Price(p) => (p, p, p, p),
-            Observation::Bar { open, high, low, close } => (open, high, low, close),
+            Observation::Bar {
+                open,
+                high,
+                low,
+                close,
+            } => (open, high, low, close),
         };
         if ![open, high, low, last].iter().all(|v| v.is_finite()) || self.remaining <= 0.0 {
             return out;
@@ -263,10 +293,15 @@ impl OpenSignal {
 
         // 1. Stop first. A bar that opens beyond the stop fills at its open (gap).
         if s * (adverse - self.stop_loss) <= 0.0 {
-            let fill = if is_bar && s * (open - self.stop_loss) < 0.0 { open } else { self.stop_loss };
+            let fill = if is_bar && s * (open - self.stop_loss) < 0.0 {
+                open
+            } else {
+                self.stop_loss
+            };
             let at_breakeven = self.stop_at_entry();
             self.close_rest(fill);
-            out.events.push(self.event(time, EventKind::StopLoss { at_breakeven }, fill, true));
+            out.events
+                .push(self.event(time, EventKind::StopLoss { at_breakeven }, fill, true));
             out.closed = Some((Outcome::StopLoss, fill));
             return out;
         }
@@ -282,8 +317,16 @@ impl OpenSignal {
                 // TP1 passes the breakeven zone: the advisory comes first.
                 self.advise_breakeven(time, target, &mut out.events);
             }
-            let fill = if is_bar && s * (open - target) > 0.0 { open } else { target };
-            let fraction = if level == 2 { self.remaining } else { self.header.tp_fractions[level].min(self.remaining) };
+            let fill = if is_bar && s * (open - target) > 0.0 {
+                open
+            } else {
+                target
+            };
+            let fraction = if level == 2 {
+                self.remaining
+            } else {
+                self.header.tp_fractions[level].min(self.remaining)
+            };
             self.realized_pips += fraction * self.header.pips_at(fill);
             self.remaining -= fraction;
             self.targets_hit += 1;
@@ -291,7 +334,14 @@ impl OpenSignal {
             if done {
                 self.remaining = 0.0;
             }
-            out.events.push(self.event(time, EventKind::TakeProfit { level: self.targets_hit }, fill, done));
+            out.events.push(self.event(
+                time,
+                EventKind::TakeProfit {
+                    level: self.targets_hit,
+                },
+                fill,
+                done,
+            ));
             if done {
                 let outcome = [Outcome::Tp1, Outcome::Tp2, Outcome::Tp3][level];
                 out.closed = Some((outcome, fill));
@@ -302,7 +352,8 @@ impl OpenSignal {
         // 3. Hard timeout.
         if time - self.header.opened_at >= minutes(HARD_TIMEOUT_MINUTES) {
             self.close_rest(last);
-            out.events.push(self.event(time, EventKind::Timeout, last, true));
+            out.events
+                .push(self.event(time, EventKind::Timeout, last, true));
             out.closed = Some((Outcome::Timeout, last));
             return out;
         }
@@ -314,20 +365,34 @@ impl OpenSignal {
             while self.next_revalidation_at <= time {
                 self.next_revalidation_at += minutes(REVALIDATION_INTERVAL_MINUTES);
             }
-            let report =
-                r.strategy.validate_thesis(self.header.direction, &self.original_indicators, r.current, r.params);
+            let report = r.strategy.validate_thesis(
+                self.header.direction,
+                &self.original_indicators,
+                r.current,
+                r.params,
+            );
             self.thesis = report.status;
             match report.status {
                 ThesisStatus::Intact => {}
                 ThesisStatus::Weakening => {
-                    out.events.push(self.event(time, EventKind::ThesisWeakening { report }, last, false));
+                    out.events.push(self.event(
+                        time,
+                        EventKind::ThesisWeakening { report },
+                        last,
+                        false,
+                    ));
                 }
                 ThesisStatus::Broken => {
                     let closed = self.close_on_broken_thesis;
                     if closed {
                         self.close_rest(last);
                     }
-                    out.events.push(self.event(time, EventKind::ThesisBroken { report, closed }, last, closed));
+                    out.events.push(self.event(
+                        time,
+                        EventKind::ThesisBroken { report, closed },
+                        last,
+                        closed,
+                    ));
                     if closed {
                         out.closed = Some((Outcome::ThesisBroken, last));
                         return out;
@@ -342,14 +407,23 @@ impl OpenSignal {
             if progress >= BREAKEVEN_ZONE_PERCENT && !self.breakeven_advised {
                 self.advise_breakeven(time, favourable, &mut out.events);
             }
-            let cooled =
-                self.last_guidance_at.is_none_or(|t| time - t >= minutes(GUIDANCE_COOLDOWN_MINUTES));
-            let reached = PROGRESS_ZONES_PERCENT.iter().filter(|&&z| progress >= z).count() as u8;
+            let cooled = self
+                .last_guidance_at
+                .is_none_or(|t| time - t >= minutes(GUIDANCE_COOLDOWN_MINUTES));
+            let reached = PROGRESS_ZONES_PERCENT
+                .iter()
+                .filter(|&&z| progress >= z)
+                .count() as u8;
             if cooled && reached > self.zones_fired {
                 let zone_percent = PROGRESS_ZONES_PERCENT[reached as usize - 1];
                 self.zones_fired = reached;
                 self.last_guidance_at = Some(time);
-                out.events.push(self.event(time, EventKind::Progress { zone_percent }, favourable, false));
+                out.events.push(self.event(
+                    time,
+                    EventKind::Progress { zone_percent },
+                    favourable,
+                    false,
+                ));
             }
         }
         out
@@ -362,7 +436,12 @@ impl OpenSignal {
     }
 
     /// The record of this signal once `observe` (or `force_close`) closed it.
-    pub fn into_closed(self, closed_at: UnixSeconds, outcome: Outcome, exit_price: f64) -> ClosedSignal {
+    pub fn into_closed(
+        self,
+        closed_at: UnixSeconds,
+        outcome: Outcome,
+        exit_price: f64,
+    ) -> ClosedSignal {
         ClosedSignal {
             stopped_at_breakeven: outcome == Outcome::StopLoss && self.stop_at_entry(),
             header: self.header,

@@ -10,7 +10,10 @@ use crate::pips::PipCalculator;
 use crate::registry::ThesisReport;
 
 fn price(header: &SignalHeader, value: f64) -> String {
-    let decimals = PipCalculator { pip_size: header.pip_size }.price_decimals();
+    let decimals = PipCalculator {
+        pip_size: header.pip_size,
+    }
+    .price_decimals();
     format!("{value:.decimals$}")
 }
 
@@ -78,13 +81,29 @@ pub fn event_message(event: &SignalEvent) -> String {
                 2 => "Let the last part run to TP3.",
                 _ => "All targets reached. Trade complete.",
             };
-            format!("TP{level} HIT: {} at {} ({}).\n{pnl}\n{tail}", title(h), p(event.price), pips(event.move_pips))
+            format!(
+                "TP{level} HIT: {} at {} ({}).\n{pnl}\n{tail}",
+                title(h),
+                p(event.price),
+                pips(event.move_pips)
+            )
         }
         EventKind::StopLoss { at_breakeven: true } => {
-            format!("STOPPED AT BREAKEVEN: {} at {}.\n{pnl}", title(h), p(event.price))
+            format!(
+                "STOPPED AT BREAKEVEN: {} at {}.\n{pnl}",
+                title(h),
+                p(event.price)
+            )
         }
-        EventKind::StopLoss { at_breakeven: false } => {
-            format!("STOP LOSS HIT: {} at {} ({}).\n{pnl}", title(h), p(event.price), pips(event.move_pips))
+        EventKind::StopLoss {
+            at_breakeven: false,
+        } => {
+            format!(
+                "STOP LOSS HIT: {} at {} ({}).\n{pnl}",
+                title(h),
+                p(event.price),
+                pips(event.move_pips)
+            )
         }
         EventKind::Progress { zone_percent } => format!(
             "PROGRESS: {} is {:.0}% of the way to TP1 (price {}, {}).\n{pnl}",
@@ -98,7 +117,11 @@ pub fn event_message(event: &SignalEvent) -> String {
             title(h),
             event.progress_percent.min(100.0),
             p(h.entry),
-            if *stop_moved { " Tracked stop moved." } else { "" }
+            if *stop_moved {
+                " Tracked stop moved."
+            } else {
+                ""
+            }
         ),
         EventKind::ThesisWeakening { report } => format!(
             "THESIS WEAKENING: {} at {} ({}). Consider reducing exposure:{}\n{pnl}",
@@ -112,7 +135,11 @@ pub fn event_message(event: &SignalEvent) -> String {
             title(h),
             p(event.price),
             pips(event.move_pips),
-            if *closed { " Signal closed." } else { " Consider closing." },
+            if *closed {
+                " Signal closed."
+            } else {
+                " Consider closing."
+            },
             findings(report)
         ),
         EventKind::Timeout => format!(
@@ -123,13 +150,23 @@ pub fn event_message(event: &SignalEvent) -> String {
             pips(event.move_pips)
         ),
         EventKind::EndOfData => {
-            format!("END OF DATA: {} closed at {} ({}).\n{pnl}", title(h), p(event.price), pips(event.move_pips))
+            format!(
+                "END OF DATA: {} closed at {} ({}).\n{pnl}",
+                title(h),
+                p(event.price),
+                pips(event.move_pips)
+            )
         }
     }
 }
 
 pub fn strategy_switch_message(switch: &StrategySwitch) -> String {
-    format!("STRATEGY SWITCH: {} -> {} at {} UTC.", switch.from, switch.to, format_time(switch.time))
+    format!(
+        "STRATEGY SWITCH: {} -> {} at {} UTC.",
+        switch.from,
+        switch.to,
+        format_time(switch.time)
+    )
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,22 +177,38 @@ pub enum RecapPeriod {
 
 /// Recap of the signals closed in [from, to): count, outcomes, win rate, net pips, best and
 /// worst trade. Signals are taken in the order given.
-pub fn recap_message(period: RecapPeriod, from: UnixSeconds, to: UnixSeconds, closed: &[ClosedSignal]) -> String {
+pub fn recap_message(
+    period: RecapPeriod,
+    from: UnixSeconds,
+    to: UnixSeconds,
+    closed: &[ClosedSignal],
+) -> String {
     let name = match period {
         RecapPeriod::Daily => "DAILY RECAP",
         RecapPeriod::Weekly => "WEEKLY RECAP",
     };
     let day = |t: UnixSeconds| format_time(t)[..10].to_string();
-    let range = if to - from <= 86_400 { day(from) } else { format!("{} to {}", day(from), day(to - 1)) };
-    let in_range: Vec<&ClosedSignal> = closed.iter().filter(|c| c.closed_at >= from && c.closed_at < to).collect();
+    let range = if to - from <= 86_400 {
+        day(from)
+    } else {
+        format!("{} to {}", day(from), day(to - 1))
+    };
+    let in_range: Vec<&ClosedSignal> = closed
+        .iter()
+        .filter(|c| c.closed_at >= from && c.closed_at < to)
+        .collect();
     if in_range.is_empty() {
         return format!("{name} {range}\nNo signals closed.");
     }
     let count = |o: Outcome| in_range.iter().filter(|c| c.outcome == o).count();
     let wins = in_range.iter().filter(|c| c.net_pips > 0.0).count();
     let net: f64 = in_range.iter().map(|c| c.net_pips).sum();
-    let best = in_range.iter().max_by(|a, b| a.net_pips.total_cmp(&b.net_pips));
-    let worst = in_range.iter().min_by(|a, b| a.net_pips.total_cmp(&b.net_pips));
+    let best = in_range
+        .iter()
+        .max_by(|a, b| a.net_pips.total_cmp(&b.net_pips));
+    let worst = in_range
+        .iter()
+        .min_by(|a, b| a.net_pips.total_cmp(&b.net_pips));
     let mut s = format!(
         "{name} {range}\nSignals: {}\nTP3: {} | TP1+ reached: {} | SL: {} | Timeout: {} | Thesis broken: {}\nWin rate: {:.1}%\nNet: {}",
         in_range.len(),
@@ -168,7 +221,14 @@ pub fn recap_message(period: RecapPeriod, from: UnixSeconds, to: UnixSeconds, cl
         pips(net),
     );
     if let (Some(b), Some(w)) = (best, worst) {
-        let _ = write!(s, "\nBest: {} {}\nWorst: {} {}", title(&b.header), pips(b.net_pips), title(&w.header), pips(w.net_pips));
+        let _ = write!(
+            s,
+            "\nBest: {} {}\nWorst: {} {}",
+            title(&b.header),
+            pips(b.net_pips),
+            title(&w.header),
+            pips(w.net_pips)
+        );
     }
     s
 }

@@ -93,7 +93,10 @@ pub static INDICATOR_REGISTRY: [IndicatorEntry; 8] = [
         role: Role::Filter,
         signal: |s, _| {
             let (e50, e200) = (s.ema_50?, s.ema_200?);
-            Some(Support { buy: e50 > e200 && s.close > e200, sell: e50 < e200 && s.close < e200 })
+            Some(Support {
+                buy: e50 > e200 && s.close > e200,
+                sell: e50 < e200 && s.close < e200,
+            })
         },
         signal_rule: "buy: EMA50 above EMA200 and close above EMA200; sell: the mirror",
         validate: |d, _orig, cur| {
@@ -127,7 +130,10 @@ pub static INDICATOR_REGISTRY: [IndicatorEntry; 8] = [
         role: Role::Filter,
         signal: |s, _| {
             let (p, m) = (s.plus_di_14?, s.minus_di_14?);
-            Some(Support { buy: p > m, sell: m > p })
+            Some(Support {
+                buy: p > m,
+                sell: m > p,
+            })
         },
         signal_rule: "buy: +DI above -DI; sell: -DI above +DI",
         validate: |d, orig, cur| {
@@ -137,7 +143,12 @@ pub static INDICATOR_REGISTRY: [IndicatorEntry; 8] = [
         },
         weakening_rule: "DI spread in the signal's favour shrank below half of entry's",
         broken_rule: "DI lines crossed against the signal",
-        display: |s| Some(format!("+DI/-DI: {:.1} / {:.1}", s.plus_di_14?, s.minus_di_14?)),
+        display: |s| {
+            Some(format!(
+                "+DI/-DI: {:.1} / {:.1}",
+                s.plus_di_14?, s.minus_di_14?
+            ))
+        },
     },
     IndicatorEntry {
         id: IndicatorId::Rsi,
@@ -146,7 +157,10 @@ pub static INDICATOR_REGISTRY: [IndicatorEntry; 8] = [
         role: Role::Filter,
         signal: |s, p| {
             let r = s.rsi_14?;
-            Some(Support { buy: r < p.rsi_oversold, sell: r > p.rsi_overbought })
+            Some(Support {
+                buy: r < p.rsi_oversold,
+                sell: r > p.rsi_overbought,
+            })
         },
         signal_rule: "buy: RSI below rsi_oversold; sell: RSI above rsi_overbought",
         validate: |d, orig, cur| {
@@ -164,7 +178,10 @@ pub static INDICATOR_REGISTRY: [IndicatorEntry; 8] = [
         role: Role::Filter,
         signal: |s, _| {
             let h = s.macd_hist?;
-            Some(Support { buy: h > 0.0, sell: h < 0.0 })
+            Some(Support {
+                buy: h > 0.0,
+                sell: h < 0.0,
+            })
         },
         signal_rule: "buy: histogram above 0; sell: below 0",
         validate: |d, orig, cur| {
@@ -174,7 +191,12 @@ pub static INDICATOR_REGISTRY: [IndicatorEntry; 8] = [
         },
         weakening_rule: "histogram moved against the signal by over 0.05 ATR since entry",
         broken_rule: "histogram moved against the signal by over 0.15 ATR since entry",
-        display: |s| Some(format!("MACD: {:.5} (signal {:.5}, hist {:.5})", s.macd?, s.macd_signal?, s.macd_hist?)),
+        display: |s| {
+            Some(format!(
+                "MACD: {:.5} (signal {:.5}, hist {:.5})",
+                s.macd?, s.macd_signal?, s.macd_hist?
+            ))
+        },
     },
     IndicatorEntry {
         id: IndicatorId::Bollinger,
@@ -184,7 +206,10 @@ pub static INDICATOR_REGISTRY: [IndicatorEntry; 8] = [
         signal: |s, p| {
             let (up, lo, atr) = (s.bb_upper?, s.bb_lower?, s.atr_14?);
             let near = p.bb_touch_atr * atr;
-            Some(Support { buy: s.close - lo <= near, sell: up - s.close <= near })
+            Some(Support {
+                buy: s.close - lo <= near,
+                sell: up - s.close <= near,
+            })
         },
         signal_rule: "buy: close within bb_touch_atr ATR of (or below) the lower band; sell: the upper band",
         validate: |d, _orig, cur| {
@@ -197,7 +222,12 @@ pub static INDICATOR_REGISTRY: [IndicatorEntry; 8] = [
         },
         weakening_rule: "close outside the band on the losing side",
         broken_rule: "close more than 0.5 ATR outside the band on the losing side",
-        display: |s| Some(format!("Bollinger: {:.5} / {:.5} / {:.5}", s.bb_upper?, s.bb_middle?, s.bb_lower?)),
+        display: |s| {
+            Some(format!(
+                "Bollinger: {:.5} / {:.5} / {:.5}",
+                s.bb_upper?, s.bb_middle?, s.bb_lower?
+            ))
+        },
     },
     IndicatorEntry {
         id: IndicatorId::Stochastic,
@@ -206,7 +236,10 @@ pub static INDICATOR_REGISTRY: [IndicatorEntry; 8] = [
         role: Role::Filter,
         signal: |s, p| {
             let k = s.stoch_k?;
-            Some(Support { buy: k < p.stoch_oversold, sell: k > p.stoch_overbought })
+            Some(Support {
+                buy: k < p.stoch_oversold,
+                sell: k > p.stoch_overbought,
+            })
         },
         signal_rule: "buy: %K below stoch_oversold; sell: %K above stoch_overbought",
         validate: |d, orig, cur| {
@@ -221,7 +254,12 @@ pub static INDICATOR_REGISTRY: [IndicatorEntry; 8] = [
         },
         weakening_rule: "%K below %D and worse than at entry",
         broken_rule: "as weakening, and %K pinned in the extreme against the signal (<10 buy, >90 sell)",
-        display: |s| Some(format!("Stochastic: %K {:.1} %D {:.1}", s.stoch_k?, s.stoch_d?)),
+        display: |s| {
+            Some(format!(
+                "Stochastic: %K {:.1} %D {:.1}",
+                s.stoch_k?, s.stoch_d?
+            ))
+        },
     },
     IndicatorEntry {
         id: IndicatorId::Atr,
@@ -241,11 +279,18 @@ pub static INDICATOR_REGISTRY: [IndicatorEntry; 8] = [
 ];
 
 pub fn entry(id: IndicatorId) -> &'static IndicatorEntry {
-    INDICATOR_REGISTRY.iter().find(|e| e.id == id).unwrap_or(&INDICATOR_REGISTRY[0])
+    INDICATOR_REGISTRY
+        .iter()
+        .find(|e| e.id == id)
+        .unwrap_or(&INDICATOR_REGISTRY[0])
 }
 
 pub fn is_enabled(id: IndicatorId, params: &StrategyParams) -> bool {
-    params.indicators_enabled.get(&id).copied().unwrap_or(entry(id).enabled)
+    params
+        .indicators_enabled
+        .get(&id)
+        .copied()
+        .unwrap_or(entry(id).enabled)
 }
 
 /// The direction on which all enabled `required` filters agree and at least
@@ -273,7 +318,11 @@ pub fn vote(
         if !ok {
             continue;
         }
-        let enabled: Vec<IndicatorId> = confirmations.iter().copied().filter(|&id| is_enabled(id, params)).collect();
+        let enabled: Vec<IndicatorId> = confirmations
+            .iter()
+            .copied()
+            .filter(|&id| is_enabled(id, params))
+            .collect();
         let needed = min_confirmations.min(enabled.len());
         let mut agreeing = 0;
         for id in enabled {
@@ -325,10 +374,23 @@ pub fn validate(
         let e = entry(id);
         let status = (e.validate)(direction, original, current).unwrap_or(ThesisStatus::Intact);
         if status != ThesisStatus::Intact {
-            let rule = if status == ThesisStatus::Broken { e.broken_rule } else { e.weakening_rule };
-            findings.push(Finding { indicator: id, status, rule: rule.to_string(), current: (e.display)(current) });
+            let rule = if status == ThesisStatus::Broken {
+                e.broken_rule
+            } else {
+                e.weakening_rule
+            };
+            findings.push(Finding {
+                indicator: id,
+                status,
+                rule: rule.to_string(),
+                current: (e.display)(current),
+            });
         }
     }
-    let status = findings.iter().map(|f| f.status).max().unwrap_or(ThesisStatus::Intact);
+    let status = findings
+        .iter()
+        .map(|f| f.status)
+        .max()
+        .unwrap_or(ThesisStatus::Intact);
     ThesisReport { status, findings }
 }

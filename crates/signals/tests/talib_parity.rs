@@ -13,14 +13,23 @@ struct Reference {
 
 fn reference() -> Reference {
     let mut lines = FIXTURE.lines();
-    let names: Vec<String> = lines.next().unwrap().split(',').map(str::to_string).collect();
+    let names: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .map(str::to_string)
+        .collect();
     let mut columns = vec![Vec::new(); names.len()];
     for line in lines {
         for (i, cell) in line.split(',').enumerate() {
             if i == 0 {
                 continue;
             }
-            columns[i].push(if cell.is_empty() { f64::NAN } else { cell.parse().unwrap() });
+            columns[i].push(if cell.is_empty() {
+                f64::NAN
+            } else {
+                cell.parse().unwrap()
+            });
         }
     }
     Reference { names, columns }
@@ -28,7 +37,11 @@ fn reference() -> Reference {
 
 impl Reference {
     fn column(&self, name: &str) -> &[f64] {
-        let i = self.names.iter().position(|n| n == name).unwrap_or_else(|| panic!("no column {name}"));
+        let i = self
+            .names
+            .iter()
+            .position(|n| n == name)
+            .unwrap_or_else(|| panic!("no column {name}"));
         &self.columns[i]
     }
 }
@@ -39,16 +52,27 @@ fn assert_matches(name: &str, ours: &[f64], talib: &[f64]) {
     assert_eq!(ours.len(), talib.len(), "{name}: length");
     let mut compared = 0;
     for (i, (&a, &b)) in ours.iter().zip(talib).enumerate() {
-        assert_eq!(a.is_nan(), b.is_nan(), "{name}[{i}]: ours {a}, TA-Lib {b} (warm-up mismatch)");
+        assert_eq!(
+            a.is_nan(),
+            b.is_nan(),
+            "{name}[{i}]: ours {a}, TA-Lib {b} (warm-up mismatch)"
+        );
         if b.is_nan() {
             continue;
         }
         let scale = a.abs().max(b.abs());
-        let ok = if scale < 1e-12 { (a - b).abs() <= 1e-12 } else { (a - b).abs() <= 1e-6 * scale };
+        let ok = if scale < 1e-12 {
+            (a - b).abs() <= 1e-12
+        } else {
+            (a - b).abs() <= 1e-6 * scale
+        };
         assert!(ok, "{name}[{i}]: ours {a}, TA-Lib {b}");
         compared += 1;
     }
-    assert!(compared > talib.len() / 2, "{name}: only {compared} values compared");
+    assert!(
+        compared > talib.len() / 2,
+        "{name}: only {compared} values compared"
+    );
 }
 
 fn bars() -> Vec<promostack_signals::Bar> {
@@ -62,7 +86,10 @@ fn batch_indicators_match_talib() {
     let bars = bars();
     assert_eq!(bars.len(), 5000);
     let cols = standard_columns(&bars);
-    for (name, ours) in promostack_signals::indicators::STANDARD_COLUMN_NAMES.iter().zip(cols.columns()) {
+    for (name, ours) in promostack_signals::indicators::STANDARD_COLUMN_NAMES
+        .iter()
+        .zip(cols.columns())
+    {
         assert_matches(name, ours, reference.column(name));
     }
     let close: Vec<f64> = bars.iter().map(|b| b.close).collect();
@@ -74,16 +101,31 @@ fn streaming_indicators_match_talib() {
     let reference = reference();
     let bars = bars();
     let mut stream = StandardIndicators::new();
-    let snaps: Vec<_> = bars.iter().map(|b| stream.update(b, b.time + 3600)).collect();
+    let snaps: Vec<_> = bars
+        .iter()
+        .map(|b| stream.update(b, b.time + 3600))
+        .collect();
     let get = |f: fn(&promostack_signals::IndicatorSnapshot) -> Option<f64>| -> Vec<f64> {
         snaps.iter().map(|s| f(s).unwrap_or(f64::NAN)).collect()
     };
     assert_matches("ema_200", &get(|s| s.ema_200), reference.column("ema_200"));
     assert_matches("rsi_14", &get(|s| s.rsi_14), reference.column("rsi_14"));
-    assert_matches("macd_signal", &get(|s| s.macd_signal), reference.column("macd_signal"));
+    assert_matches(
+        "macd_signal",
+        &get(|s| s.macd_signal),
+        reference.column("macd_signal"),
+    );
     assert_matches("adx_14", &get(|s| s.adx_14), reference.column("adx_14"));
-    assert_matches("minus_di_14", &get(|s| s.minus_di_14), reference.column("minus_di_14"));
-    assert_matches("bb_lower", &get(|s| s.bb_lower), reference.column("bb_lower"));
+    assert_matches(
+        "minus_di_14",
+        &get(|s| s.minus_di_14),
+        reference.column("minus_di_14"),
+    );
+    assert_matches(
+        "bb_lower",
+        &get(|s| s.bb_lower),
+        reference.column("bb_lower"),
+    );
     assert_matches("stoch_d", &get(|s| s.stoch_d), reference.column("stoch_d"));
     assert_matches("atr_14", &get(|s| s.atr_14), reference.column("atr_14"));
 }

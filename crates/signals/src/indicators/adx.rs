@@ -34,8 +34,16 @@ pub struct DmiValue {
 fn directional_moves(high: f64, low: f64, prev_high: f64, prev_low: f64) -> (f64, f64) {
     let diff_p = high - prev_high;
     let diff_m = prev_low - low;
-    let plus = if diff_p > 0.0 && diff_p > diff_m { diff_p } else { 0.0 };
-    let minus = if diff_m > 0.0 && diff_p < diff_m { diff_m } else { 0.0 };
+    let plus = if diff_p > 0.0 && diff_p > diff_m {
+        diff_p
+    } else {
+        0.0
+    };
+    let minus = if diff_m > 0.0 && diff_p < diff_m {
+        diff_m
+    } else {
+        0.0
+    };
     (plus, minus)
 }
 
@@ -48,15 +56,22 @@ fn indexes(plus_dm: f64, minus_dm: f64, tr: f64) -> (f64, f64, Option<f64>) {
     let minus_di = 100.0 * (minus_dm / tr);
     let plus_di = 100.0 * (plus_dm / tr);
     let sum = minus_di + plus_di;
-    let dx = if talib_is_zero(sum) { None } else { Some(100.0 * ((minus_di - plus_di).abs() / sum)) };
+    let dx = if talib_is_zero(sum) {
+        None
+    } else {
+        Some(100.0 * ((minus_di - plus_di).abs() / sum))
+    };
     (plus_di, minus_di, dx)
 }
 
 pub fn dmi(high: &[f64], low: &[f64], close: &[f64], period: usize) -> DmiColumns {
     assert!(period >= 2, "ADX/DI period must be at least 2");
     let n = close.len().min(high.len()).min(low.len());
-    let mut cols =
-        DmiColumns { plus_di: vec![f64::NAN; n], minus_di: vec![f64::NAN; n], adx: vec![f64::NAN; n] };
+    let mut cols = DmiColumns {
+        plus_di: vec![f64::NAN; n],
+        minus_di: vec![f64::NAN; n],
+        adx: vec![f64::NAN; n],
+    };
     if n <= period {
         return cols;
     }
@@ -162,6 +177,10 @@ impl Dmi {
             }
             Some(self.adx)
         };
-        Some(DmiValue { plus_di, minus_di, adx })
+        Some(DmiValue {
+            plus_di,
+            minus_di,
+            adx,
+        })
     }
 }

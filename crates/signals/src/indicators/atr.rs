@@ -55,7 +55,13 @@ pub struct Atr {
 impl Atr {
     pub fn new(period: usize) -> Self {
         assert!(period >= 1, "ATR period must be at least 1");
-        Atr { period, seen: 0, prev_close: 0.0, sum: 0.0, value: f64::NAN }
+        Atr {
+            period,
+            seen: 0,
+            prev_close: 0.0,
+            sum: 0.0,
+            value: f64::NAN,
+        }
     }
 
     #[inline]

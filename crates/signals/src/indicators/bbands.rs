@@ -24,13 +24,21 @@ pub struct BandsValue {
 #[inline]
 fn std_dev(mean_of_squares: f64, mean: f64) -> f64 {
     let variance = mean_of_squares - mean * mean;
-    if variance < 0.000_000_01 { 0.0 } else { variance.sqrt() }
+    if variance < 0.000_000_01 {
+        0.0
+    } else {
+        variance.sqrt()
+    }
 }
 
 pub fn bollinger_bands(input: &[f64], period: usize, deviations: f64) -> BandsColumns {
     assert!(period >= 2, "Bollinger period must be at least 2");
     let n = input.len();
-    let mut cols = BandsColumns { upper: vec![f64::NAN; n], middle: vec![f64::NAN; n], lower: vec![f64::NAN; n] };
+    let mut cols = BandsColumns {
+        upper: vec![f64::NAN; n],
+        middle: vec![f64::NAN; n],
+        lower: vec![f64::NAN; n],
+    };
     if n < period {
         return cols;
     }
@@ -68,7 +76,13 @@ pub struct BollingerBands {
 impl BollingerBands {
     pub fn new(period: usize, deviations: f64) -> Self {
         assert!(period >= 2, "Bollinger period must be at least 2");
-        BollingerBands { period: period as f64, deviations, window: Ring::new(period), total: 0.0, total_sq: 0.0 }
+        BollingerBands {
+            period: period as f64,
+            deviations,
+            window: Ring::new(period),
+            total: 0.0,
+            total_sq: 0.0,
+        }
     }
 
     #[inline]
@@ -83,6 +97,10 @@ impl BollingerBands {
         let old = self.window.oldest();
         self.total -= old;
         self.total_sq -= old * old;
-        Some(BandsValue { upper: mean + dev, middle: mean, lower: mean - dev })
+        Some(BandsValue {
+            upper: mean + dev,
+            middle: mean,
+            lower: mean - dev,
+        })
     }
 }

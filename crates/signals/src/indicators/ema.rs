@@ -49,7 +49,14 @@ impl Ema {
 
     pub(crate) fn with_skip(period: usize, skip: usize) -> Self {
         assert!(period >= 1, "EMA period must be at least 1");
-        Ema { period, k: 2.0 / (period as f64 + 1.0), skip, seen: 0, sum: 0.0, value: f64::NAN }
+        Ema {
+            period,
+            k: 2.0 / (period as f64 + 1.0),
+            skip,
+            seen: 0,
+            sum: 0.0,
+            value: f64::NAN,
+        }
     }
 
     #[inline]

@@ -22,9 +22,16 @@ pub struct MacdValue {
 }
 
 pub fn macd(input: &[f64], fast: usize, slow: usize, signal: usize) -> MacdColumns {
-    assert!(fast >= 1 && fast < slow && signal >= 1, "MACD needs 1 <= fast < slow and signal >= 1");
+    assert!(
+        fast >= 1 && fast < slow && signal >= 1,
+        "MACD needs 1 <= fast < slow and signal >= 1"
+    );
     let n = input.len();
-    let mut cols = MacdColumns { macd: vec![f64::NAN; n], signal: vec![f64::NAN; n], hist: vec![f64::NAN; n] };
+    let mut cols = MacdColumns {
+        macd: vec![f64::NAN; n],
+        signal: vec![f64::NAN; n],
+        hist: vec![f64::NAN; n],
+    };
     let start = slow - 1;
     let lookback = macd_lookback(slow, signal);
     if n <= lookback {
@@ -53,8 +60,15 @@ pub struct Macd {
 
 impl Macd {
     pub fn new(fast: usize, slow: usize, signal: usize) -> Self {
-        assert!(fast >= 1 && fast < slow && signal >= 1, "MACD needs 1 <= fast < slow and signal >= 1");
-        Macd { fast: Ema::with_skip(fast, slow - fast), slow: Ema::new(slow), signal: Ema::new(signal) }
+        assert!(
+            fast >= 1 && fast < slow && signal >= 1,
+            "MACD needs 1 <= fast < slow and signal >= 1"
+        );
+        Macd {
+            fast: Ema::with_skip(fast, slow - fast),
+            slow: Ema::new(slow),
+            signal: Ema::new(signal),
+        }
     }
 
     #[inline]
@@ -63,6 +77,10 @@ impl Macd {
         let s = self.slow.update(x)?;
         let line = f? - s;
         let sig = self.signal.update(line)?;
-        Some(MacdValue { macd: line, signal: sig, hist: line - sig })
+        Some(MacdValue {
+            macd: line,
+            signal: sig,
+            hist: line - sig,
+        })
     }
 }

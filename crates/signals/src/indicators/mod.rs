@@ -26,7 +26,7 @@ pub use ema::{Ema, ema, ema_lookback};
 pub use macd::{Macd, MacdColumns, MacdValue, macd, macd_lookback};
 pub use rsi::{Rsi, rsi, rsi_lookback};
 pub use sma::{Sma, sma, sma_lookback};
-pub use standard::{StandardColumns, StandardIndicators, standard_columns, STANDARD_COLUMN_NAMES};
+pub use standard::{STANDARD_COLUMN_NAMES, StandardColumns, StandardIndicators, standard_columns};
 pub use stoch::{SlowStochastic, StochColumns, StochValue, slow_stochastic, stoch_lookback};
 
 /// TA-Lib's `TA_IS_ZERO`: the tolerance it uses before dividing by a sum of moves.

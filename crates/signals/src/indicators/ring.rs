@@ -9,7 +9,11 @@ pub(crate) struct Ring {
 
 impl Ring {
     pub(crate) fn new(len: usize) -> Self {
-        Ring { buf: vec![0.0; len], pos: 0, filled: 0 }
+        Ring {
+            buf: vec![0.0; len],
+            pos: 0,
+            filled: 0,
+        }
     }
 
     /// Store `x`, dropping the oldest value once full. Returns true when the ring is full.

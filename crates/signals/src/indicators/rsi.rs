@@ -8,7 +8,11 @@ pub const fn rsi_lookback(period: usize) -> usize {
 #[inline]
 fn rsi_value(gain: f64, loss: f64) -> f64 {
     let total = gain + loss;
-    if talib_is_zero(total) { 0.0 } else { 100.0 * (gain / total) }
+    if talib_is_zero(total) {
+        0.0
+    } else {
+        100.0 * (gain / total)
+    }
 }
 
 pub fn rsi(input: &[f64], period: usize) -> Vec<f64> {
@@ -58,7 +62,13 @@ pub struct Rsi {
 impl Rsi {
     pub fn new(period: usize) -> Self {
         assert!(period >= 2, "RSI period must be at least 2");
-        Rsi { period, seen: 0, prev: 0.0, gain: 0.0, loss: 0.0 }
+        Rsi {
+            period,
+            seen: 0,
+            prev: 0.0,
+            gain: 0.0,
+            loss: 0.0,
+        }
     }
 
     #[inline]

@@ -31,7 +31,11 @@ pub struct Sma {
 impl Sma {
     pub fn new(period: usize) -> Self {
         assert!(period >= 1, "SMA period must be at least 1");
-        Sma { period: period as f64, window: Ring::new(period), total: 0.0 }
+        Sma {
+            period: period as f64,
+            window: Ring::new(period),
+            total: 0.0,
+        }
     }
 
     #[inline]

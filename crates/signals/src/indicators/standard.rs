@@ -2,8 +2,8 @@
 //! EMA 20/50/200, RSI 14, MACD(12,26,9), ADX/+DI/-DI 14, Bollinger(20, 2.0), slow
 //! Stochastic(14,3,3), ATR 14, in batch (columns) and streaming (snapshots) form.
 use super::{
-    Atr, BollingerBands, Dmi, Ema, Macd, Rsi, SlowStochastic, atr, bollinger_bands, dmi, ema, macd, rsi,
-    slow_stochastic,
+    Atr, BollingerBands, Dmi, Ema, Macd, Rsi, SlowStochastic, atr, bollinger_bands, dmi, ema, macd,
+    rsi, slow_stochastic,
 };
 use crate::bars::{Bar, UnixSeconds};
 use crate::snapshot::IndicatorSnapshot;

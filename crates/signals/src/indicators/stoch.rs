@@ -24,13 +24,30 @@ pub struct StochValue {
 #[inline]
 fn fast_k(close: f64, lowest: f64, highest: f64) -> f64 {
     let diff = (highest - lowest) / 100.0;
-    if diff != 0.0 { (close - lowest) / diff } else { 0.0 }
+    if diff != 0.0 {
+        (close - lowest) / diff
+    } else {
+        0.0
+    }
 }
 
-pub fn slow_stochastic(high: &[f64], low: &[f64], close: &[f64], k_period: usize, slow_k: usize, slow_d: usize) -> StochColumns {
-    assert!(k_period >= 1 && slow_k >= 1 && slow_d >= 1, "stochastic periods must be at least 1");
+pub fn slow_stochastic(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    k_period: usize,
+    slow_k: usize,
+    slow_d: usize,
+) -> StochColumns {
+    assert!(
+        k_period >= 1 && slow_k >= 1 && slow_d >= 1,
+        "stochastic periods must be at least 1"
+    );
     let n = close.len().min(high.len()).min(low.len());
-    let mut cols = StochColumns { k: vec![f64::NAN; n], d: vec![f64::NAN; n] };
+    let mut cols = StochColumns {
+        k: vec![f64::NAN; n],
+        d: vec![f64::NAN; n],
+    };
     let lookback = stoch_lookback(k_period, slow_k, slow_d);
     if n <= lookback {
         return cols;
@@ -90,7 +107,11 @@ struct WindowExtreme {
 
 impl WindowExtreme {
     fn new(period: usize, max: bool) -> Self {
-        WindowExtreme { period: period as u64, max, items: VecDeque::with_capacity(period + 1) }
+        WindowExtreme {
+            period: period as u64,
+            max,
+            items: VecDeque::with_capacity(period + 1),
+        }
     }
 
     #[inline]
@@ -125,7 +146,10 @@ pub struct SlowStochastic {
 
 impl SlowStochastic {
     pub fn new(k_period: usize, slow_k: usize, slow_d: usize) -> Self {
-        assert!(k_period >= 1 && slow_k >= 1 && slow_d >= 1, "stochastic periods must be at least 1");
+        assert!(
+            k_period >= 1 && slow_k >= 1 && slow_d >= 1,
+            "stochastic periods must be at least 1"
+        );
         SlowStochastic {
             k_period: k_period as u64,
             seen: 0,

@@ -35,19 +35,39 @@ pub trait Strategy: Sync {
     fn thesis_indicators(&self) -> &'static [IndicatorId];
 
     /// A signal at this bar close, or none. Must return none when a needed value is missing.
-    fn check_for_signal(&self, snapshot: &IndicatorSnapshot, params: &StrategyParams) -> Option<SignalCandidate>;
+    fn check_for_signal(
+        &self,
+        snapshot: &IndicatorSnapshot,
+        params: &StrategyParams,
+    ) -> Option<SignalCandidate>;
 
     /// Stop and targets from ATR multiples. `None` if the result would not be finite, ordered
     /// and distinct from the entry (a zero ATR, say).
-    fn tp_sl(&self, direction: Direction, entry: f64, atr: f64, params: &StrategyParams) -> Option<Levels> {
+    fn tp_sl(
+        &self,
+        direction: Direction,
+        entry: f64,
+        atr: f64,
+        params: &StrategyParams,
+    ) -> Option<Levels> {
         let s = direction.sign();
         let at = |m: f64| entry + s * m * atr;
         let levels = Levels {
             entry,
             stop_loss: entry - s * params.atr_sl_multiplier * atr,
-            take_profits: [at(params.atr_tp1_multiplier), at(params.atr_tp2_multiplier), at(params.atr_tp3_multiplier)],
+            take_profits: [
+                at(params.atr_tp1_multiplier),
+                at(params.atr_tp2_multiplier),
+                at(params.atr_tp3_multiplier),
+            ],
         };
-        let all = [levels.entry, levels.stop_loss, levels.take_profits[0], levels.take_profits[1], levels.take_profits[2]];
+        let all = [
+            levels.entry,
+            levels.stop_loss,
+            levels.take_profits[0],
+            levels.take_profits[1],
+            levels.take_profits[2],
+        ];
         let ordered = s * (levels.entry - levels.stop_loss) > 0.0
             && s * (levels.take_profits[0] - entry) > 0.0
             && s * (levels.take_profits[1] - levels.take_profits[0]) > 0.0
@@ -63,7 +83,13 @@ pub trait Strategy: Sync {
         current: &IndicatorSnapshot,
         params: &StrategyParams,
     ) -> ThesisReport {
-        registry::validate(self.thesis_indicators(), direction, original, current, params)
+        registry::validate(
+            self.thesis_indicators(),
+            direction,
+            original,
+            current,
+            params,
+        )
     }
 }
 

@@ -98,10 +98,15 @@ impl StrategyParams {
         if self.atr_sl_multiplier <= 0.0 || self.atr_tp1_multiplier <= 0.0 {
             return bad("ATR multipliers must be positive");
         }
-        if !(self.atr_tp1_multiplier < self.atr_tp2_multiplier && self.atr_tp2_multiplier < self.atr_tp3_multiplier) {
+        if !(self.atr_tp1_multiplier < self.atr_tp2_multiplier
+            && self.atr_tp2_multiplier < self.atr_tp3_multiplier)
+        {
             return bad("TP multipliers must increase: tp1 < tp2 < tp3");
         }
-        if self.tp_split_percent.iter().any(|p| !p.is_finite() || *p < 0.0)
+        if self
+            .tp_split_percent
+            .iter()
+            .any(|p| !p.is_finite() || *p < 0.0)
             || (self.tp_split_percent.iter().sum::<f64>() - 100.0).abs() > 1e-9
         {
             return bad("tp_split_percent must be three non-negative numbers summing to 100");
@@ -113,8 +118,12 @@ impl StrategyParams {
     }
 
     /// `base` with the fields present in `overrides` (a JSON object) replaced, then validated.
-    pub fn with_overrides(base: &StrategyParams, overrides: &serde_json::Value) -> Result<Self, ParamsError> {
-        let mut merged = serde_json::to_value(base).map_err(|e| ParamsError::Json(e.to_string()))?;
+    pub fn with_overrides(
+        base: &StrategyParams,
+        overrides: &serde_json::Value,
+    ) -> Result<Self, ParamsError> {
+        let mut merged =
+            serde_json::to_value(base).map_err(|e| ParamsError::Json(e.to_string()))?;
         match (merged.as_object_mut(), overrides.as_object()) {
             (Some(m), Some(o)) => {
                 for (k, v) in o {
@@ -122,9 +131,14 @@ impl StrategyParams {
                 }
             }
             (_, None) if overrides.is_null() => {}
-            _ => return Err(ParamsError::Json("overrides must be a JSON object".to_string())),
+            _ => {
+                return Err(ParamsError::Json(
+                    "overrides must be a JSON object".to_string(),
+                ));
+            }
         }
-        let params: StrategyParams = serde_json::from_value(merged).map_err(|e| ParamsError::Json(e.to_string()))?;
+        let params: StrategyParams =
+            serde_json::from_value(merged).map_err(|e| ParamsError::Json(e.to_string()))?;
         params.validate()?;
         Ok(params)
     }
@@ -137,7 +151,11 @@ impl StrategyParams {
         }
         let h = hour_of_day(time);
         let (s, e) = (self.session_start_hour_utc, self.session_end_hour_utc);
-        if s <= e { s <= h && h < e } else { h >= s || h < e }
+        if s <= e {
+            s <= h && h < e
+        } else {
+            h >= s || h < e
+        }
     }
 
     /// TP split as fractions of the position.
