@@ -3,7 +3,7 @@
 //! (`s - s/N + x`); DI is output from bar N, ADX (Wilder mean of DX) from bar 2N-1.
 //! As in TA-Lib, a bar whose smoothed true range (or DI sum) is zero gives DI 0 and leaves
 //! the ADX unchanged.
-use super::{talib_is_zero, true_range};
+use super::{talib_is_zero, true_range, warm_vec};
 
 /// Warm-up of +DI/-DI.
 pub const fn dmi_lookback(period: usize) -> usize {
@@ -68,9 +68,9 @@ pub fn dmi(high: &[f64], low: &[f64], close: &[f64], period: usize) -> DmiColumn
     assert!(period >= 2, "ADX/DI period must be at least 2");
     let n = close.len().min(high.len()).min(low.len());
     let mut cols = DmiColumns {
-        plus_di: vec![f64::NAN; n],
-        minus_di: vec![f64::NAN; n],
-        adx: vec![f64::NAN; n],
+        plus_di: warm_vec(n, dmi_lookback(period)),
+        minus_di: warm_vec(n, dmi_lookback(period)),
+        adx: warm_vec(n, adx_lookback(period)),
     };
     if n <= period {
         return cols;
@@ -92,19 +92,19 @@ pub fn dmi(high: &[f64], low: &[f64], close: &[f64], period: usize) -> DmiColumn
         minus_dm = minus_dm - minus_dm / p + md;
         tr = tr - tr / p + true_range(high[i], low[i], close[i - 1]);
         let (plus_di, minus_di, dx) = indexes(plus_dm, minus_dm, tr);
-        cols.plus_di[i] = plus_di;
-        cols.minus_di[i] = minus_di;
+        cols.plus_di.push(plus_di);
+        cols.minus_di.push(minus_di);
         if i < adx_start {
             sum_dx += dx.unwrap_or(0.0);
         } else if i == adx_start {
             sum_dx += dx.unwrap_or(0.0);
             adx = sum_dx / p;
-            cols.adx[i] = adx;
+            cols.adx.push(adx);
         } else {
             if let Some(dx) = dx {
                 adx = (adx * (p - 1.0) + dx) / p;
             }
-            cols.adx[i] = adx;
+            cols.adx.push(adx);
         }
     }
     cols

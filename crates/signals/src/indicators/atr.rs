@@ -1,5 +1,6 @@
 //! Average true range (TA-Lib ATR): the first value is the mean of the first N true ranges
 //! (bars 1..=N, each needing the previous close), then Wilder smoothing.
+use super::warm_vec;
 
 pub const fn atr_lookback(period: usize) -> usize {
     period
@@ -23,7 +24,7 @@ pub fn true_range(high: f64, low: f64, prev_close: f64) -> f64 {
 pub fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> {
     assert!(period >= 1, "ATR period must be at least 1");
     let n = close.len().min(high.len()).min(low.len());
-    let mut out = vec![f64::NAN; n];
+    let mut out = warm_vec(n, atr_lookback(period));
     if n <= period {
         return out;
     }
@@ -33,12 +34,12 @@ pub fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> 
         sum += true_range(high[i], low[i], close[i - 1]);
     }
     let mut prev = sum / p;
-    out[period] = prev;
+    out.push(prev);
     for i in period + 1..n {
         prev *= p - 1.0;
         prev += true_range(high[i], low[i], close[i - 1]);
         prev /= p;
-        out[i] = prev;
+        out.push(prev);
     }
     out
 }

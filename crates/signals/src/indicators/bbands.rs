@@ -2,6 +2,7 @@
 //! does: mean of squares minus squared mean over running totals, 0 when that is below 1e-8
 //! (`TA_IS_ZERO_OR_NEG`).
 use super::ring::Ring;
+use super::warm_vec;
 
 pub const fn bollinger_lookback(period: usize) -> usize {
     period - 1
@@ -35,9 +36,9 @@ pub fn bollinger_bands(input: &[f64], period: usize, deviations: f64) -> BandsCo
     assert!(period >= 2, "Bollinger period must be at least 2");
     let n = input.len();
     let mut cols = BandsColumns {
-        upper: vec![f64::NAN; n],
-        middle: vec![f64::NAN; n],
-        lower: vec![f64::NAN; n],
+        upper: warm_vec(n, bollinger_lookback(period)),
+        middle: warm_vec(n, bollinger_lookback(period)),
+        lower: warm_vec(n, bollinger_lookback(period)),
     };
     if n < period {
         return cols;
@@ -57,9 +58,9 @@ pub fn bollinger_bands(input: &[f64], period: usize, deviations: f64) -> BandsCo
         let old = input[i + 1 - period];
         total -= old;
         total_sq -= old * old;
-        cols.middle[i] = mean;
-        cols.upper[i] = mean + dev;
-        cols.lower[i] = mean - dev;
+        cols.middle.push(mean);
+        cols.upper.push(mean + dev);
+        cols.lower.push(mean - dev);
     }
     cols
 }

@@ -1,5 +1,6 @@
 //! Exponential moving average, k = 2/(N+1), seeded with the SMA of the first N inputs (TA-Lib's
 //! default compatibility mode).
+use super::warm_vec;
 
 pub const fn ema_lookback(period: usize) -> usize {
     period - 1
@@ -13,7 +14,7 @@ pub fn ema(input: &[f64], period: usize) -> Vec<f64> {
 /// starts its fast EMA this way (seeded on the bars ending where the slow EMA starts).
 pub(crate) fn ema_seeded_at(input: &[f64], period: usize, seed_index: usize) -> Vec<f64> {
     assert!(period >= 1, "EMA period must be at least 1");
-    let mut out = vec![f64::NAN; input.len()];
+    let mut out = warm_vec(input.len(), seed_index);
     if input.len() <= seed_index {
         return out;
     }
@@ -23,10 +24,10 @@ pub(crate) fn ema_seeded_at(input: &[f64], period: usize, seed_index: usize) -> 
         sum += x;
     }
     let mut prev = sum / period as f64;
-    out[seed_index] = prev;
-    for i in seed_index + 1..input.len() {
-        prev = (input[i] - prev) * k + prev;
-        out[i] = prev;
+    out.push(prev);
+    for &x in &input[seed_index + 1..] {
+        prev = (x - prev) * k + prev;
+        out.push(prev);
     }
     out
 }

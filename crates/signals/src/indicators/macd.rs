@@ -1,7 +1,9 @@
 //! MACD (TA-Lib): slow EMA seeded on the first `slow` inputs; the fast EMA is seeded on the
 //! `fast` inputs ending at the same bar (TA-Lib's alignment, not on the first `fast` inputs);
-//! signal = EMA of the MACD line. All three are output from bar `slow-1 + signal-1`.
-use super::ema::{Ema, ema_seeded_at};
+//! signal = EMA of the MACD line, seeded on its first `signal` values. All three are output from
+//! bar `slow-1 + signal-1`.
+use super::ema::Ema;
+use super::warm_vec;
 
 pub const fn macd_lookback(slow: usize, signal: usize) -> usize {
     (slow - 1) + (signal - 1)
@@ -21,32 +23,58 @@ pub struct MacdValue {
     pub hist: f64,
 }
 
+/// One pass, no intermediate columns (TA-Lib computes the same values through buffers).
 pub fn macd(input: &[f64], fast: usize, slow: usize, signal: usize) -> MacdColumns {
     assert!(
         fast >= 1 && fast < slow && signal >= 1,
         "MACD needs 1 <= fast < slow and signal >= 1"
     );
     let n = input.len();
-    let mut cols = MacdColumns {
-        macd: vec![f64::NAN; n],
-        signal: vec![f64::NAN; n],
-        hist: vec![f64::NAN; n],
-    };
     let start = slow - 1;
     let lookback = macd_lookback(slow, signal);
+    let mut cols = MacdColumns {
+        macd: warm_vec(n, lookback),
+        signal: warm_vec(n, lookback),
+        hist: warm_vec(n, lookback),
+    };
     if n <= lookback {
         return cols;
     }
-    let fast_ema = ema_seeded_at(input, fast, start);
-    let slow_ema = ema_seeded_at(input, slow, start);
-    let line: Vec<f64> = (start..n).map(|i| fast_ema[i] - slow_ema[i]).collect();
-    let sig = ema_seeded_at(&line, signal, signal - 1);
-    for i in lookback..n {
-        let m = line[i - start];
-        let s = sig[i - start];
-        cols.macd[i] = m;
-        cols.signal[i] = s;
-        cols.hist[i] = m - s;
+    let (kf, ks, kg) = (
+        2.0 / (fast as f64 + 1.0),
+        2.0 / (slow as f64 + 1.0),
+        2.0 / (signal as f64 + 1.0),
+    );
+    let mut fast_ema = 0.0;
+    for &x in &input[start + 1 - fast..=start] {
+        fast_ema += x;
+    }
+    fast_ema /= fast as f64;
+    let mut slow_ema = 0.0;
+    for &x in &input[..=start] {
+        slow_ema += x;
+    }
+    slow_ema /= slow as f64;
+    let mut line = fast_ema - slow_ema;
+    let mut signal_sum = line;
+    for &x in &input[start + 1..=lookback] {
+        fast_ema = (x - fast_ema) * kf + fast_ema;
+        slow_ema = (x - slow_ema) * ks + slow_ema;
+        line = fast_ema - slow_ema;
+        signal_sum += line;
+    }
+    let mut sig = signal_sum / signal as f64;
+    cols.macd.push(line);
+    cols.signal.push(sig);
+    cols.hist.push(line - sig);
+    for &x in &input[lookback + 1..] {
+        fast_ema = (x - fast_ema) * kf + fast_ema;
+        slow_ema = (x - slow_ema) * ks + slow_ema;
+        line = fast_ema - slow_ema;
+        sig = (line - sig) * kg + sig;
+        cols.macd.push(line);
+        cols.signal.push(sig);
+        cols.hist.push(line - sig);
     }
     cols
 }

@@ -29,6 +29,15 @@ pub use sma::{Sma, sma, sma_lookback};
 pub use standard::{STANDARD_COLUMN_NAMES, StandardColumns, StandardIndicators, standard_columns};
 pub use stoch::{SlowStochastic, StochColumns, StochValue, slow_stochastic, stoch_lookback};
 
+/// An output column: capacity for `n` values, NaN for the first `lookback` (warm-up), to be
+/// filled by `push` (one write per value, no second pass over the memory).
+#[inline]
+pub(crate) fn warm_vec(n: usize, lookback: usize) -> Vec<f64> {
+    let mut v = Vec::with_capacity(n);
+    v.resize(lookback.min(n), f64::NAN);
+    v
+}
+
 /// TA-Lib's `TA_IS_ZERO`: the tolerance it uses before dividing by a sum of moves.
 #[inline]
 pub(crate) fn talib_is_zero(v: f64) -> bool {

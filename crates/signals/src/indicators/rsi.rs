@@ -1,5 +1,5 @@
 //! Relative strength index with Wilder smoothing (TA-Lib RSI). 0 when there was no movement.
-use super::talib_is_zero;
+use super::{talib_is_zero, warm_vec};
 
 pub const fn rsi_lookback(period: usize) -> usize {
     period
@@ -17,7 +17,7 @@ fn rsi_value(gain: f64, loss: f64) -> f64 {
 
 pub fn rsi(input: &[f64], period: usize) -> Vec<f64> {
     assert!(period >= 2, "RSI period must be at least 2");
-    let mut out = vec![f64::NAN; input.len()];
+    let mut out = warm_vec(input.len(), rsi_lookback(period));
     if input.len() <= period {
         return out;
     }
@@ -33,7 +33,7 @@ pub fn rsi(input: &[f64], period: usize) -> Vec<f64> {
     }
     loss /= p;
     gain /= p;
-    out[period] = rsi_value(gain, loss);
+    out.push(rsi_value(gain, loss));
     for i in period + 1..input.len() {
         let d = input[i] - input[i - 1];
         loss *= p - 1.0;
@@ -45,7 +45,7 @@ pub fn rsi(input: &[f64], period: usize) -> Vec<f64> {
         }
         loss /= p;
         gain /= p;
-        out[i] = rsi_value(gain, loss);
+        out.push(rsi_value(gain, loss));
     }
     out
 }

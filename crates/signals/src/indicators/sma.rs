@@ -1,5 +1,6 @@
 //! Simple moving average (TA-Lib SMA: running total, add newest, emit, subtract oldest).
 use super::ring::Ring;
+use super::warm_vec;
 
 pub const fn sma_lookback(period: usize) -> usize {
     period - 1
@@ -7,7 +8,7 @@ pub const fn sma_lookback(period: usize) -> usize {
 
 pub fn sma(input: &[f64], period: usize) -> Vec<f64> {
     assert!(period >= 1, "SMA period must be at least 1");
-    let mut out = vec![f64::NAN; input.len()];
+    let mut out = warm_vec(input.len(), sma_lookback(period));
     if input.len() < period {
         return out;
     }
@@ -15,7 +16,7 @@ pub fn sma(input: &[f64], period: usize) -> Vec<f64> {
     let mut total: f64 = input[..period - 1].iter().sum();
     for i in period - 1..input.len() {
         total += input[i];
-        out[i] = total / p;
+        out.push(total / p);
         total -= input[i + 1 - period];
     }
     out

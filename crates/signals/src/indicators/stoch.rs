@@ -3,7 +3,8 @@
 //! %K; %D = SMA of slow %K. Both lines are output from the end of the whole warm-up, as TA-Lib.
 use std::collections::VecDeque;
 
-use super::sma::{Sma, sma};
+use super::sma::Sma;
+use super::warm_vec;
 
 pub const fn stoch_lookback(k_period: usize, slow_k: usize, slow_d: usize) -> usize {
     (k_period - 1) + (slow_k - 1) + (slow_d - 1)
@@ -44,20 +45,20 @@ pub fn slow_stochastic(
         "stochastic periods must be at least 1"
     );
     let n = close.len().min(high.len()).min(low.len());
-    let mut cols = StochColumns {
-        k: vec![f64::NAN; n],
-        d: vec![f64::NAN; n],
-    };
     let lookback = stoch_lookback(k_period, slow_k, slow_d);
+    let mut cols = StochColumns {
+        k: warm_vec(n, lookback),
+        d: warm_vec(n, lookback),
+    };
     if n <= lookback {
         return cols;
     }
+    let mut k_sma = Sma::new(slow_k);
+    let mut d_sma = Sma::new(slow_d);
     // Window extremes by rescanning only when the extreme leaves the window (TA-Lib's approach).
-    let first = k_period - 1;
-    let mut fast = Vec::with_capacity(n - first);
     let (mut hi_idx, mut lo_idx) = (usize::MAX, usize::MAX);
     let (mut highest, mut lowest) = (f64::NAN, f64::NAN);
-    for today in first..n {
+    for today in k_period - 1..n {
         let trailing = today + 1 - k_period;
         if hi_idx == usize::MAX || hi_idx < trailing {
             hi_idx = trailing;
@@ -85,14 +86,14 @@ pub fn slow_stochastic(
             lowest = low[today];
             lo_idx = today;
         }
-        fast.push(fast_k(close[today], lowest, highest));
-    }
-    let k = sma(&fast, slow_k);
-    let k_first = slow_k - 1;
-    let d = sma(&k[k_first..], slow_d);
-    for i in lookback..n {
-        cols.k[i] = k[i - first];
-        cols.d[i] = d[i - first - k_first];
+        let Some(k) = k_sma.update(fast_k(close[today], lowest, highest)) else {
+            continue;
+        };
+        let Some(d) = d_sma.update(k) else {
+            continue;
+        };
+        cols.k.push(k);
+        cols.d.push(d);
     }
     cols
 }
