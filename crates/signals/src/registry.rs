@@ -303,44 +303,51 @@ pub fn vote(
     confirmations: &[IndicatorId],
     min_confirmations: usize,
 ) -> Option<(Direction, Vec<String>)> {
+    let supports = |id: IndicatorId, d: Direction| {
+        (entry(id).signal)(snapshot, params).is_some_and(|s| s.allows(d))
+    };
+    let enabled = |id: &&IndicatorId| is_enabled(**id, params);
+    let needed = min_confirmations.min(confirmations.iter().filter(enabled).count());
     let mut found = None;
     for direction in [Direction::Buy, Direction::Sell] {
-        let mut reasons = Vec::new();
-        let mut ok = true;
-        for &id in required.iter().filter(|&&id| is_enabled(id, params)) {
-            let e = entry(id);
-            if !(e.signal)(snapshot, params).is_some_and(|s| s.allows(direction)) {
-                ok = false;
-                break;
-            }
-            reasons.push((e.display)(snapshot).unwrap_or_else(|| e.name.to_string()));
-        }
-        if !ok {
+        // Decide first; format reasons only for the winner (this runs on every bar).
+        if !required
+            .iter()
+            .filter(enabled)
+            .all(|&id| supports(id, direction))
+        {
             continue;
         }
-        let enabled: Vec<IndicatorId> = confirmations
+        if confirmations
             .iter()
-            .copied()
-            .filter(|&id| is_enabled(id, params))
-            .collect();
-        let needed = min_confirmations.min(enabled.len());
-        let mut agreeing = 0;
-        for id in enabled {
-            let e = entry(id);
-            if (e.signal)(snapshot, params).is_some_and(|s| s.allows(direction)) {
-                agreeing += 1;
-                reasons.push((e.display)(snapshot).unwrap_or_else(|| e.name.to_string()));
-            }
-        }
-        if agreeing < needed {
+            .filter(enabled)
+            .filter(|&&id| supports(id, direction))
+            .count()
+            < needed
+        {
             continue;
         }
         if found.is_some() {
             return None;
         }
-        found = Some((direction, reasons));
+        found = Some(direction);
     }
-    found
+    let direction = found?;
+    let reasons = required
+        .iter()
+        .filter(enabled)
+        .chain(
+            confirmations
+                .iter()
+                .filter(enabled)
+                .filter(|&&id| supports(id, direction)),
+        )
+        .map(|&id| {
+            let e = entry(id);
+            (e.display)(snapshot).unwrap_or_else(|| e.name.to_string())
+        })
+        .collect();
+    Some((direction, reasons))
 }
 
 /// One indicator's verdict in a re-validation.

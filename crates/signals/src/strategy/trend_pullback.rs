@@ -42,6 +42,11 @@ impl Strategy for TrendPullback {
     }
 
     fn check_for_signal(&self, snapshot: &IndicatorSnapshot, params: &StrategyParams) -> Option<SignalCandidate> {
+        // Pullback geometry first (cheap, and false on most bars): close near EMA20.
+        let (ema_20, atr, rsi) = (snapshot.ema_20?, snapshot.atr_14?, snapshot.rsi_14?);
+        if (snapshot.close - ema_20).abs() > params.pullback_atr * atr {
+            return None;
+        }
         let (direction, mut reasons) = vote(
             snapshot,
             params,
@@ -49,11 +54,7 @@ impl Strategy for TrendPullback {
             &[IndicatorId::Stochastic],
             1,
         )?;
-        // Pullback geometry, specific to this strategy: near EMA20, RSI not collapsed.
-        let (ema_20, atr, rsi) = (snapshot.ema_20?, snapshot.atr_14?, snapshot.rsi_14?);
-        if (snapshot.close - ema_20).abs() > params.pullback_atr * atr {
-            return None;
-        }
+        // RSI under 50 (over 50 for a sell) but not collapsed.
         let rsi_ok = match direction {
             Direction::Buy => rsi > params.pullback_rsi_floor,
             Direction::Sell => rsi < 100.0 - params.pullback_rsi_floor,
