@@ -1,1 +1,322 @@
-//! Test support: spawn_app() and fakes of outside services (being written).
+//! Test support: [`spawn_app`] starts the real server on port 0 with a fresh database, and
+//! [`TestApp`] has one method per endpoint. Fakes of outside services speak their real wire
+//! protocols on loopback.
+use std::path::PathBuf;
+use std::time::Duration;
+
+use promostack::config::{Config, DatabaseConfig, Secret};
+use promostack::storage::StorageConfig;
+use reqwest::{Method, Response};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub mod clerk;
+pub mod db;
+pub mod proxy;
+
+pub use db::{Backend, TestDatabase};
+
+/// Password every test app is started with.
+pub const ADMIN_PASSWORD: &str = "correct-horse-battery-staple";
+
+/// Run one async test body once per database backend:
+/// `backend_tests!(story);` makes `story::sqlite` and `story::postgres`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub config: Config,
+    tenant: std::sync::Mutex<Option<String>>,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+    _data_dir: Option<tempfile::TempDir>,
+    _database: Option<TestDatabase>,
+}
+
+/// Start the app on `backend` with the default test configuration.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Start the app on a fresh database of `backend`; `customize` adjusts the configuration.
+pub async fn spawn_app_with(backend: Backend, customize: impl FnOnce(&mut Config)) -> TestApp {
+    let database = TestDatabase::create(backend).await;
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::local(data_dir.path());
+    config.database = database.config.clone();
+    config.admin_password = Some(Secret::new(ADMIN_PASSWORD));
+    customize(&mut config);
+    let app = start(config, Some(data_dir), Some(database)).await;
+    app.wait_ready().await;
+    app
+}
+
+/// Start the app with exactly `config` (shared databases, proxies); does not wait for readiness.
+pub async fn start_app(config: Config) -> TestApp {
+    start(config, None, None).await
+}
+
+async fn start(
+    config: Config,
+    data_dir: Option<tempfile::TempDir>,
+    database: Option<TestDatabase>,
+) -> TestApp {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+    let port = listener.local_addr().expect("local addr").port();
+    let address = format!("http://127.0.0.1:{port}");
+    let (tx, rx) = oneshot::channel::<()>();
+    let handle = tokio::spawn(promostack::launch(config.clone(), listener, async {
+        let _ = rx.await;
+    }));
+    let mut headers = reqwest::header::HeaderMap::new();
+    // Browsers send Origin on unsafe requests; the CSRF check requires it with cookies.
+    headers.insert(
+        reqwest::header::ORIGIN,
+        address.parse().expect("origin header"),
+    );
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .default_headers(headers)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    TestApp {
+        address,
+        port,
+        client,
+        config,
+        tenant: std::sync::Mutex::new(None),
+        shutdown: Some(tx),
+        handle: Some(handle),
+        _data_dir: data_dir,
+        _database: database,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Wait until `/readyz` says the database and storage are up (bootstrap done).
+    pub async fn wait_ready(&self) {
+        self.wait_ready_for(Duration::from_secs(30)).await
+    }
+
+    pub async fn wait_ready_for(&self, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if let Ok(r) = self.client.get(self.url("/readyz")).send().await {
+                if r.status() == 200 {
+                    return;
+                }
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "app at {} never became ready",
+                self.address
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Act in this tenant from now on (`X-Tenant-Id`), or in the default one with `None`.
+    pub fn use_tenant(&self, tenant_id: Option<&str>) {
+        *self.tenant.lock().expect("tenant lock") = tenant_id.map(str::to_owned);
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let builder = self.client.request(method, self.url(path));
+        match self.tenant.lock().expect("tenant lock").as_deref() {
+            Some(tenant) => builder.header("x-tenant-id", tenant),
+            None => builder,
+        }
+    }
+
+    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Response {
+        let builder = self.request(method, path);
+        let builder = match body {
+            Some(body) => builder.json(&body),
+            None => builder,
+        };
+        builder.send().await.expect("request sent")
+    }
+
+    pub async fn login(&self, password: &str) -> Response {
+        self.send(
+            Method::POST,
+            "/api/login",
+            Some(serde_json::json!({ "password": password })),
+        )
+        .await
+    }
+
+    /// Log in with the test admin password and assert it worked.
+    pub async fn login_admin(&self) {
+        let response = self.login(ADMIN_PASSWORD).await;
+        assert_eq!(
+            response.status(),
+            200,
+            "admin login: {}",
+            response.text().await.unwrap_or_default()
+        );
+    }
+
+    pub async fn logout(&self) -> Response {
+        self.send(Method::POST, "/api/logout", None).await
+    }
+
+    pub async fn me(&self) -> Response {
+        self.send(Method::GET, "/api/me", None).await
+    }
+
+    pub async fn get_tenant(&self) -> Response {
+        self.send(Method::GET, "/api/tenant", None).await
+    }
+
+    pub async fn update_tenant(&self, body: Value) -> Response {
+        self.send(Method::PATCH, "/api/tenant", Some(body)).await
+    }
+
+    pub async fn list_members(&self) -> Response {
+        self.send(Method::GET, "/api/tenant/members", None).await
+    }
+
+    pub async fn add_member(&self, email: &str, role: &str) -> Response {
+        self.send(
+            Method::POST,
+            "/api/tenant/members",
+            Some(serde_json::json!({"email": email, "role": role})),
+        )
+        .await
+    }
+
+    pub async fn remove_member(&self, member_id: &str) -> Response {
+        self.send(
+            Method::DELETE,
+            &format!("/api/tenant/members/{member_id}"),
+            None,
+        )
+        .await
+    }
+
+    pub async fn admin_list_tenants(&self) -> Response {
+        self.send(Method::GET, "/api/admin/tenants", None).await
+    }
+
+    pub async fn admin_create_tenant(
+        &self,
+        name: &str,
+        slug: &str,
+        owner_email: Option<&str>,
+    ) -> Response {
+        self.send(
+            Method::POST,
+            "/api/admin/tenants",
+            Some(serde_json::json!({"name": name, "slug": slug, "ownerEmail": owner_email})),
+        )
+        .await
+    }
+
+    pub async fn system_status(&self) -> Response {
+        self.send(Method::GET, "/api/system/status", None).await
+    }
+
+    pub async fn healthz(&self) -> Response {
+        self.send(Method::GET, "/healthz", None).await
+    }
+
+    pub async fn readyz(&self) -> Response {
+        self.send(Method::GET, "/readyz", None).await
+    }
+
+    pub async fn metrics(&self) -> Response {
+        self.send(Method::GET, "/metrics", None).await
+    }
+
+    pub async fn openapi(&self) -> Response {
+        self.send(Method::GET, "/api/openapi.json", None).await
+    }
+
+    /// Stop gracefully (releases the leader lease) and wait for the server task.
+    pub async fn stop(mut self) {
+        self.stop_inner().await;
+    }
+
+    async fn stop_inner(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            let result = tokio::time::timeout(Duration::from_secs(20), handle).await;
+            let result = result
+                .expect("app stops within 20 s")
+                .expect("app task joins");
+            result.expect("app exits cleanly");
+        }
+    }
+
+    /// Abort the server task without a graceful stop (no lease release), like a crash.
+    pub fn kill(mut self) {
+        self.shutdown.take();
+        if let Some(handle) = self.handle.take() {
+            handle.abort();
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// JSON body of a response, with the status asserted.
+pub async fn json(response: Response, status: u16) -> Value {
+    let actual = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    assert_eq!(actual, status, "unexpected status; body: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Assert a JSON error response: status and `code`.
+pub async fn expect_error(response: Response, status: u16, code: &str) -> Value {
+    let body = json(response, status).await;
+    assert_eq!(body["code"], code, "error body: {body}");
+    assert!(
+        body["error"].as_str().is_some_and(|m| !m.is_empty()),
+        "error message: {body}"
+    );
+    body
+}
+
+/// A local-storage config under `dir` (for apps that share a database).
+pub fn local_config(dir: &std::path::Path, database: DatabaseConfig) -> Config {
+    let mut config = Config::local(dir);
+    config.database = database;
+    config.storage = StorageConfig::Local {
+        root: PathBuf::from(dir).join("objects"),
+    };
+    config.admin_password = Some(Secret::new(ADMIN_PASSWORD));
+    config
+}

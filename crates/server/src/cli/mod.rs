@@ -8,7 +8,11 @@ pub mod indicators;
 pub mod render;
 
 #[derive(Debug, Parser)]
-#[command(name = "promostack", version, about = "PromoStack: branded coupons, broadcasts and signals for Telegram marketers")]
+#[command(
+    name = "promostack",
+    version,
+    about = "PromoStack: branded coupons, broadcasts and signals for Telegram marketers"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -17,7 +21,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server, dashboard and background workers (the default).
-    Serve,
+    Serve(crate::config::ServeArgs),
     /// Render coupon images from a template directory (one code or a codes file).
     Render(render::RenderArgs),
     /// Compute indicators over an OHLC CSV and print them as CSV.
@@ -27,9 +31,17 @@ pub enum Command {
 }
 
 pub fn main() -> ExitCode {
+    // `.env` first, so its values act as environment variables for every flag.
+    let _ = dotenvy::dotenv();
     let cli = Cli::parse();
-    let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => crate::app::serve_main(),
+    let command = match cli.command {
+        Some(command) => command,
+        None => Cli::parse_from(["promostack", "serve"])
+            .command
+            .expect("serve parses"),
+    };
+    let result = match command {
+        Command::Serve(args) => crate::app::serve_main(args),
         Command::Render(args) => render::run(args),
         Command::Indicators(args) => indicators::run(args),
         Command::Backtest(args) => backtest::run(args),

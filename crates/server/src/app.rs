@@ -1,0 +1,251 @@
+//! Start-up and the server loop: `launch(config, listener, shutdown)` is what `serve` and the
+//! tests both run.
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use base64::Engine;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::auth::clerk::ClerkVerifier;
+use crate::auth::{Keys, LoginLimiter, password};
+use crate::config::{Config, LogFormat, ServeArgs};
+use crate::context::AppContext;
+use crate::db::{self, Db, settings};
+use crate::domains::tenants::TenantService;
+use crate::http::state::{AppInner, DbState, Leadership, Readiness};
+use crate::http::{self, AppState};
+use crate::storage::Storage;
+use crate::time::Clock;
+use crate::workers::{self, Registry};
+
+/// How often the database health probe runs once the app is up.
+const DB_PROBE_EVERY: Duration = Duration::from_secs(3);
+/// Back-off between bootstrap attempts while the database is unreachable at start-up.
+const BOOTSTRAP_RETRY: Duration = Duration::from_secs(2);
+
+/// `promostack serve`: read the configuration, log, listen, run until SIGTERM or Ctrl-C.
+pub fn serve_main(args: ServeArgs) -> anyhow::Result<()> {
+    let config = Config::try_from(args)?;
+    init_tracing(config.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let addr = SocketAddr::new(config.bind, config.port);
+        let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+        tracing::info!(address = %listener.local_addr()?, "PromoStack listening; dashboard at http://localhost:{}", listener.local_addr()?.port());
+        launch(config, listener, shutdown_signal()).await
+    })
+}
+
+fn init_tracing(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutdown requested");
+}
+
+fn metrics_handle() -> PrometheusHandle {
+    // One recorder per process: tests start several apps in one process and share it.
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// Phase one: build the state from the configuration. Opens nothing that can fail on a remote
+/// (the database pool is lazy), so a down database never stops start-up.
+pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let ctx = AppContext::from_config(config);
+    ctx.log_features();
+    let db = Db::connect(&ctx.config.database)?;
+    let storage = Storage::open(&ctx.config.storage)
+        .await
+        .context("opening object storage")?;
+    let http = reqwest::Client::builder()
+        .user_agent(concat!("promostack/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let clerk = ClerkVerifier::new(ctx.config.clerk_issuers.clone(), http.clone());
+    Ok(AppState::new(AppInner {
+        tenants: TenantService::new(db.clone(), clock.clone()),
+        ctx,
+        db,
+        storage,
+        clock,
+        http,
+        clerk,
+        login_limiter: LoginLimiter::default(),
+        metrics: metrics_handle(),
+        instance_id: format!("{}-{}", hostname(), uuid::Uuid::now_v7().simple()),
+        readiness: Readiness::default(),
+        leadership: Leadership::default(),
+        admin_password_hash: OnceLock::new(),
+        keys: OnceLock::new(),
+    }))
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "promostack".into())
+}
+
+/// Phase two, idempotent: migrations, default tenant, key material, admin password. Safe to run
+/// on several instances at once and on every start.
+pub async fn bootstrap(state: &AppState) -> anyhow::Result<()> {
+    let applied = db::migrate(&state.db).await?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, backend = state.db.backend(), "migrations applied");
+    }
+    state
+        .tenants
+        .ensure_default()
+        .await
+        .map_err(|e| anyhow::anyhow!("default tenant: {e}"))?;
+    let config = &state.ctx.config;
+    let now = state.clock.now();
+    let secret = match &config.secret_key {
+        Some(secret) => secret.expose().to_owned(),
+        None => {
+            let mut bytes = [0u8; 32];
+            rand::fill(&mut bytes);
+            let generated = base64::engine::general_purpose::STANDARD.encode(bytes);
+            settings::get_or_insert(&state.db, "secret_key", &generated, now)
+                .await?
+                .0
+        }
+    };
+    let _ = state.keys.set(Keys::derive(secret.as_bytes()));
+    let hash = match &config.admin_password {
+        Some(password) => {
+            let password = password.expose().to_owned();
+            tokio::task::spawn_blocking(move || password::hash(&password)).await?
+        }
+        None => {
+            let generated = password::generate();
+            let candidate = generated.clone();
+            let phc = tokio::task::spawn_blocking(move || password::hash(&candidate)).await?;
+            let (stored, inserted) =
+                settings::get_or_insert(&state.db, "admin_password_hash", &phc, now).await?;
+            if inserted {
+                // Shown once on the terminal, never through the logger.
+                println!("\n  PromoStack admin password (shown once, store it now): {generated}\n");
+            }
+            stored
+        }
+    };
+    let _ = state.admin_password_hash.set(hash);
+    Ok(())
+}
+
+/// Serve `listener` until `shutdown` resolves; background work runs alongside.
+pub async fn launch(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = build_state(config, Clock::system()).await?;
+    launch_with_state(state, Registry::standard(), listener, shutdown).await
+}
+
+pub async fn launch_with_state(
+    state: AppState,
+    registry: Registry,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let background = tokio::spawn(run_background(state.clone(), registry, stop_rx));
+    let app = http::router(state.clone());
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    let _ = stop_tx.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(10), background).await;
+    state.db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Bootstrap (retrying while the database is down), then the leader campaign and health probe.
+async fn run_background(state: AppState, registry: Registry, mut stop: watch::Receiver<bool>) {
+    loop {
+        match bootstrap(&state).await {
+            Ok(()) => break,
+            Err(err) => {
+                tracing::warn!(error = %format!("{err:#}"), "bootstrap failed; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(BOOTSTRAP_RETRY) => {}
+                    _ = stop.changed() => return,
+                }
+            }
+        }
+    }
+    state.readiness.set(DbState::Up);
+    tracing::info!(
+        backend = state.db.backend(),
+        storage = state.storage.kind(),
+        "ready"
+    );
+    let leader = tokio::spawn(workers::leader::run(state.clone(), registry, stop.clone()));
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(DB_PROBE_EVERY) => {}
+            _ = stop.changed() => break,
+        }
+        let healthy = tokio::time::timeout(Duration::from_secs(2), state.db.ping())
+            .await
+            .is_ok_and(|r| r.is_ok());
+        let before = state.readiness.get();
+        let after = if healthy { DbState::Up } else { DbState::Down };
+        if before != after {
+            tracing::warn!(?before, ?after, "database state changed");
+            state.readiness.set(after);
+        }
+    }
+    let _ = leader.await;
+}

@@ -1,0 +1,176 @@
+//! Who is calling: the admin password session cookie or a Clerk JWT, resolved to a
+//! [`Principal`]; plus the key material derived from the process secret.
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+pub mod clerk;
+pub mod crypto;
+pub mod password;
+pub mod routes;
+pub mod session;
+
+use crate::time::Millis;
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Member,
+    Admin,
+    Owner,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Admin => "admin",
+            Role::Owner => "owner",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Role> {
+        match value {
+            "member" => Some(Role::Member),
+            "admin" => Some(Role::Admin),
+            "owner" => Some(Role::Owner),
+            _ => None,
+        }
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// Logged in with the admin password: a platform admin.
+    PasswordAdmin,
+    /// A Clerk user; `platform_admin` when the email is listed in `ADMIN_EMAILS`.
+    User { email: String, platform_admin: bool },
+}
+
+impl Principal {
+    pub fn is_platform_admin(&self) -> bool {
+        match self {
+            Principal::PasswordAdmin => true,
+            Principal::User { platform_admin, .. } => *platform_admin,
+        }
+    }
+
+    pub fn email(&self) -> Option<&str> {
+        match self {
+            Principal::PasswordAdmin => None,
+            Principal::User { email, .. } => Some(email),
+        }
+    }
+}
+
+/// Keys derived from the process secret, each for one purpose.
+#[derive(Clone, Debug)]
+pub struct Keys {
+    pub session: session::SessionKey,
+    pub encryption: crypto::EncryptionKey,
+}
+
+impl Keys {
+    pub fn derive(secret: &[u8]) -> Keys {
+        let derive = |purpose: &str| -> [u8; 32] {
+            let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("any key length");
+            mac.update(purpose.as_bytes());
+            mac.finalize().into_bytes().into()
+        };
+        Keys {
+            session: session::SessionKey::new(derive("promostack/session/v1")),
+            encryption: crypto::EncryptionKey::new(derive("promostack/encryption/v1")),
+        }
+    }
+}
+
+/// Login attempts per client address: at most `LIMIT` failures in a window of `WINDOW_MS`.
+#[derive(Default)]
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<IpAddr, (Millis, u32)>>,
+}
+
+impl LoginLimiter {
+    pub const LIMIT: u32 = 10;
+    pub const WINDOW_MS: i64 = 5 * 60 * 1000;
+
+    /// `Err(seconds to wait)` when the address is locked out.
+    pub fn check(&self, ip: IpAddr, now: Millis) -> Result<(), u64> {
+        let failures = self.failures.lock().expect("limiter lock");
+        match failures.get(&ip) {
+            Some((start, count)) if now - start < Self::WINDOW_MS && *count >= Self::LIMIT => {
+                Err(((Self::WINDOW_MS - (now - start)) / 1000).max(1) as u64)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub fn record_failure(&self, ip: IpAddr, now: Millis) {
+        let mut failures = self.failures.lock().expect("limiter lock");
+        // Bound memory under a spray of addresses: drop expired windows first.
+        if failures.len() > 10_000 {
+            failures.retain(|_, (start, _)| now - *start < Self::WINDOW_MS);
+        }
+        let entry = failures.entry(ip).or_insert((now, 0));
+        if now - entry.0 >= Self::WINDOW_MS {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+    }
+
+    pub fn record_success(&self, ip: IpAddr) {
+        self.failures.lock().expect("limiter lock").remove(&ip);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limiter_locks_after_limit_and_reopens_after_window() {
+        let limiter = LoginLimiter::default();
+        let ip: IpAddr = [10, 0, 0, 1].into();
+        for _ in 0..LoginLimiter::LIMIT {
+            assert!(limiter.check(ip, 0).is_ok());
+            limiter.record_failure(ip, 0);
+        }
+        assert!(limiter.check(ip, 1000).is_err());
+        assert!(
+            limiter.check([10, 0, 0, 2].into(), 1000).is_ok(),
+            "per address"
+        );
+        assert!(limiter.check(ip, LoginLimiter::WINDOW_MS).is_ok());
+    }
+
+    #[test]
+    fn derived_keys_differ_by_purpose_and_secret() {
+        let a = Keys::derive(b"one");
+        let b = Keys::derive(b"two");
+        let cookie = a.session.sign("admin", i64::MAX);
+        assert!(a.session.verify(&cookie, 0).is_some());
+        assert!(b.session.verify(&cookie, 0).is_none());
+    }
+
+    #[test]
+    fn roles_are_ordered() {
+        assert!(Role::Owner > Role::Admin && Role::Admin > Role::Member);
+        assert_eq!(Role::parse("admin"), Some(Role::Admin));
+        assert_eq!(Role::parse("root"), None);
+    }
+}

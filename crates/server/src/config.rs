@@ -1,0 +1,478 @@
+//! One `Config` for the whole process, read from flags, environment variables and an optional
+//! `.env` (names in DESIGN.md §2). Secrets are wrapped in [`Secret`] so `Debug` never prints them.
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use crate::storage::{S3Config, StorageConfig};
+
+/// A value that must never reach logs: `Debug` and `Display` print `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseConfig {
+    Sqlite { path: PathBuf },
+    Postgres { url: Secret },
+}
+
+impl DatabaseConfig {
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Sqlite { .. } => "sqlite",
+            Self::Postgres { .. } => "postgres",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TelegramMode {
+    Webhook,
+    Polling,
+}
+
+/// Credentials and endpoints of the outside services; `None` turns the feature off.
+#[derive(Clone, Debug, Default)]
+pub struct Integrations {
+    pub telegram_bot_token: Option<Secret>,
+    pub telegram_webhook_secret: Option<Secret>,
+    pub telegram_api_url: String,
+    pub telegram_mode: Option<TelegramMode>,
+    pub forex_bot_token: Option<Secret>,
+    pub openai_api_key: Option<Secret>,
+    pub openai_base_url: String,
+    pub twelve_data_api_key: Option<Secret>,
+    pub twelve_data_base_url: String,
+    pub funderpro_api_url: Option<String>,
+    pub funderpro_product_id: Option<String>,
+    pub funderpro_api_key: Option<Secret>,
+    pub stripe_secret_key: Option<Secret>,
+    pub stripe_webhook_secret: Option<Secret>,
+    pub stripe_api_base: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub bind: IpAddr,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    pub database: DatabaseConfig,
+    pub storage: StorageConfig,
+    /// Plain admin password from the environment; unset means "generate one on first start".
+    pub admin_password: Option<Secret>,
+    /// Key material for session signing and token encryption; unset means "generate and keep in
+    /// the database" so every instance sharing the database agrees.
+    pub secret_key: Option<Secret>,
+    pub clerk_issuers: Vec<String>,
+    pub admin_emails: Vec<String>,
+    pub admin_host: Option<String>,
+    pub dash_host: Option<String>,
+    pub public_url: Option<String>,
+    pub log_format: LogFormat,
+    /// Upper bound on request bodies in bytes.
+    pub max_body_bytes: usize,
+    /// Use the right-most `X-Forwarded-For` address as the client (behind a load balancer).
+    pub trust_forwarded_for: bool,
+    /// Leader lease timings (DESIGN.md §5); shortened in tests.
+    pub leader: LeaderTimings,
+    /// Seed the demo tenant's sample data on first start.
+    pub demo_data: bool,
+    pub integrations: Integrations,
+}
+
+impl Config {
+    /// A config for tests and embedding: SQLite and local storage under `data_dir`, every
+    /// integration off.
+    pub fn local(data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir = data_dir.into();
+        Self {
+            bind: IpAddr::from([127, 0, 0, 1]),
+            port: 0,
+            database: DatabaseConfig::Sqlite {
+                path: data_dir.join("promostack.db"),
+            },
+            storage: StorageConfig::Local {
+                root: data_dir.join("objects"),
+            },
+            data_dir,
+            admin_password: None,
+            secret_key: None,
+            clerk_issuers: Vec::new(),
+            admin_emails: Vec::new(),
+            admin_host: None,
+            dash_host: None,
+            public_url: None,
+            log_format: LogFormat::Text,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            trust_forwarded_for: false,
+            leader: LeaderTimings::default(),
+            demo_data: false,
+            integrations: Integrations {
+                telegram_api_url: DEFAULT_TELEGRAM_API_URL.into(),
+                openai_base_url: DEFAULT_OPENAI_BASE_URL.into(),
+                twelve_data_base_url: DEFAULT_TWELVE_DATA_BASE_URL.into(),
+                stripe_api_base: DEFAULT_STRIPE_API_BASE.into(),
+                ..Integrations::default()
+            },
+        }
+    }
+}
+
+/// Lease time-to-live, renewal period and standby retry period, in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeaderTimings {
+    pub ttl_ms: i64,
+    pub renew_every_ms: u64,
+    pub retry_every_ms: u64,
+}
+
+impl Default for LeaderTimings {
+    fn default() -> Self {
+        Self {
+            ttl_ms: 30_000,
+            renew_every_ms: 10_000,
+            retry_every_ms: 10_000,
+        }
+    }
+}
+
+pub const DEFAULT_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
+pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+pub const DEFAULT_TWELVE_DATA_BASE_URL: &str = "https://api.twelvedata.com";
+pub const DEFAULT_STRIPE_API_BASE: &str = "https://api.stripe.com";
+
+/// `promostack serve` flags; every one falls back to its environment variable.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    #[arg(long, env = "BIND", default_value = "0.0.0.0")]
+    pub bind: IpAddr,
+    #[arg(long, env = "PORT", default_value_t = 5000)]
+    pub port: u16,
+    #[arg(long, env = "DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    #[arg(long, env = "DB_HOST")]
+    pub db_host: Option<String>,
+    #[arg(long, env = "DB_PORT", default_value_t = 5432)]
+    pub db_port: u16,
+    #[arg(long, env = "DB_NAME", default_value = "promostack")]
+    pub db_name: String,
+    #[arg(long, env = "DB_USER", default_value = "postgres")]
+    pub db_user: String,
+    #[arg(long, env = "DB_PASSWORD", hide_env_values = true)]
+    pub db_password: Option<String>,
+    #[arg(long, env = "SPACES_ACCESS_KEY", hide_env_values = true)]
+    pub spaces_access_key: Option<String>,
+    #[arg(long, env = "SPACES_SECRET_KEY", hide_env_values = true)]
+    pub spaces_secret_key: Option<String>,
+    #[arg(long, env = "SPACES_REGION", default_value = "nyc3")]
+    pub spaces_region: String,
+    #[arg(long, env = "SPACES_BUCKET")]
+    pub spaces_bucket: Option<String>,
+    #[arg(long, env = "SPACES_ENDPOINT")]
+    pub spaces_endpoint: Option<String>,
+    #[arg(long, env = "SPACES_CDN_URL")]
+    pub spaces_cdn_url: Option<String>,
+    #[arg(long, env = "ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    #[arg(long, env = "SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// Comma-separated Clerk issuer URLs whose JWKS may be trusted.
+    #[arg(long, env = "CLERK_ISSUERS", value_delimiter = ',')]
+    pub clerk_issuers: Vec<String>,
+    /// Comma-separated emails of platform admins.
+    #[arg(long, env = "ADMIN_EMAILS", value_delimiter = ',')]
+    pub admin_emails: Vec<String>,
+    #[arg(long, env = "ADMIN_HOST")]
+    pub admin_host: Option<String>,
+    #[arg(long, env = "DASH_HOST")]
+    pub dash_host: Option<String>,
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+    #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set)]
+    pub trust_forwarded_for: bool,
+    /// Seed demo data (templates, coupons) into the default tenant on first start.
+    #[arg(long, env = "DEMO_DATA", default_value_t = true, action = clap::ArgAction::Set)]
+    pub demo_data: bool,
+    #[arg(long, env = "TELEGRAM_BOT_TOKEN", hide_env_values = true)]
+    pub telegram_bot_token: Option<String>,
+    #[arg(long, env = "TELEGRAM_BOT_TOKEN_TEST", hide_env_values = true)]
+    pub telegram_bot_token_test: Option<String>,
+    #[arg(long, env = "TELEGRAM_WEBHOOK_SECRET", hide_env_values = true)]
+    pub telegram_webhook_secret: Option<String>,
+    #[arg(long, env = "TELEGRAM_API_URL", default_value = DEFAULT_TELEGRAM_API_URL)]
+    pub telegram_api_url: String,
+    #[arg(long, env = "TELEGRAM_MODE", value_enum)]
+    pub telegram_mode: Option<TelegramMode>,
+    #[arg(long, env = "FOREX_BOT_TOKEN", hide_env_values = true)]
+    pub forex_bot_token: Option<String>,
+    #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true)]
+    pub openai_api_key: Option<String>,
+    #[arg(long, env = "OPENAI_BASE_URL", default_value = DEFAULT_OPENAI_BASE_URL)]
+    pub openai_base_url: String,
+    #[arg(long, env = "TWELVE_DATA_API_KEY", hide_env_values = true)]
+    pub twelve_data_api_key: Option<String>,
+    #[arg(long, env = "TWELVE_DATA_BASE_URL", default_value = DEFAULT_TWELVE_DATA_BASE_URL)]
+    pub twelve_data_base_url: String,
+    #[arg(long, env = "FUNDERPRO_API_URL")]
+    pub funderpro_api_url: Option<String>,
+    #[arg(long, env = "FUNDERPRO_PRODUCT_ID")]
+    pub funderpro_product_id: Option<String>,
+    #[arg(long, env = "FUNDERPRO_API_KEY", hide_env_values = true)]
+    pub funderpro_api_key: Option<String>,
+    #[arg(long, env = "STRIPE_SECRET_KEY", hide_env_values = true)]
+    pub stripe_secret_key: Option<String>,
+    #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
+    pub stripe_webhook_secret: Option<String>,
+    #[arg(long, env = "STRIPE_API_BASE", default_value = DEFAULT_STRIPE_API_BASE)]
+    pub stripe_api_base: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn secret(value: Option<String>) -> Option<Secret> {
+    non_empty(value).map(Secret)
+}
+
+fn list(values: Vec<String>) -> Vec<String> {
+    values
+        .into_iter()
+        .filter_map(|v| non_empty(Some(v)))
+        .collect()
+}
+
+impl TryFrom<ServeArgs> for Config {
+    type Error = ConfigError;
+
+    fn try_from(args: ServeArgs) -> Result<Self, ConfigError> {
+        let database = match (non_empty(args.database_url), non_empty(args.db_host)) {
+            (Some(url), _) => {
+                if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                    return Err(ConfigError::Invalid(
+                        "DATABASE_URL must be a postgres:// URL (SQLite is the default when unset)"
+                            .into(),
+                    ));
+                }
+                DatabaseConfig::Postgres { url: Secret(url) }
+            }
+            (None, Some(host)) => {
+                let password = non_empty(args.db_password)
+                    .map(|p| format!(":{}", percent_encode(&p)))
+                    .unwrap_or_default();
+                let url = format!(
+                    "postgres://{}{}@{}:{}/{}",
+                    percent_encode(&args.db_user),
+                    password,
+                    host,
+                    args.db_port,
+                    args.db_name
+                );
+                DatabaseConfig::Postgres { url: Secret(url) }
+            }
+            (None, None) => DatabaseConfig::Sqlite {
+                path: args.data_dir.join("promostack.db"),
+            },
+        };
+        let storage = match (
+            secret(args.spaces_access_key),
+            secret(args.spaces_secret_key),
+            non_empty(args.spaces_bucket),
+        ) {
+            (Some(access_key), Some(secret_key), Some(bucket)) => StorageConfig::S3(S3Config {
+                access_key: access_key.0,
+                secret_key: secret_key.0,
+                region: args.spaces_region,
+                bucket,
+                endpoint: non_empty(args.spaces_endpoint),
+                cdn_url: non_empty(args.spaces_cdn_url),
+            }),
+            (None, None, None) => StorageConfig::Local {
+                root: args.data_dir.join("objects"),
+            },
+            _ => {
+                return Err(ConfigError::Invalid(
+                    "object storage needs all of SPACES_ACCESS_KEY, SPACES_SECRET_KEY and SPACES_BUCKET (or none of them for local storage)".into(),
+                ));
+            }
+        };
+        if args.max_body_bytes < 1024 {
+            return Err(ConfigError::Invalid(
+                "MAX_BODY_BYTES must be at least 1024".into(),
+            ));
+        }
+        let public_url = non_empty(args.public_url).map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(url) = &public_url {
+            if !url.starts_with("https://") && !url.starts_with("http://") {
+                return Err(ConfigError::Invalid(
+                    "PUBLIC_URL must start with https://".into(),
+                ));
+            }
+        }
+        // Production token wins over the test one, as in the original deployment.
+        let telegram_bot_token =
+            secret(args.telegram_bot_token).or_else(|| secret(args.telegram_bot_token_test));
+        Ok(Config {
+            bind: args.bind,
+            port: args.port,
+            data_dir: args.data_dir,
+            database,
+            storage,
+            admin_password: secret(args.admin_password),
+            secret_key: secret(args.secret_key),
+            clerk_issuers: list(args.clerk_issuers)
+                .into_iter()
+                .map(|i| i.trim_end_matches('/').to_owned())
+                .collect(),
+            admin_emails: list(args.admin_emails)
+                .into_iter()
+                .map(|e| e.to_lowercase())
+                .collect(),
+            admin_host: non_empty(args.admin_host).map(|h| h.to_lowercase()),
+            dash_host: non_empty(args.dash_host).map(|h| h.to_lowercase()),
+            public_url,
+            log_format: args.log_format,
+            max_body_bytes: args.max_body_bytes,
+            trust_forwarded_for: args.trust_forwarded_for,
+            leader: LeaderTimings::default(),
+            demo_data: args.demo_data,
+            integrations: Integrations {
+                telegram_bot_token,
+                telegram_webhook_secret: secret(args.telegram_webhook_secret),
+                telegram_api_url: args.telegram_api_url,
+                telegram_mode: args.telegram_mode,
+                forex_bot_token: secret(args.forex_bot_token),
+                openai_api_key: secret(args.openai_api_key),
+                openai_base_url: args.openai_base_url,
+                twelve_data_api_key: secret(args.twelve_data_api_key),
+                twelve_data_base_url: args.twelve_data_base_url,
+                funderpro_api_url: non_empty(args.funderpro_api_url),
+                funderpro_product_id: non_empty(args.funderpro_product_id),
+                funderpro_api_key: secret(args.funderpro_api_key),
+                stripe_secret_key: secret(args.stripe_secret_key),
+                stripe_webhook_secret: secret(args.stripe_webhook_secret),
+                stripe_api_base: args.stripe_api_base,
+            },
+        })
+    }
+}
+
+/// Percent-encode a URL userinfo component (passwords may hold `@`, `:` or `/`).
+fn percent_encode(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    fn parse(flags: &[&str]) -> Result<Config, ConfigError> {
+        let mut argv = vec!["promostack"];
+        argv.extend_from_slice(flags);
+        Config::try_from(Wrapper::try_parse_from(argv).expect("flags parse").args)
+    }
+
+    #[test]
+    fn defaults_are_sqlite_and_local_storage() {
+        let config = parse(&["--data-dir", "/tmp/x"]).unwrap();
+        assert_eq!(config.database.backend(), "sqlite");
+        assert!(matches!(config.storage, StorageConfig::Local { .. }));
+        assert_eq!(config.port, 5000);
+    }
+
+    #[test]
+    fn db_parts_build_an_encoded_url_and_debug_hides_it() {
+        let config = parse(&[
+            "--db-host",
+            "db.internal",
+            "--db-password",
+            "p@ss:w/rd",
+            "--db-name",
+            "ps",
+        ])
+        .unwrap();
+        let DatabaseConfig::Postgres { url } = &config.database else {
+            panic!("postgres")
+        };
+        assert_eq!(
+            url.expose(),
+            "postgres://postgres:p%40ss%3Aw%2Frd@db.internal:5432/ps"
+        );
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("p%40ss"), "{debug}");
+    }
+
+    #[test]
+    fn partial_spaces_credentials_are_rejected() {
+        let err = parse(&["--spaces-access-key", "AK"]).unwrap_err();
+        assert!(err.to_string().contains("SPACES_SECRET_KEY"));
+    }
+
+    #[test]
+    fn production_telegram_token_wins_over_test_token() {
+        let config = parse(&[
+            "--telegram-bot-token-test",
+            "test",
+            "--telegram-bot-token",
+            "prod",
+        ])
+        .unwrap();
+        assert_eq!(
+            config.integrations.telegram_bot_token.unwrap().expose(),
+            "prod"
+        );
+        let config = parse(&["--telegram-bot-token-test", "test"]).unwrap();
+        assert_eq!(
+            config.integrations.telegram_bot_token.unwrap().expose(),
+            "test"
+        );
+    }
+}

@@ -1,0 +1,63 @@
+//! A small embedded migration runner. One ordered list of portable SQL files runs on both
+//! backends; each file is applied once, in its own transaction, recorded in `schema_migrations`.
+//! (sqlx's runner needs its `macros` feature to embed files; this keeps builds database-free.)
+use sqlx::AssertSqlSafe;
+
+use super::{Db, DbError, DbResult, Tx};
+use crate::{on_pool, on_tx};
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sql: include_str!("migrations/0001_foundation.sql"),
+}];
+
+/// Apply every pending migration. Safe to call from several instances at once: PostgreSQL
+/// serialises them with a transaction-scoped advisory lock, SQLite with `BEGIN IMMEDIATE`.
+pub async fn migrate(db: &Db) -> DbResult<Vec<i64>> {
+    on_pool!(db, pool => sqlx::query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+    ).execute(pool).await.map(|r| r.rows_affected()))?;
+    let mut applied = Vec::new();
+    for migration in MIGRATIONS {
+        let mut tx = db.begin().await?;
+        if let Tx::Postgres(conn) = &mut tx {
+            sqlx::query("SELECT pg_advisory_xact_lock(7123001)")
+                .execute(&mut **conn)
+                .await?;
+        }
+        let done: Option<i64> = on_tx!(&mut tx, conn => sqlx::query_scalar(
+            "SELECT version FROM schema_migrations WHERE version = $1"
+        ).bind(migration.version).fetch_optional(&mut **conn).await)?;
+        if done.is_some() {
+            continue;
+        }
+        for statement in split_statements(migration.sql) {
+            on_tx!(&mut tx, conn => sqlx::query(AssertSqlSafe(statement.to_owned())).execute(&mut **conn).await.map(|r| r.rows_affected()))
+                .map_err(|e| DbError::Other(format!("migration {} failed: {e}", migration.name)))?;
+        }
+        on_tx!(&mut tx, conn => sqlx::query(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)"
+        ).bind(migration.version).bind(migration.name).bind(crate::time::system_now())
+            .execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        applied.push(migration.version);
+    }
+    Ok(applied)
+}
+
+/// Split a migration file on `;` at line ends (our migrations hold no procedural code).
+fn split_statements(sql: &str) -> impl Iterator<Item = &str> {
+    sql.split(";\n").map(str::trim).filter(|s| {
+        s.lines().any(|line| {
+            let line = line.trim();
+            !line.is_empty() && !line.starts_with("--")
+        })
+    })
+}

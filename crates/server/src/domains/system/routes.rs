@@ -1,0 +1,129 @@
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+
+use crate::auth::Role;
+use crate::context::FeatureStatus;
+use crate::http::error::ApiResult;
+use crate::http::state::DbState;
+use crate::http::{Access, ApiJson, AppState, RequestCtx, Route};
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(Method::GET, "/healthz", Access::Public, get(healthz)),
+        Route::new(Method::GET, "/readyz", Access::Public, get(readyz)),
+        Route::new(Method::GET, "/metrics", Access::Public, get(metrics_text)),
+        Route::new(
+            Method::GET,
+            "/api/openapi.json",
+            Access::Public,
+            get(openapi),
+        ),
+        Route::new(
+            Method::GET,
+            "/api/system/status",
+            Access::Tenant(Role::Member),
+            get(status),
+        ),
+    ]
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "system", responses((status = 200, description = "alive")))]
+pub async fn healthz() -> ApiJson<serde_json::Value> {
+    ApiJson(serde_json::json!({"status": "ok"}))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    ready: bool,
+    database: &'static str,
+    storage: String,
+}
+
+/// Readiness: the database and object storage both answer.
+#[utoipa::path(get, path = "/readyz", tag = "system", responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let database = match (state.readiness.get(), state.db.ping().await) {
+        (DbState::Starting, _) => "starting",
+        (_, Ok(())) => "ok",
+        (_, Err(_)) => "unavailable",
+    };
+    let storage = match state.storage.check().await {
+        Ok(()) => "ok".to_owned(),
+        Err(err) => {
+            tracing::warn!(error = %err, "storage readiness check failed");
+            "unavailable".to_owned()
+        }
+    };
+    let ready = database == "ok" && storage == "ok";
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        ApiJson(Readiness {
+            ready,
+            database,
+            storage,
+        }),
+    )
+        .into_response()
+}
+
+/// Prometheus text exposition.
+#[utoipa::path(get, path = "/metrics", tag = "system", responses((status = 200, content_type = "text/plain")))]
+pub async fn metrics_text(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+/// This OpenAPI document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "system", responses((status = 200, content_type = "application/json")))]
+pub async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::http::openapi::document_json(),
+    )
+        .into_response()
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SystemStatus {
+    version: &'static str,
+    database: &'static str,
+    storage: &'static str,
+    instance_id: String,
+    leader: bool,
+    leader_epoch: i64,
+    workers: Vec<&'static str>,
+    features: BTreeMap<&'static str, FeatureStatus>,
+}
+
+/// What this deployment runs on and which features are configured.
+#[utoipa::path(get, path = "/api/system/status", tag = "system", responses((status = 200, body = SystemStatus)))]
+pub async fn status(
+    State(state): State<AppState>,
+    _ctx: RequestCtx,
+) -> ApiResult<ApiJson<SystemStatus>> {
+    Ok(ApiJson(SystemStatus {
+        version: env!("CARGO_PKG_VERSION"),
+        database: state.db.backend(),
+        storage: state.storage.kind(),
+        instance_id: state.instance_id.clone(),
+        leader: state.leadership.is_leader(),
+        leader_epoch: state.leadership.epoch(),
+        workers: state.leadership.running(),
+        features: state.ctx.features.clone(),
+    }))
+}

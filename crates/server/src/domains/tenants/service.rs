@@ -1,0 +1,307 @@
+//! Rules for tenants and members: validation, the last-owner guard, membership resolution.
+use serde::Serialize;
+
+use super::repo::{self, MemberRow, TenantRow};
+use crate::auth::Role;
+use crate::db::{Db, DbError, new_id};
+use crate::http::error::{ApiError, ApiResult};
+use crate::time::Clock;
+
+pub const DEFAULT_TENANT_SLUG: &str = "default";
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Tenant {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub timezone: String,
+    pub is_default: bool,
+    pub created_at: i64,
+}
+
+impl From<TenantRow> for Tenant {
+    fn from(row: TenantRow) -> Self {
+        Tenant {
+            id: row.id,
+            slug: row.slug,
+            name: row.name,
+            timezone: row.timezone,
+            is_default: row.is_default,
+            created_at: row.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Member {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub created_at: i64,
+}
+
+impl TryFrom<MemberRow> for Member {
+    type Error = ApiError;
+    fn try_from(row: MemberRow) -> ApiResult<Self> {
+        let role = Role::parse(&row.role)
+            .ok_or_else(|| ApiError::Internal(format!("unknown role {}", row.role)))?;
+        Ok(Member {
+            id: row.id,
+            email: row.email,
+            role,
+            created_at: row.created_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub tenant_id: String,
+    pub role: Role,
+}
+
+#[derive(Clone)]
+pub struct TenantService {
+    db: Db,
+    clock: Clock,
+}
+
+impl TenantService {
+    pub fn new(db: Db, clock: Clock) -> Self {
+        Self { db, clock }
+    }
+
+    pub async fn ensure_default(&self) -> ApiResult<Tenant> {
+        let now = self.clock.now();
+        let row = TenantRow {
+            id: new_id(),
+            slug: DEFAULT_TENANT_SLUG.into(),
+            name: "Default workspace".into(),
+            timezone: "UTC".into(),
+            is_default: true,
+            created_at: now,
+            updated_at: now,
+        };
+        repo::ensure_default_tenant(&self.db, &row).await?;
+        repo::default_tenant(&self.db)
+            .await?
+            .map(Tenant::from)
+            .ok_or_else(|| ApiError::Internal("default tenant missing after creation".into()))
+    }
+
+    pub async fn default_tenant(&self) -> ApiResult<Option<Tenant>> {
+        Ok(repo::default_tenant(&self.db).await?.map(Tenant::from))
+    }
+
+    pub async fn get(&self, tenant_id: &str) -> ApiResult<Tenant> {
+        repo::get_tenant(&self.db, tenant_id)
+            .await?
+            .map(Tenant::from)
+            .ok_or(ApiError::NotFound("workspace"))
+    }
+
+    pub async fn list_all(&self) -> ApiResult<Vec<Tenant>> {
+        Ok(repo::list_tenants(&self.db)
+            .await?
+            .into_iter()
+            .map(Tenant::from)
+            .collect())
+    }
+
+    /// Create a tenant and its first owner in one transaction.
+    pub async fn create(
+        &self,
+        name: &str,
+        slug: &str,
+        owner_email: Option<&str>,
+    ) -> ApiResult<Tenant> {
+        let name = validate_name(name)?;
+        let slug = validate_slug(slug)?;
+        let owner_email = owner_email.map(validate_email).transpose()?;
+        let now = self.clock.now();
+        let row = TenantRow {
+            id: new_id(),
+            slug,
+            name,
+            timezone: "UTC".into(),
+            is_default: false,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.db.begin().await?;
+        repo::insert_tenant(&mut tx, &row)
+            .await
+            .map_err(|e| match e {
+                DbError::Conflict(_) => {
+                    ApiError::Conflict(format!("a workspace with slug '{}' exists", row.slug))
+                }
+                other => other.into(),
+            })?;
+        if let Some(email) = owner_email {
+            let member = MemberRow {
+                id: new_id(),
+                tenant_id: row.id.clone(),
+                email,
+                role: Role::Owner.as_str().into(),
+                created_at: now,
+            };
+            repo::insert_member(&mut tx, &member).await?;
+        }
+        tx.commit().await?;
+        Ok(row.into())
+    }
+
+    pub async fn update(
+        &self,
+        tenant_id: &str,
+        name: Option<&str>,
+        timezone: Option<&str>,
+    ) -> ApiResult<Tenant> {
+        let current = self.get(tenant_id).await?;
+        let name = match name {
+            Some(name) => validate_name(name)?,
+            None => current.name,
+        };
+        let timezone = match timezone {
+            Some(tz) => validate_timezone(tz)?,
+            None => current.timezone,
+        };
+        repo::update_tenant(&self.db, tenant_id, &name, &timezone, self.clock.now())
+            .await?
+            .map(Tenant::from)
+            .ok_or(ApiError::NotFound("workspace"))
+    }
+
+    pub async fn members(&self, tenant_id: &str) -> ApiResult<Vec<Member>> {
+        repo::list_members(&self.db, tenant_id)
+            .await?
+            .into_iter()
+            .map(Member::try_from)
+            .collect()
+    }
+
+    pub async fn add_member(&self, tenant_id: &str, email: &str, role: Role) -> ApiResult<Member> {
+        let email = validate_email(email)?;
+        let row = MemberRow {
+            id: new_id(),
+            tenant_id: tenant_id.to_owned(),
+            email,
+            role: role.as_str().into(),
+            created_at: self.clock.now(),
+        };
+        let mut tx = self.db.begin().await?;
+        repo::insert_member(&mut tx, &row)
+            .await
+            .map_err(|e| match e {
+                DbError::Conflict(_) => {
+                    ApiError::Conflict(format!("{} is already a member", row.email))
+                }
+                other => other.into(),
+            })?;
+        tx.commit().await?;
+        Member::try_from(row)
+    }
+
+    /// Remove a member of `tenant_id`; a member id of another tenant is "not found".
+    pub async fn remove_member(&self, tenant_id: &str, member_id: &str) -> ApiResult<()> {
+        let mut tx = self.db.begin().await?;
+        let member = repo::get_member(&mut tx, tenant_id, member_id)
+            .await?
+            .ok_or(ApiError::NotFound("member"))?;
+        if member.role == Role::Owner.as_str() && repo::count_owners(&mut tx, tenant_id).await? <= 1
+        {
+            return Err(ApiError::Conflict(
+                "a workspace keeps at least one owner".into(),
+            ));
+        }
+        repo::delete_member(&mut tx, tenant_id, member_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn memberships(&self, email: &str) -> ApiResult<Vec<Membership>> {
+        Ok(repo::memberships_for_email(&self.db, email)
+            .await?
+            .into_iter()
+            .filter_map(|row| {
+                Role::parse(&row.role).map(|role| Membership {
+                    tenant_id: row.tenant_id,
+                    role,
+                })
+            })
+            .collect())
+    }
+}
+
+fn validate_name(name: &str) -> ApiResult<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
+        return Err(ApiError::Validation(
+            "name must be 1 to 80 printable characters".into(),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn validate_slug(slug: &str) -> ApiResult<String> {
+    let slug = slug.trim().to_lowercase();
+    let valid = (2..=40).contains(&slug.len())
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-');
+    if !valid {
+        return Err(ApiError::Validation(
+            "slug must be 2 to 40 characters of a-z, 0-9 and '-'".into(),
+        ));
+    }
+    Ok(slug)
+}
+
+pub fn validate_email(email: &str) -> ApiResult<String> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !valid {
+        return Err(ApiError::Validation(format!(
+            "'{email}' is not a valid email address"
+        )));
+    }
+    Ok(email)
+}
+
+fn validate_timezone(tz: &str) -> ApiResult<String> {
+    let tz = tz.trim();
+    jiff::tz::TimeZone::get(tz)
+        .map(|_| tz.to_owned())
+        .map_err(|_| ApiError::Validation(format!("'{tz}' is not a known IANA time zone")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_rules() {
+        assert!(validate_name("  Acme  ").is_ok_and(|n| n == "Acme"));
+        assert!(validate_name("").is_err());
+        assert!(validate_name(&"x".repeat(81)).is_err());
+        assert!(validate_slug("acme-2").is_ok());
+        assert!(validate_slug("-acme").is_err());
+        assert!(validate_slug("a").is_err());
+        assert!(validate_email("Ann@Example.com").is_ok_and(|e| e == "ann@example.com"));
+        assert!(validate_email("no-at-sign").is_err());
+        assert!(validate_email("a@b").is_err());
+        assert!(validate_timezone("Europe/Rome").is_ok());
+        assert!(validate_timezone("Mars/Olympus").is_err());
+    }
+}

@@ -1,0 +1,129 @@
+//! The HTTP surface: the route table from every domain, global middleware, static assets.
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRequest, MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub mod assets;
+pub mod error;
+pub mod guard;
+pub mod openapi;
+pub mod state;
+
+use error::ApiError;
+pub use guard::{Access, RequestCtx, Route};
+pub use state::AppState;
+
+/// JSON body extractor whose rejections are our JSON errors (400/413/415/422).
+#[derive(Debug, Clone, Copy, Default, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// Every route of every domain: the single table the guard and the OpenAPI check read.
+pub fn route_table() -> Vec<Route> {
+    let mut routes = Vec::new();
+    routes.extend(crate::domains::system::routes::routes());
+    routes.extend(crate::auth::routes::routes());
+    routes.extend(crate::domains::tenants::routes::routes());
+    routes
+}
+
+pub fn router(state: AppState) -> Router {
+    let max_body = state.ctx.config.max_body_bytes;
+    let mut api = Router::new();
+    for route in route_table() {
+        let layer = middleware::from_fn_with_state((state.clone(), route.spec), guard::guard);
+        api = api.route(route.path, route.handler.route_layer(layer));
+    }
+    let request_id = HeaderName::from_static("x-request-id");
+    api.merge(assets::router())
+        .fallback(not_found)
+        .with_state(state)
+        .layer(middleware::from_fn(guard::csrf))
+        .layer(middleware::from_fn(track_metrics))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body))
+        .layer(middleware::from_fn(json_body_limit_error))
+        .layer(middleware::from_fn(security_headers))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            ApiError::Internal("handler panicked".into()).into_response()
+        }))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(60),
+        ))
+}
+
+async fn not_found(req: Request) -> Response {
+    if req.uri().path().starts_with("/api/") {
+        ApiError::NotFound("route").into_response()
+    } else {
+        assets::not_found_page()
+    }
+}
+
+/// tower-http's body limit answers 413 with a plain body; make it our JSON error.
+async fn json_body_limit_error(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE
+        && response
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .is_none_or(|v| v != "application/json")
+    {
+        return ApiError::PayloadTooLarge.into_response();
+    }
+    response
+}
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    response
+}
+
+async fn track_metrics(req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    let labels = [("method", method), ("path", path), ("status", status)];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+    response
+}

@@ -1,0 +1,20 @@
+//! PromoStack server library. `main.rs` is a thin wrapper so tests drive exactly this code.
+//!
+//! Start-up is two phases: [`context::AppContext::from_config`] is pure (decides what is on and
+//! off), then [`app::bootstrap`] opens the database, storage and workers. [`app::launch`] serves a
+//! listener until the shutdown future resolves.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod context;
+pub mod db;
+pub mod domains;
+pub mod http;
+pub mod storage;
+pub mod time;
+pub mod workers;
+
+pub use app::launch;
+pub use config::Config;
