@@ -91,7 +91,7 @@ fn metrics_handle() -> PrometheusHandle {
 /// Phase one: build the state from the configuration. Opens nothing that can fail on a remote
 /// (the database pool is lazy), so a down database never stops start-up.
 pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::install_crypto_provider();
     let ctx = AppContext::from_config(config);
     ctx.log_features();
     let db = Db::connect(&ctx.config.database)?;

@@ -18,3 +18,9 @@ pub mod workers;
 
 pub use app::launch;
 pub use config::Config;
+
+/// Install ring as the process's TLS crypto provider (we build rustls without a default so only
+/// one provider is compiled). Idempotent; every HTTP client construction path calls it first.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

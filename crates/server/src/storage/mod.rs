@@ -306,6 +306,7 @@ async fn open_local(root: &std::path::Path) -> Result<Backend, StorageError> {
 }
 
 fn open_s3(cfg: &S3Config) -> Result<Backend, StorageError> {
+    crate::install_crypto_provider();
     for (name, value) in [
         ("access key", &cfg.access_key),
         ("secret key", &cfg.secret_key),
