@@ -73,6 +73,12 @@ pub fn decode_image(bytes: &[u8], limits: &DecodeLimits, what: &'static str) -> 
         ImageFormat::Jpeg => image::ImageFormat::Jpeg,
         ImageFormat::WebP => image::ImageFormat::WebP,
     };
+    // PNG keeps its size at a fixed offset: check it before the decoder parses anything else.
+    if format == ImageFormat::Png && bytes.len() >= 24 && &bytes[12..16] == b"IHDR" {
+        let width = u32::from_be_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]);
+        let height = u32::from_be_bytes([bytes[20], bytes[21], bytes[22], bytes[23]]);
+        check_size(width, height, limits, what)?;
+    }
     let decode_err = |e: image::ImageError| RenderError::ImageDecode {
         what,
         reason: e.to_string(),
@@ -81,25 +87,21 @@ pub fn decode_image(bytes: &[u8], limits: &DecodeLimits, what: &'static str) -> 
 
     // Header only: reject oversized images before allocating for their pixels.
     let (width, height) = reader().into_dimensions().map_err(decode_err)?;
-    if width == 0 || height == 0 {
-        return Err(RenderError::EmptyImage { what });
-    }
-    if u64::from(width) * u64::from(height) > limits.max_pixels
-        || width > limits.max_dimension
-        || height > limits.max_dimension
-    {
-        return Err(RenderError::ImageTooLarge {
-            what,
-            width,
-            height,
-            max_pixels: limits.max_pixels,
-            max_dimension: limits.max_dimension,
-        });
-    }
-    if format == ImageFormat::Jpeg && !jpeg_has_end_marker(bytes) {
+    check_size(width, height, limits, what)?;
+    // Decoders tolerate some truncation (a PNG cut inside IEND still has all its pixels, a
+    // truncated JPEG decodes as grey); uploads must be complete files.
+    let complete = match format {
+        ImageFormat::Png => bytes.windows(8).any(|w| w == b"IEND\xAE\x42\x60\x82"),
+        ImageFormat::Jpeg => jpeg_has_end_marker(bytes),
+        ImageFormat::WebP => {
+            let riff_len = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
+            bytes.len() >= riff_len.saturating_add(8)
+        }
+    };
+    if !complete {
         return Err(RenderError::ImageDecode {
             what,
-            reason: "missing end-of-image marker".into(),
+            reason: "the file is truncated".into(),
         });
     }
 
@@ -142,4 +144,23 @@ fn premultiply_in_place(rgba: &mut [u8]) {
 pub(crate) fn mul_div_255(a: u16, b: u16) -> u8 {
     let t = a * b + 128;
     ((t + (t >> 8)) >> 8) as u8
+}
+
+fn check_size(width: u32, height: u32, limits: &DecodeLimits, what: &'static str) -> Result<()> {
+    if width == 0 || height == 0 {
+        return Err(RenderError::EmptyImage { what });
+    }
+    if u64::from(width) * u64::from(height) > limits.max_pixels
+        || width > limits.max_dimension
+        || height > limits.max_dimension
+    {
+        return Err(RenderError::ImageTooLarge {
+            what,
+            width,
+            height,
+            max_pixels: limits.max_pixels,
+            max_dimension: limits.max_dimension,
+        });
+    }
+    Ok(())
 }

@@ -254,11 +254,6 @@ impl PngBase {
         out.extend(chunk(b"IEND", &[]));
         Ok(out)
     }
-
-    #[cfg(test)]
-    pub fn channels(&self) -> usize {
-        self.channels
-    }
 }
 
 #[cfg(test)]
