@@ -129,3 +129,21 @@ fn streaming_indicators_match_talib() {
     assert_matches("stoch_d", &get(|s| s.stoch_d), reference.column("stoch_d"));
     assert_matches("atr_14", &get(|s| s.atr_14), reference.column("atr_14"));
 }
+
+#[test]
+fn recomputing_into_reused_columns_matches_fresh_ones() {
+    let bars = bars();
+    let fresh = standard_columns(&bars);
+    let mut reused = standard_columns(&bars[..300]);
+    reused.compute(&bars[..50]);
+    assert!(reused.columns().iter().all(|c| c.len() == 50));
+    reused.compute(&bars);
+    for (a, b) in fresh.columns().iter().zip(reused.columns()) {
+        assert_eq!(a.len(), b.len());
+        assert!(
+            a.iter()
+                .zip(b.iter())
+                .all(|(x, y)| x.to_bits() == y.to_bits())
+        );
+    }
+}

@@ -65,12 +65,23 @@ fn indexes(plus_dm: f64, minus_dm: f64, tr: f64) -> (f64, f64, Option<f64>) {
 }
 
 pub fn dmi(high: &[f64], low: &[f64], close: &[f64], period: usize) -> DmiColumns {
+    dmi_with(high, low, close, period, DmiColumns::default())
+}
+
+/// `dmi` writing into `buf`'s memory.
+pub fn dmi_with(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    period: usize,
+    buf: DmiColumns,
+) -> DmiColumns {
     assert!(period >= 2, "ADX/DI period must be at least 2");
     let n = close.len().min(high.len()).min(low.len());
     let mut cols = DmiColumns {
-        plus_di: warm_vec(n, dmi_lookback(period)),
-        minus_di: warm_vec(n, dmi_lookback(period)),
-        adx: warm_vec(n, adx_lookback(period)),
+        plus_di: warm_vec(buf.plus_di, n, dmi_lookback(period)),
+        minus_di: warm_vec(buf.minus_di, n, dmi_lookback(period)),
+        adx: warm_vec(buf.adx, n, adx_lookback(period)),
     };
     if n <= period {
         return cols;

@@ -22,9 +22,20 @@ pub fn true_range(high: f64, low: f64, prev_close: f64) -> f64 {
 }
 
 pub fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> {
+    atr_with(high, low, close, period, Vec::new())
+}
+
+/// `atr` writing into `buf`'s memory.
+pub fn atr_with(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    period: usize,
+    buf: Vec<f64>,
+) -> Vec<f64> {
     assert!(period >= 1, "ATR period must be at least 1");
     let n = close.len().min(high.len()).min(low.len());
-    let mut out = warm_vec(n, atr_lookback(period));
+    let mut out = warm_vec(buf, n, atr_lookback(period));
     if n <= period {
         return out;
     }

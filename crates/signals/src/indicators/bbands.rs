@@ -33,12 +33,22 @@ fn std_dev(mean_of_squares: f64, mean: f64) -> f64 {
 }
 
 pub fn bollinger_bands(input: &[f64], period: usize, deviations: f64) -> BandsColumns {
+    bollinger_bands_with(input, period, deviations, BandsColumns::default())
+}
+
+/// `bollinger_bands` writing into `buf`'s memory.
+pub fn bollinger_bands_with(
+    input: &[f64],
+    period: usize,
+    deviations: f64,
+    buf: BandsColumns,
+) -> BandsColumns {
     assert!(period >= 2, "Bollinger period must be at least 2");
     let n = input.len();
     let mut cols = BandsColumns {
-        upper: warm_vec(n, bollinger_lookback(period)),
-        middle: warm_vec(n, bollinger_lookback(period)),
-        lower: warm_vec(n, bollinger_lookback(period)),
+        upper: warm_vec(buf.upper, n, bollinger_lookback(period)),
+        middle: warm_vec(buf.middle, n, bollinger_lookback(period)),
+        lower: warm_vec(buf.lower, n, bollinger_lookback(period)),
     };
     if n < period {
         return cols;

@@ -7,14 +7,24 @@ pub const fn ema_lookback(period: usize) -> usize {
 }
 
 pub fn ema(input: &[f64], period: usize) -> Vec<f64> {
-    ema_seeded_at(input, period, period - 1)
+    ema_with(input, period, Vec::new())
+}
+
+/// `ema` writing into `buf`'s memory.
+pub fn ema_with(input: &[f64], period: usize, buf: Vec<f64>) -> Vec<f64> {
+    ema_seeded_at(input, period, period - 1, buf)
 }
 
 /// EMA whose seed is the SMA of the N inputs ending at `seed_index`; NaN before it. TA-Lib's MACD
 /// starts its fast EMA this way (seeded on the bars ending where the slow EMA starts).
-pub(crate) fn ema_seeded_at(input: &[f64], period: usize, seed_index: usize) -> Vec<f64> {
+pub(crate) fn ema_seeded_at(
+    input: &[f64],
+    period: usize,
+    seed_index: usize,
+    buf: Vec<f64>,
+) -> Vec<f64> {
     assert!(period >= 1, "EMA period must be at least 1");
-    let mut out = warm_vec(input.len(), seed_index);
+    let mut out = warm_vec(buf, input.len(), seed_index);
     if input.len() <= seed_index {
         return out;
     }

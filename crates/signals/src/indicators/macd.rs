@@ -25,6 +25,17 @@ pub struct MacdValue {
 
 /// One pass, no intermediate columns (TA-Lib computes the same values through buffers).
 pub fn macd(input: &[f64], fast: usize, slow: usize, signal: usize) -> MacdColumns {
+    macd_with(input, fast, slow, signal, MacdColumns::default())
+}
+
+/// `macd` writing into `buf`'s memory.
+pub fn macd_with(
+    input: &[f64],
+    fast: usize,
+    slow: usize,
+    signal: usize,
+    buf: MacdColumns,
+) -> MacdColumns {
     assert!(
         fast >= 1 && fast < slow && signal >= 1,
         "MACD needs 1 <= fast < slow and signal >= 1"
@@ -33,9 +44,9 @@ pub fn macd(input: &[f64], fast: usize, slow: usize, signal: usize) -> MacdColum
     let start = slow - 1;
     let lookback = macd_lookback(slow, signal);
     let mut cols = MacdColumns {
-        macd: warm_vec(n, lookback),
-        signal: warm_vec(n, lookback),
-        hist: warm_vec(n, lookback),
+        macd: warm_vec(buf.macd, n, lookback),
+        signal: warm_vec(buf.signal, n, lookback),
+        hist: warm_vec(buf.hist, n, lookback),
     };
     if n <= lookback {
         return cols;

@@ -19,23 +19,29 @@ mod sma;
 mod standard;
 mod stoch;
 
-pub use adx::{Dmi, DmiColumns, DmiValue, dmi, dmi_lookback};
-pub use atr::{Atr, atr, atr_lookback, true_range};
-pub use bbands::{BandsColumns, BandsValue, BollingerBands, bollinger_bands, bollinger_lookback};
-pub use ema::{Ema, ema, ema_lookback};
-pub use macd::{Macd, MacdColumns, MacdValue, macd, macd_lookback};
-pub use rsi::{Rsi, rsi, rsi_lookback};
-pub use sma::{Sma, sma, sma_lookback};
+pub use adx::{Dmi, DmiColumns, DmiValue, adx_lookback, dmi, dmi_lookback, dmi_with};
+pub use atr::{Atr, atr, atr_lookback, atr_with, true_range};
+pub use bbands::{
+    BandsColumns, BandsValue, BollingerBands, bollinger_bands, bollinger_bands_with,
+    bollinger_lookback,
+};
+pub use ema::{Ema, ema, ema_lookback, ema_with};
+pub use macd::{Macd, MacdColumns, MacdValue, macd, macd_lookback, macd_with};
+pub use rsi::{Rsi, rsi, rsi_lookback, rsi_with};
+pub use sma::{Sma, sma, sma_lookback, sma_with};
 pub use standard::{STANDARD_COLUMN_NAMES, StandardColumns, StandardIndicators, standard_columns};
-pub use stoch::{SlowStochastic, StochColumns, StochValue, slow_stochastic, stoch_lookback};
+pub use stoch::{
+    SlowStochastic, StochColumns, StochValue, slow_stochastic, slow_stochastic_with, stoch_lookback,
+};
 
-/// An output column: capacity for `n` values, NaN for the first `lookback` (warm-up), to be
-/// filled by `push` (one write per value, no second pass over the memory).
+/// Prepare an output column in `buf` (reusing its memory): capacity for `n` values, NaN for
+/// the first `lookback` (warm-up), the rest to be filled by `push` (one write per value).
 #[inline]
-pub(crate) fn warm_vec(n: usize, lookback: usize) -> Vec<f64> {
-    let mut v = Vec::with_capacity(n);
-    v.resize(lookback.min(n), f64::NAN);
-    v
+pub(crate) fn warm_vec(mut buf: Vec<f64>, n: usize, lookback: usize) -> Vec<f64> {
+    buf.clear();
+    buf.reserve(n);
+    buf.resize(lookback.min(n), f64::NAN);
+    buf
 }
 
 /// TA-Lib's `TA_IS_ZERO`: the tolerance it uses before dividing by a sum of moves.

@@ -16,8 +16,13 @@ fn rsi_value(gain: f64, loss: f64) -> f64 {
 }
 
 pub fn rsi(input: &[f64], period: usize) -> Vec<f64> {
+    rsi_with(input, period, Vec::new())
+}
+
+/// `rsi` writing into `buf`'s memory.
+pub fn rsi_with(input: &[f64], period: usize, buf: Vec<f64>) -> Vec<f64> {
     assert!(period >= 2, "RSI period must be at least 2");
-    let mut out = warm_vec(input.len(), rsi_lookback(period));
+    let mut out = warm_vec(buf, input.len(), rsi_lookback(period));
     if input.len() <= period {
         return out;
     }

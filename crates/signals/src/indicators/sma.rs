@@ -7,8 +7,13 @@ pub const fn sma_lookback(period: usize) -> usize {
 }
 
 pub fn sma(input: &[f64], period: usize) -> Vec<f64> {
+    sma_with(input, period, Vec::new())
+}
+
+/// `sma` writing into `buf`'s memory.
+pub fn sma_with(input: &[f64], period: usize, buf: Vec<f64>) -> Vec<f64> {
     assert!(period >= 1, "SMA period must be at least 1");
-    let mut out = warm_vec(input.len(), sma_lookback(period));
+    let mut out = warm_vec(buf, input.len(), sma_lookback(period));
     if input.len() < period {
         return out;
     }

@@ -2,8 +2,9 @@
 //! EMA 20/50/200, RSI 14, MACD(12,26,9), ADX/+DI/-DI 14, Bollinger(20, 2.0), slow
 //! Stochastic(14,3,3), ATR 14, in batch (columns) and streaming (snapshots) form.
 use super::{
-    Atr, BollingerBands, Dmi, Ema, Macd, Rsi, SlowStochastic, atr, bollinger_bands, dmi, ema, macd,
-    rsi, slow_stochastic,
+    Atr, BandsColumns, BollingerBands, Dmi, DmiColumns, Ema, Macd, MacdColumns, Rsi,
+    SlowStochastic, StochColumns, atr_with, bollinger_bands_with, dmi_with, ema_with, macd_with,
+    rsi_with, slow_stochastic_with,
 };
 use crate::bars::{Bar, UnixSeconds};
 use crate::snapshot::IndicatorSnapshot;
@@ -62,6 +63,8 @@ pub struct StandardColumns {
     pub stoch_k: Vec<f64>,
     pub stoch_d: Vec<f64>,
     pub atr_14: Vec<f64>,
+    /// High, low and close of the last `compute`, kept for their memory.
+    scratch: [Vec<f64>; 3],
 }
 
 impl StandardColumns {
@@ -97,30 +100,81 @@ impl StandardColumns {
 }
 
 pub fn standard_columns(bars: &[Bar]) -> StandardColumns {
-    let high: Vec<f64> = bars.iter().map(|b| b.high).collect();
-    let low: Vec<f64> = bars.iter().map(|b| b.low).collect();
-    let close: Vec<f64> = bars.iter().map(|b| b.close).collect();
-    let m = macd(&close, MACD_FAST, MACD_SLOW, MACD_SIGNAL);
-    let d = dmi(&high, &low, &close, ADX_PERIOD);
-    let bb = bollinger_bands(&close, BB_PERIOD, BB_DEVIATIONS);
-    let st = slow_stochastic(&high, &low, &close, STOCH_K, STOCH_SLOW_K, STOCH_SLOW_D);
-    StandardColumns {
-        ema_20: ema(&close, EMA_FAST),
-        ema_50: ema(&close, EMA_MID),
-        ema_200: ema(&close, EMA_SLOW),
-        rsi_14: rsi(&close, RSI_PERIOD),
-        macd: m.macd,
-        macd_signal: m.signal,
-        macd_hist: m.hist,
-        adx_14: d.adx,
-        plus_di_14: d.plus_di,
-        minus_di_14: d.minus_di,
-        bb_upper: bb.upper,
-        bb_middle: bb.middle,
-        bb_lower: bb.lower,
-        stoch_k: st.k,
-        stoch_d: st.d,
-        atr_14: atr(&high, &low, &close, ATR_PERIOD),
+    let mut cols = StandardColumns::default();
+    cols.compute(bars);
+    cols
+}
+
+impl StandardColumns {
+    /// Recompute every column for `bars`, reusing this value's memory (no page faults on a
+    /// second call of the same size: the service can keep one per symbol).
+    pub fn compute(&mut self, bars: &[Bar]) {
+        let take = std::mem::take;
+        let mut high = take(&mut self.scratch[0]);
+        let mut low = take(&mut self.scratch[1]);
+        let mut close = take(&mut self.scratch[2]);
+        for (v, f) in [(&mut high, 0), (&mut low, 1), (&mut close, 2)] {
+            v.clear();
+            v.extend(bars.iter().map(|b| match f {
+                0 => b.high,
+                1 => b.low,
+                _ => b.close,
+            }));
+        }
+        self.ema_20 = ema_with(&close, EMA_FAST, take(&mut self.ema_20));
+        self.ema_50 = ema_with(&close, EMA_MID, take(&mut self.ema_50));
+        self.ema_200 = ema_with(&close, EMA_SLOW, take(&mut self.ema_200));
+        self.rsi_14 = rsi_with(&close, RSI_PERIOD, take(&mut self.rsi_14));
+        let m = macd_with(
+            &close,
+            MACD_FAST,
+            MACD_SLOW,
+            MACD_SIGNAL,
+            MacdColumns {
+                macd: take(&mut self.macd),
+                signal: take(&mut self.macd_signal),
+                hist: take(&mut self.macd_hist),
+            },
+        );
+        (self.macd, self.macd_signal, self.macd_hist) = (m.macd, m.signal, m.hist);
+        let d = dmi_with(
+            &high,
+            &low,
+            &close,
+            ADX_PERIOD,
+            DmiColumns {
+                plus_di: take(&mut self.plus_di_14),
+                minus_di: take(&mut self.minus_di_14),
+                adx: take(&mut self.adx_14),
+            },
+        );
+        (self.plus_di_14, self.minus_di_14, self.adx_14) = (d.plus_di, d.minus_di, d.adx);
+        let bb = bollinger_bands_with(
+            &close,
+            BB_PERIOD,
+            BB_DEVIATIONS,
+            BandsColumns {
+                upper: take(&mut self.bb_upper),
+                middle: take(&mut self.bb_middle),
+                lower: take(&mut self.bb_lower),
+            },
+        );
+        (self.bb_upper, self.bb_middle, self.bb_lower) = (bb.upper, bb.middle, bb.lower);
+        let st = slow_stochastic_with(
+            &high,
+            &low,
+            &close,
+            STOCH_K,
+            STOCH_SLOW_K,
+            STOCH_SLOW_D,
+            StochColumns {
+                k: take(&mut self.stoch_k),
+                d: take(&mut self.stoch_d),
+            },
+        );
+        (self.stoch_k, self.stoch_d) = (st.k, st.d);
+        self.atr_14 = atr_with(&high, &low, &close, ATR_PERIOD, take(&mut self.atr_14));
+        self.scratch = [high, low, close];
     }
 }
 

@@ -40,6 +40,28 @@ pub fn slow_stochastic(
     slow_k: usize,
     slow_d: usize,
 ) -> StochColumns {
+    slow_stochastic_with(
+        high,
+        low,
+        close,
+        k_period,
+        slow_k,
+        slow_d,
+        StochColumns::default(),
+    )
+}
+
+/// `slow_stochastic` writing into `buf`'s memory.
+#[allow(clippy::too_many_arguments)]
+pub fn slow_stochastic_with(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    k_period: usize,
+    slow_k: usize,
+    slow_d: usize,
+    buf: StochColumns,
+) -> StochColumns {
     assert!(
         k_period >= 1 && slow_k >= 1 && slow_d >= 1,
         "stochastic periods must be at least 1"
@@ -47,8 +69,8 @@ pub fn slow_stochastic(
     let n = close.len().min(high.len()).min(low.len());
     let lookback = stoch_lookback(k_period, slow_k, slow_d);
     let mut cols = StochColumns {
-        k: warm_vec(n, lookback),
-        d: warm_vec(n, lookback),
+        k: warm_vec(buf.k, n, lookback),
+        d: warm_vec(buf.d, n, lookback),
     };
     if n <= lookback {
         return cols;
