@@ -42,6 +42,15 @@ fn bench(c: &mut Criterion) {
     group.bench_function("batch_all_1m_bars", |b| {
         b.iter(|| standard_columns(std::hint::black_box(&bars)))
     });
+    // The floor under a fresh batch: allocating and writing 16 columns of 1M values, nothing
+    // computed. On this VM that is mostly page faults.
+    group.bench_function("baseline_alloc_fill_16_columns", |b| {
+        b.iter(|| {
+            (0..16)
+                .map(|_| vec![f64::NAN; std::hint::black_box(bars.len())])
+                .collect::<Vec<_>>()
+        })
+    });
     // The same into columns kept from a previous run (what a long-lived service would do):
     // no allocation, no page faults, only the arithmetic.
     let mut reused = standard_columns(&bars);
