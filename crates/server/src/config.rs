@@ -96,8 +96,6 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// Leader lease timings (DESIGN.md §5); shortened in tests.
     pub leader: LeaderTimings,
-    /// Seed the demo tenant's sample data on first start.
-    pub demo_data: bool,
     pub integrations: Integrations,
 }
 
@@ -127,7 +125,6 @@ impl Config {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             trust_forwarded_for: false,
             leader: LeaderTimings::default(),
-            demo_data: false,
             integrations: Integrations {
                 telegram_api_url: DEFAULT_TELEGRAM_API_URL.into(),
                 openai_base_url: DEFAULT_OPENAI_BASE_URL.into(),
@@ -218,9 +215,6 @@ pub struct ServeArgs {
     pub max_body_bytes: usize,
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set)]
     pub trust_forwarded_for: bool,
-    /// Seed demo data (templates, coupons) into the default tenant on first start.
-    #[arg(long, env = "DEMO_DATA", default_value_t = true, action = clap::ArgAction::Set)]
-    pub demo_data: bool,
     #[arg(long, env = "TELEGRAM_BOT_TOKEN", hide_env_values = true)]
     pub telegram_bot_token: Option<String>,
     #[arg(long, env = "TELEGRAM_BOT_TOKEN_TEST", hide_env_values = true)]
@@ -369,7 +363,6 @@ impl TryFrom<ServeArgs> for Config {
             max_body_bytes: args.max_body_bytes,
             trust_forwarded_for: args.trust_forwarded_for,
             leader: LeaderTimings::default(),
-            demo_data: args.demo_data,
             integrations: Integrations {
                 telegram_bot_token,
                 telegram_webhook_secret: secret(args.telegram_webhook_secret),

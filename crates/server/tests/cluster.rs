@@ -3,9 +3,15 @@ use std::time::Duration;
 
 use promostack::config::{DatabaseConfig, LeaderTimings, Secret};
 use promostack_testkit::proxy::Proxy;
-use promostack_testkit::{Backend, TestApp, TestDatabase, expect_error, json, local_config, start_app};
+use promostack_testkit::{
+    Backend, TestApp, TestDatabase, expect_error, json, local_config, start_app,
+};
 
-const FAST: LeaderTimings = LeaderTimings { ttl_ms: 1_500, renew_every_ms: 300, retry_every_ms: 300 };
+const FAST: LeaderTimings = LeaderTimings {
+    ttl_ms: 1_500,
+    renew_every_ms: 300,
+    retry_every_ms: 300,
+};
 
 async fn instance(database: &DatabaseConfig, dir: &std::path::Path) -> TestApp {
     let mut config = local_config(dir, database.clone());
@@ -30,7 +36,10 @@ async fn wait_leader(app: &TestApp, expected: bool, limit: Duration) -> serde_js
         if s["leader"] == expected {
             return s;
         }
-        assert!(tokio::time::Instant::now() < deadline, "leadership never became {expected}: {s}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "leadership never became {expected}: {s}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -38,7 +47,11 @@ async fn wait_leader(app: &TestApp, expected: bool, limit: Duration) -> serde_js
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_leader_failover_on_stop_and_on_crash() {
     let database = TestDatabase::create(Backend::Postgres).await;
-    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let dirs = [
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    ];
     let a = instance(&database.config, dirs[0].path()).await;
     let b = instance(&database.config, dirs[1].path()).await;
 
@@ -46,7 +59,10 @@ async fn postgres_leader_failover_on_stop_and_on_crash() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let (leader, standby) = loop {
         let (sa, sb) = (status(&a).await, status(&b).await);
-        match (sa["leader"].as_bool().unwrap(), sb["leader"].as_bool().unwrap()) {
+        match (
+            sa["leader"].as_bool().unwrap(),
+            sb["leader"].as_bool().unwrap(),
+        ) {
             (true, false) => break (a, b),
             (false, true) => break (b, a),
             (true, true) => panic!("two leaders: {sa} {sb}"),
@@ -55,15 +71,28 @@ async fn postgres_leader_failover_on_stop_and_on_crash() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let first = status(&leader).await;
-    assert!(!first["workers"].as_array().unwrap().is_empty(), "the leader runs workers: {first}");
+    assert!(
+        !first["workers"].as_array().unwrap().is_empty(),
+        "the leader runs workers: {first}"
+    );
     let standby_status = status(&standby).await;
-    assert!(standby_status["workers"].as_array().unwrap().is_empty(), "standby runs none: {standby_status}");
-    assert_eq!(json(standby.get_tenant().await, 200).await["slug"], "default", "standby serves the API");
+    assert!(
+        standby_status["workers"].as_array().unwrap().is_empty(),
+        "standby runs none: {standby_status}"
+    );
+    assert_eq!(
+        json(standby.get_tenant().await, 200).await["slug"],
+        "default",
+        "standby serves the API"
+    );
 
     // Graceful stop releases the lease; the standby takes over with a higher epoch.
     leader.stop().await;
     let second = wait_leader(&standby, true, Duration::from_secs(10)).await;
-    assert!(second["leaderEpoch"].as_i64() > first["leaderEpoch"].as_i64(), "{first} -> {second}");
+    assert!(
+        second["leaderEpoch"].as_i64() > first["leaderEpoch"].as_i64(),
+        "{first} -> {second}"
+    );
 
     // A crash (no release): a third instance takes over once the lease expires.
     let c = instance(&database.config, dirs[2].path()).await;
@@ -77,25 +106,54 @@ async fn postgres_leader_failover_on_stop_and_on_crash() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_outage_gives_503_json_and_recovers_by_itself() {
     let database = TestDatabase::create(Backend::Postgres).await;
-    let DatabaseConfig::Postgres { url } = &database.config else { unreachable!() };
+    let DatabaseConfig::Postgres { url } = &database.config else {
+        unreachable!()
+    };
     // Route the app's connections through a proxy we can cut.
-    let host_port = url.expose().split('@').nth(1).unwrap().split('/').next().unwrap().to_owned();
+    let host_port = url
+        .expose()
+        .split('@')
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
     let proxy = Proxy::start(host_port.clone()).await;
-    let proxied = url.expose().replacen(&host_port, &format!("127.0.0.1:{}", proxy.port), 1);
+    let proxied = url
+        .expose()
+        .replacen(&host_port, &format!("127.0.0.1:{}", proxy.port), 1);
     let dir = tempfile::tempdir().unwrap();
 
     // Start while the database is unreachable: the process starts and answers 503 JSON.
     proxy.cut();
-    let mut config = local_config(dir.path(), DatabaseConfig::Postgres { url: Secret::new(proxied) });
+    let mut config = local_config(
+        dir.path(),
+        DatabaseConfig::Postgres {
+            url: Secret::new(proxied),
+        },
+    );
     config.leader = FAST;
     let app = start_app(config).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while app.client.get(app.url("/healthz")).send().await.is_err() {
-        assert!(tokio::time::Instant::now() < deadline, "server never listened");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "server never listened"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(app.healthz().await.status(), 200, "liveness does not need the database");
-    expect_error(app.login(promostack_testkit::ADMIN_PASSWORD).await, 503, "unavailable").await;
+    assert_eq!(
+        app.healthz().await.status(),
+        200,
+        "liveness does not need the database"
+    );
+    expect_error(
+        app.login(promostack_testkit::ADMIN_PASSWORD).await,
+        503,
+        "unavailable",
+    )
+    .await;
     assert_eq!(app.readyz().await.status(), 503);
 
     // The database comes back: bootstrap finishes by itself.
@@ -113,7 +171,10 @@ async fn postgres_outage_gives_503_json_and_recovers_by_itself() {
             expect_error(response, 503, "unavailable").await;
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "never noticed the outage");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never noticed the outage"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     proxy.restore();

@@ -8,7 +8,9 @@ use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use promostack_render::{DecodeLimits, Font, OutputFormat, PreparedBackground, TemplateSpec, render};
+use promostack_render::{
+    DecodeLimits, Font, OutputFormat, PreparedBackground, TemplateSpec, render,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct RenderArgs {
@@ -43,12 +45,17 @@ const MAX_META_BYTES: u64 = 1024 * 1024;
 const MAX_CODES_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 fn read_limited(path: &Path, max: u64, what: &str) -> anyhow::Result<Vec<u8>> {
-    let meta = std::fs::metadata(path).with_context(|| format!("reading {what} {}", path.display()))?;
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("reading {what} {}", path.display()))?;
     if !meta.is_file() {
         bail!("{what} {} is not a file", path.display());
     }
     if meta.len() > max {
-        bail!("{what} {} is {} bytes (at most {max} allowed)", path.display(), meta.len());
+        bail!(
+            "{what} {} is {} bytes (at most {max} allowed)",
+            path.display(),
+            meta.len()
+        );
     }
     std::fs::read(path).with_context(|| format!("reading {what} {}", path.display()))
 }
@@ -63,7 +70,8 @@ fn load_template(dir: &Path, variant: &str) -> anyhow::Result<Loaded> {
     let limits = DecodeLimits::default();
     let meta_path = dir.join("meta.json");
     let meta = read_limited(&meta_path, MAX_META_BYTES, "template file")?;
-    let spec = TemplateSpec::from_json(&meta).with_context(|| format!("{}", meta_path.display()))?;
+    let spec =
+        TemplateSpec::from_json(&meta).with_context(|| format!("{}", meta_path.display()))?;
     let variant_spec = spec.variant(variant)?;
     let image_path = dir.join(&variant_spec.image);
     let image = read_limited(&image_path, limits.max_bytes as u64, "background image")?;
@@ -79,11 +87,17 @@ fn load_template(dir: &Path, variant: &str) -> anyhow::Result<Loaded> {
         Some(name) => {
             let path = dir.join(name);
             let bytes = read_limited(&path, 20 * 1024 * 1024, "font")?;
-            std::sync::Arc::new(Font::from_bytes(bytes).with_context(|| format!("font {}", path.display()))?)
+            std::sync::Arc::new(
+                Font::from_bytes(bytes).with_context(|| format!("font {}", path.display()))?,
+            )
         }
         None => Font::bundled(),
     };
-    Ok(Loaded { spec, background, font })
+    Ok(Loaded {
+        spec,
+        background,
+        font,
+    })
 }
 
 pub fn run(args: RenderArgs) -> anyhow::Result<()> {
@@ -97,30 +111,51 @@ pub fn run(args: RenderArgs) -> anyhow::Result<()> {
 fn run_single(args: &RenderArgs, code: &str, out: &Path) -> anyhow::Result<()> {
     let ext = out.extension().and_then(|e| e.to_str()).unwrap_or("");
     let format = OutputFormat::from_extension(ext)
-        .with_context(|| format!("cannot tell the format of {} (use .png, .jpg, .jpeg or .webp)", out.display()))?
+        .with_context(|| {
+            format!(
+                "cannot tell the format of {} (use .png, .jpg, .jpeg or .webp)",
+                out.display()
+            )
+        })?
         .with_quality(args.quality)?;
     let loaded = load_template(&args.template, &args.variant)?;
-    let bytes = render(&loaded.background, &loaded.spec.style, &loaded.font, code, format)
-        .with_context(|| format!("code {code:?}"))?;
+    let bytes = render(
+        &loaded.background,
+        &loaded.spec.style,
+        &loaded.font,
+        code,
+        format,
+    )
+    .with_context(|| format!("code {code:?}"))?;
     std::fs::write(out, bytes).with_context(|| format!("writing {}", out.display()))?;
     Ok(())
 }
 
 fn run_bulk(args: &RenderArgs, codes_file: &Path, out_dir: &Path) -> anyhow::Result<()> {
     let format = OutputFormat::from_name(&args.format)?.with_quality(args.quality)?;
-    let text = String::from_utf8(read_limited(codes_file, MAX_CODES_FILE_BYTES, "codes file")?)
-        .with_context(|| format!("{} is not UTF-8 text", codes_file.display()))?;
+    let text = String::from_utf8(read_limited(
+        codes_file,
+        MAX_CODES_FILE_BYTES,
+        "codes file",
+    )?)
+    .with_context(|| format!("{} is not UTF-8 text", codes_file.display()))?;
     let loaded = load_template(&args.template, &args.variant)?;
     std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
 
-    let lines: Vec<(usize, &str)> =
-        text.lines().enumerate().map(|(i, l)| (i, l.trim())).filter(|(_, l)| !l.is_empty()).collect();
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i, l.trim()))
+        .filter(|(_, l)| !l.is_empty())
+        .collect();
     if lines.is_empty() {
         bail!("{} has no codes", codes_file.display());
     }
     let progress = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(lines.len() as u64);
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} eta {eta}") {
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} eta {eta}")
+        {
             bar.set_style(style);
         }
         bar
@@ -130,8 +165,15 @@ fn run_bulk(args: &RenderArgs, codes_file: &Path, out_dir: &Path) -> anyhow::Res
     let mut failures = Vec::new();
     for &(index, code) in &lines {
         let path = out_dir.join(format!("{index:05}.{}", format.extension()));
-        match render(&loaded.background, &loaded.spec.style, &loaded.font, code, format) {
-            Ok(bytes) => std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?,
+        match render(
+            &loaded.background,
+            &loaded.spec.style,
+            &loaded.font,
+            code,
+            format,
+        ) {
+            Ok(bytes) => std::fs::write(&path, bytes)
+                .with_context(|| format!("writing {}", path.display()))?,
             Err(err) => failures.push(format!("line {}: {err}", index + 1)),
         }
         progress.inc(1);
