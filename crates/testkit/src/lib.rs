@@ -79,6 +79,7 @@ async fn start(
     data_dir: Option<tempfile::TempDir>,
     database: Option<TestDatabase>,
 ) -> TestApp {
+    promostack::install_crypto_provider();
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
     let port = listener.local_addr().expect("local addr").port();
     let address = format!("http://127.0.0.1:{port}");

@@ -21,9 +21,14 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
 /// Apply every pending migration. Safe to call from several instances at once: PostgreSQL
 /// serialises them with a transaction-scoped advisory lock, SQLite with `BEGIN IMMEDIATE`.
 pub async fn migrate(db: &Db) -> DbResult<Vec<i64>> {
-    on_pool!(db, pool => sqlx::query(
+    // Even `CREATE TABLE IF NOT EXISTS` races on PostgreSQL (catalog unique violation), so the
+    // bookkeeping table is created under the same lock as the migrations.
+    let mut tx = db.begin().await?;
+    lock_migrations(&mut tx).await?;
+    on_tx!(&mut tx, conn => sqlx::query(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
-    ).execute(pool).await.map(|r| r.rows_affected()))?;
+    ).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+    tx.commit().await?;
     let mut applied = Vec::new();
     for migration in MIGRATIONS {
         let mut tx = db.begin().await?;
@@ -50,6 +55,17 @@ pub async fn migrate(db: &Db) -> DbResult<Vec<i64>> {
         applied.push(migration.version);
     }
     Ok(applied)
+}
+
+/// Serialise migrators across instances: a transaction-scoped advisory lock on PostgreSQL; on
+/// SQLite the `BEGIN IMMEDIATE` of [`Db::begin`] already holds the write lock.
+async fn lock_migrations(tx: &mut Tx) -> DbResult<()> {
+    if let Tx::Postgres(conn) = tx {
+        sqlx::query("SELECT pg_advisory_xact_lock(7123001)")
+            .execute(&mut **conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Split a migration file on `;` at line ends (our migrations hold no procedural code).
