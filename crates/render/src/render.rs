@@ -256,6 +256,35 @@ fn draw_logo(target: &mut Pixmap, logo: &Pixmap, logo_box: &BoxSpec) {
     );
 }
 
+/// The pixels a layout can touch: its ink plus stroke, grown by a pixel for anti-aliasing and
+/// clipped to the text box (layout keeps ink inside the box). Only this area is re-encoded.
+fn dirty_area(layout: &TextLayout, text_box: &BoxSpec) -> BoxSpec {
+    let Some(ink) = layout.ink_bounds_with_stroke() else {
+        return BoxSpec {
+            x: text_box.x,
+            y: text_box.y,
+            width: 1,
+            height: 1,
+        };
+    };
+    let clamp_x = |v: f32| (v.max(text_box.x as f32) as u32).min(text_box.x + text_box.width);
+    let clamp_y = |v: f32| (v.max(text_box.y as f32) as u32).min(text_box.y + text_box.height);
+    let (x0, y0) = (
+        clamp_x((ink.left() - 1.0).floor()),
+        clamp_y((ink.top() - 1.0).floor()),
+    );
+    let (x1, y1) = (
+        clamp_x((ink.right() + 1.0).ceil()),
+        clamp_y((ink.bottom() + 1.0).ceil()),
+    );
+    BoxSpec {
+        x: x0,
+        y: y0,
+        width: (x1 - x0).max(1),
+        height: (y1 - y0).max(1),
+    }
+}
+
 /// The full composed image for `code` (premultiplied RGBA).
 pub fn render_pixmap(
     background: &PreparedBackground,
@@ -279,16 +308,17 @@ pub fn render(
     format: OutputFormat,
 ) -> Result<Vec<u8>> {
     let layout = layout_text(font, style, &background.text_box, code)?;
+    let area = dirty_area(&layout, &background.text_box);
     match format {
         OutputFormat::Jpeg { quality } => {
             let base = background.jpeg_base(quality)?;
-            let TileRegion { x0, y0, x1, y1 } = base.region_for(&background.text_box);
+            let TileRegion { x0, y0, x1, y1 } = base.region_for(&area);
             let region = background.compose_region(&layout, style, x0, y0, x1, y1)?;
             base.splice(TileRegion { x0, y0, x1, y1 }, region.data())
         }
         OutputFormat::Png => {
             let base = background.png_base()?;
-            let (first, last, y0, y1) = base.bands_for(&background.text_box);
+            let (first, last, y0, y1) = base.bands_for(&area);
             let region =
                 background.compose_region(&layout, style, 0, y0, background.width(), y1)?;
             base.splice(first, last, region.data())
