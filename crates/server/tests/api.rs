@@ -227,57 +227,45 @@ async fn clerk_tokens_are_verified_strictly(backend: Backend) {
 async fn bad_input_gets_json_errors(backend: Backend) {
     let app = spawn_app_with(backend, |c| c.max_body_bytes = 4096).await;
     app.login_admin().await;
-    let post = |body: &'static str, content_type: &'static str| {
-        app.client
+    // (body, content type, status, code): each is rejected before any handler runs.
+    let cases = [
+        ("{not json", "application/json", 400, "bad_request"),
+        (
+            r#"{"email": 5, "role": "member"}"#,
+            "application/json",
+            422,
+            "validation_failed",
+        ),
+        (
+            r#"{"email": "a@b.test", "role": "root"}"#,
+            "application/json",
+            422,
+            "validation_failed",
+        ),
+        (
+            r#"{"email": "a@b.test", "role": "member", "extra": 1}"#,
+            "application/json",
+            422,
+            "validation_failed",
+        ),
+        (
+            r#"{"email": "a@b.test", "role": "member"}"#,
+            "text/plain",
+            415,
+            "unsupported_media_type",
+        ),
+    ];
+    for (body, content_type, status, code) in cases {
+        let response = app
+            .client
             .post(app.url("/api/tenant/members"))
             .header("content-type", content_type)
             .body(body)
             .send()
-    };
-    expect_error(
-        post("{not json", "application/json").await.unwrap(),
-        400,
-        "bad_request",
-    )
-    .await;
-    expect_error(
-        post(r#"{"email": 5, "role": "member"}"#, "application/json")
             .await
-            .unwrap(),
-        422,
-        "validation_failed",
-    )
-    .await;
-    expect_error(
-        post(
-            r#"{"email": "a@b.test", "role": "root"}"#,
-            "application/json",
-        )
-        .await
-        .unwrap(),
-        422,
-        "validation_failed",
-    )
-    .await;
-    expect_error(
-        post(
-            r#"{"email": "a@b.test", "role": "member", "extra": 1}"#,
-            "application/json",
-        )
-        .await
-        .unwrap(),
-        422,
-        "validation_failed",
-    )
-    .await;
-    expect_error(
-        post(r#"{"email": "a@b.test", "role": "member"}"#, "text/plain")
-            .await
-            .unwrap(),
-        415,
-        "unsupported_media_type",
-    )
-    .await;
+            .unwrap();
+        expect_error(response, status, code).await;
+    }
     expect_error(
         app.add_member("not-an-email", "member").await,
         422,
