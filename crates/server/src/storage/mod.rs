@@ -165,15 +165,12 @@ impl Storage {
     ) -> Result<(), StorageError> {
         let path = key::parse_key(key)?;
         let payload = PutPayload::from_bytes(bytes);
-        let result = match &self.backend {
+        match &self.backend {
             Backend::Local { store, root } => match store.put(&path, payload).await {
-                Ok(_) => return Ok(()),
-                Err(e) => {
-                    return Err(match local_conflict(root, key).await {
-                        Some(conflict) => conflict,
-                        None => backend_error(e),
-                    });
-                }
+                Ok(_) => Ok(()),
+                Err(e) => Err(local_conflict(root, key)
+                    .await
+                    .unwrap_or_else(|| backend_error(e))),
             },
             Backend::S3 { store, .. } => {
                 let mut attributes = Attributes::new();
@@ -184,10 +181,13 @@ impl Storage {
                     attributes,
                     ..PutOptions::default()
                 };
-                store.put_opts(&path, payload, options).await
+                store
+                    .put_opts(&path, payload, options)
+                    .await
+                    .map(drop)
+                    .map_err(backend_error)
             }
-        };
-        result.map(drop).map_err(backend_error)
+        }
     }
 
     /// Reads the whole object; `None` when there is no object under `key`.
