@@ -34,10 +34,11 @@ export function redirectToLogin() {
 /**
  * api(path, {method, body, signal, redirectOn401})
  * - body: a plain object is sent as JSON; FormData/Blob are sent as they are.
- * - resolves to the parsed JSON (or null for 204 / empty bodies).
+ * - resolves to the parsed JSON (or null for 204 / empty bodies); with responseType: 'blob' to the
+ *   response body as a Blob (images, zips) — errors are still read as {"error","code"} JSON.
  * - rejects with ApiError(message, {status, code, body}).
  */
-export async function api(path, { method = 'GET', body, signal, headers = {}, redirectOn401 = true } = {}) {
+export async function api(path, { method = 'GET', body, signal, headers = {}, redirectOn401 = true, responseType = 'json' } = {}) {
   const h = { Accept: 'application/json', ...headers };
   let payload = body;
   if (body !== undefined && body !== null && !(body instanceof FormData) && !(body instanceof Blob)) {
@@ -54,6 +55,8 @@ export async function api(path, { method = 'GET', body, signal, headers = {}, re
     if (err && err.name === 'AbortError') throw err;
     throw new ApiError('Cannot reach the server. Check your connection and try again.', { status: 0, code: 'network' });
   }
+
+  if (res.ok && responseType === 'blob') return res.blob();
 
   const text = await res.text();
   let data = null;

@@ -177,3 +177,36 @@ export function roleLabel(role) {
 export function roleTone(role) {
   return { owner: 'primary', admin: 'info', member: 'neutral' }[role] || 'neutral';
 }
+
+// ---------- files ----------
+
+/** Save a Blob as a file through a temporary object URL and an <a download>. */
+export function downloadBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const a = h('a', { href: url, download: filename, class: 'sr-only' });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** Read a File/Blob as base64 (without the data: prefix). */
+export function readAsBase64(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => {
+      const s = String(reader.result || '');
+      resolve(s.slice(s.indexOf(',') + 1));
+    };
+    reader.onerror = () => reject(reader.error || new Error('Could not read the file.'));
+    reader.readAsDataURL(file);
+  });
+}
+
+/** Debounce: the returned function runs `fn` once, `ms` after the last call; `.cancel()` drops it. */
+export function debounce(fn, ms) {
+  let timer = 0;
+  const run = (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+  run.cancel = () => clearTimeout(timer);
+  return run;
+}
