@@ -161,9 +161,9 @@ export default async function render(root, ctx) {
     const missing = h('p', { class: 'preview-missing hint', hidden: true }, 'This template has no ' + v + ' image.');
     const frame = h('div', { class: 'preview-frame preview-' + v }, img, spin, missing);
     const dl = h('button', { class: 'btn btn-primary btn-sm', type: 'button', id: 'gen-download-' + v, dataset: { variant: v }, onclick: () => download(v) },
-      icon('check', { size: 14 }), 'Download');
+      icon('download', { size: 14 }), 'Download');
     const share = h('button', { class: 'btn btn-secondary btn-sm', type: 'button', id: 'gen-share-' + v, dataset: { variant: v }, onclick: () => share_(v) },
-      icon('broadcast', { size: 14 }), 'Share');
+      icon('share', { size: 14 }), 'Share');
     const fig = h('figure', { class: 'preview', dataset: { variant: v } },
       h('figcaption', { class: 'preview-head' },
         h('span', { class: 'preview-title' }, v === 'square' ? 'Square' : 'Portrait'),

@@ -1,0 +1,235 @@
+// Browser test of the coupon pages against the real promostack binary: create a template by
+// uploading images, draw the text box on the editor canvas, live preview, save, Telegram toggle,
+// then generate, preview and download in the generator.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import zlib from 'node:zlib';
+import { startServer, launchBrowser, screenshot, watchErrors } from './support.mjs';
+
+const DESKTOP = { width: 1440, height: 1000 };
+const PNG_SIG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+const JPEG_SIG = [0xff, 0xd8, 0xff];
+
+// ---------- a tiny PNG encoder (RGB, 8 bit, no filter) so the test needs no binary fixtures ----------
+const CRC_TABLE = new Int32Array(256).map((_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c;
+});
+function crc32(buf) {
+  let c = -1;
+  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
+function chunk(type, data) {
+  const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+  const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(td));
+  return Buffer.concat([len, td, crc]);
+}
+/** A diagonal two-colour gradient with a lighter band where the code will go. */
+function makePng(width, height, [r0, g0, b0], [r1, g1, b1]) {
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  let o = 0;
+  for (let y = 0; y < height; y++) {
+    raw[o++] = 0;
+    for (let x = 0; x < width; x++) {
+      const t = (x / width + y / height) / 2;
+      const band = y > height * 0.58 && y < height * 0.82 ? 28 : 0;
+      const ring = Math.abs(Math.hypot(x - width * 0.5, y - height * 0.3) - width * 0.2) < width * 0.012 ? 60 : 0;
+      raw[o++] = Math.min(255, r0 + (r1 - r0) * t + band + ring);
+      raw[o++] = Math.min(255, g0 + (g1 - g0) * t + band + ring);
+      raw[o++] = Math.min(255, b0 + (b1 - b0) * t + band + ring);
+    }
+  }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0); ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; ihdr[9] = 2; ihdr[10] = 0; ihdr[11] = 0; ihdr[12] = 0;
+  return Buffer.concat([Buffer.from(PNG_SIG), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw, { level: 6 })), chunk('IEND', Buffer.alloc(0))]);
+}
+
+let server;
+let browser;
+let context;
+let page;
+let errors;
+let templateId;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  context = await browser.newContext({ viewport: DESKTOP, deviceScaleFactor: 1, baseURL: server.baseUrl, acceptDownloads: true });
+  page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  errors = watchErrors(page);
+  await page.goto('/login');
+  await page.fill('#password', server.password);
+  await page.click('#login-submit');
+  await page.waitForURL((url) => url.pathname === '/');
+  await page.locator('#app').waitFor({ state: 'visible' });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await server.stop();
+});
+
+/** The JSON the page's own API helper would get (same cookie, same tenant). */
+const apiJson = (path) => page.evaluate(async (p) => {
+  const tenant = localStorage.getItem('promostack.tenantId');
+  const res = await fetch(p, { headers: tenant ? { 'X-Tenant-Id': tenant } : {} });
+  return { status: res.status, body: await res.json() };
+}, path);
+
+/** Resolves once the <img> has a decoded image whose data-* match `attrs`. */
+async function waitForImage(selector, attrs = {}) {
+  await page.waitForFunction(([sel, want]) => {
+    const img = document.querySelector(sel);
+    if (!img || !img.getAttribute('src') || !img.complete || img.naturalWidth === 0) return false;
+    return Object.entries(want).every(([k, v]) => img.dataset[k] === v);
+  }, [selector, attrs]);
+  return page.$eval(selector, (img) => ({ w: img.naturalWidth, h: img.naturalHeight, src: img.src }));
+}
+
+describe('coupon templates and generator', () => {
+  it('shows the generator empty state when there are no templates', async () => {
+    await page.goto('/#coupons/generator');
+    const empty = page.locator('#gen-empty');
+    await empty.waitFor();
+    assert.match(await empty.textContent(), /No templates yet/);
+    assert.equal(await empty.locator('a[href="#coupons/templates"]').count(), 1);
+  });
+
+  it('creates a template by uploading a square and a portrait image', async () => {
+    await page.goto('/#coupons/templates');
+    await page.locator('#tpl-empty').waitFor();
+    await page.click('#tpl-new');
+    await page.fill('#tpl-new-name', 'Spring Sale');
+    await page.setInputFiles('#tpl-new-square', { name: 'square.png', mimeType: 'image/png', buffer: makePng(1080, 1080, [18, 40, 110], [20, 170, 160]) });
+    await page.setInputFiles('#tpl-new-portrait', { name: 'portrait.png', mimeType: 'image/png', buffer: makePng(1080, 1350, [90, 20, 110], [240, 120, 60]) });
+    await page.click('#tpl-new-submit');
+    await page.waitForFunction(() => /^#coupons\/templates\/.+/.test(location.hash));
+    templateId = decodeURIComponent((await page.evaluate(() => location.hash)).split('/')[2]);
+    await page.waitForFunction(() => document.querySelector('#content h1')?.textContent === 'Spring Sale');
+    const { status, body } = await apiJson('/api/templates/' + encodeURIComponent(templateId));
+    assert.equal(status, 200);
+    assert.deepEqual(body.variants.square, { width: 1080, height: 1080 });
+    assert.deepEqual(body.variants.portrait, { width: 1080, height: 1350 });
+  });
+
+  it('draws the text box by dragging on the canvas, previews it live and saves it', async () => {
+    // the background is on the canvas once the "loading" message is gone
+    await page.waitForFunction(() => document.querySelector('.ed-stage-msg')?.hidden === true);
+    await waitForImage('#ed-preview'); // first preview with the default box
+    const firstPreview = await page.$eval('#ed-preview', (i) => i.src);
+
+    const box = await page.locator('#ed-canvas').boundingBox();
+    const scale = box.width / 1080;
+    // Drag from image (100, 150) to (900, 400): outside the default box, so it draws a new one.
+    const at = (x, y) => [box.x + x * scale, box.y + y * scale];
+    await page.mouse.move(...at(100, 150));
+    await page.mouse.down();
+    await page.mouse.move(...at(500, 300), { steps: 4 });
+    await page.mouse.move(...at(900, 400), { steps: 4 });
+    await page.mouse.up();
+
+    const readout = await page.textContent('#ed-readout');
+    const m = readout.match(/x (\d+)\s+y (\d+)\s+(\d+) × (\d+)/);
+    assert.ok(m, 'readout shows the box: ' + readout);
+    const [x, y, w, hgt] = m.slice(1).map(Number);
+    // snapped to the 8 px grid, within a few pixels of where the mouse went
+    assert.ok(Math.abs(x - 100) <= 8 && Math.abs(y - 150) <= 8 && Math.abs(x + w - 900) <= 8 && Math.abs(y + hgt - 400) <= 8, readout);
+    assert.equal(x % 8, 0);
+
+    // keyboard nudge: Shift+ArrowRight moves 10 px
+    await page.focus('#ed-canvas');
+    await page.keyboard.press('Shift+ArrowRight');
+    assert.match(await page.textContent('#ed-readout'), new RegExp(`x ${x + 10}\\b`));
+
+    // the live preview re-renders with the unsaved box
+    await page.waitForFunction((old) => {
+      const img = document.querySelector('#ed-preview');
+      return img.src !== old && img.complete && img.naturalWidth > 0;
+    }, firstPreview);
+    assert.equal(await page.$eval('#ed-preview', (i) => i.naturalWidth), 1080);
+    assert.equal(await page.isVisible('#ed-dirty'), true);
+
+    // style: outline colour and alignment
+    await page.fill('#ed-stroke-color-hex', '#102030');
+    await page.click('#ed-align [data-align="left"]');
+
+    await screenshot(page, 'coupons-editor');
+    await page.click('#ed-save');
+    await page.locator('#ed-dirty').waitFor({ state: 'hidden' });
+
+    const { body } = await apiJson('/api/templates/' + encodeURIComponent(templateId));
+    assert.deepEqual(body.spec.variants.square.text, { x: x + 10, y, width: w, height: hgt });
+    assert.equal(body.spec.style.strokeColor.toUpperCase(), '#102030');
+    assert.equal(body.spec.style.align, 'left');
+    assert.ok(body.version >= 2, 'saving bumps the version');
+  });
+
+  it('toggles Telegram visibility from the list', async () => {
+    await page.click('.back-link');
+    const card = page.locator(`.tpl-card[data-id="${templateId}"]`);
+    await card.waitFor();
+    const toggle = card.locator('.tg-toggle');
+    assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
+    await toggle.click();
+    await page.waitForFunction((id) => {
+      const b = document.querySelector(`.tpl-card[data-id="${id}"] .tg-toggle`);
+      return b && b.getAttribute('aria-pressed') === 'true' && !b.disabled;
+    }, templateId);
+    const { body } = await apiJson('/api/templates/' + encodeURIComponent(templateId));
+    assert.equal(body.telegramEnabled, true);
+    await page.waitForFunction(() => [...document.querySelectorAll('.tpl-thumb-img')].every((i) => i.complete && i.naturalWidth > 0));
+    await screenshot(page, 'coupons-templates');
+  });
+
+  it('generates, previews and downloads a coupon image', async () => {
+    await page.goto('/#coupons/generator');
+    const tile = page.locator(`.tpl-tile[data-id="${templateId}"]`);
+    await tile.waitFor();
+    await page.fill('#gen-search', 'spring');
+    assert.equal(await tile.isVisible(), true);
+    await page.fill('#gen-search', 'no-such-template');
+    assert.equal(await tile.isVisible(), false);
+    await page.fill('#gen-search', '');
+    await tile.click();
+    assert.equal(await tile.getAttribute('aria-selected'), 'true');
+
+    await page.fill('#gen-code', 'SPRING-25');
+    const sq = await waitForImage('#gen-preview-square', { code: 'SPRING-25' });
+    const po = await waitForImage('#gen-preview-portrait', { code: 'SPRING-25' });
+    assert.deepEqual([sq.w, sq.h], [1080, 1080]);
+    assert.deepEqual([po.w, po.h], [1080, 1350]);
+    await page.waitForFunction(() => [...document.querySelectorAll('.tpl-thumb-img')].every((i) => i.complete && i.naturalWidth > 0));
+    await screenshot(page, 'coupons-generator');
+
+    const [pngDl] = await Promise.all([page.waitForEvent('download'), page.click('#gen-download-square')]);
+    assert.equal(pngDl.suggestedFilename(), 'spring-sale-SPRING-25-square.png');
+    const png = await readFile(await pngDl.path());
+    assert.deepEqual([...png.subarray(0, 8)], PNG_SIG);
+
+    await page.selectOption('#gen-format', 'jpeg');
+    // headless Chromium cannot share files, so Share falls back to a download
+    const [jpgDl] = await Promise.all([page.waitForEvent('download'), page.click('#gen-share-portrait')]);
+    assert.equal(jpgDl.suggestedFilename(), 'spring-sale-SPRING-25-portrait.jpg');
+    const jpg = await readFile(await jpgDl.path());
+    assert.deepEqual([...jpg.subarray(0, 3)], JPEG_SIG);
+  });
+
+  it('shows the server error inline for an invalid code', async () => {
+    await page.fill('#gen-code', 'BAD\tCODE');
+    const err = page.locator('#gen-error-square');
+    await err.waitFor({ state: 'visible' });
+    assert.ok((await err.textContent()).trim().length > 0);
+    // the last good image stays on screen
+    assert.equal(await page.$eval('#gen-preview-square', (i) => i.dataset.code), 'SPRING-25');
+  });
+
+  it('ran without page errors', () => {
+    assert.deepEqual(errors, []);
+  });
+});
