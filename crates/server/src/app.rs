@@ -15,6 +15,7 @@ use crate::auth::{Keys, LoginLimiter, password};
 use crate::config::{Config, LogFormat, ServeArgs};
 use crate::context::AppContext;
 use crate::db::{self, Db, settings};
+use crate::domains::templates::TemplateService;
 use crate::domains::tenants::TenantService;
 use crate::http::state::{AppInner, DbState, Leadership, Readiness};
 use crate::http::{self, AppState};
@@ -106,6 +107,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
     let clerk = ClerkVerifier::new(ctx.config.clerk_issuers.clone(), http.clone());
     Ok(AppState::new(AppInner {
         tenants: TenantService::new(db.clone(), clock.clone()),
+        templates: TemplateService::new(db.clone(), storage.clone(), clock.clone()),
         ctx,
         db,
         storage,
@@ -138,7 +140,7 @@ pub async fn bootstrap(state: &AppState) -> anyhow::Result<()> {
     if !applied.is_empty() {
         tracing::info!(?applied, backend = state.db.backend(), "migrations applied");
     }
-    state
+    let default_tenant = state
         .tenants
         .ensure_default()
         .await
@@ -176,6 +178,21 @@ pub async fn bootstrap(state: &AppState) -> anyhow::Result<()> {
         }
     };
     let _ = state.admin_password_hash.set(hash);
+    if config.demo_data {
+        // Once per installation, claimed through a settings row so parallel starts seed once.
+        let (_, claimed) = settings::get_or_insert(&state.db, "demo_data_seeded", "1", now).await?;
+        if claimed {
+            let seeded = state
+                .templates
+                .seed_demo(&default_tenant.id)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo templates: {e}"))?;
+            tracing::info!(
+                templates = seeded,
+                "demo data seeded into the default workspace"
+            );
+        }
+    }
     Ok(())
 }
 

@@ -94,6 +94,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Use the right-most `X-Forwarded-For` address as the client (behind a load balancer).
     pub trust_forwarded_for: bool,
+    /// Seed demo templates into the default workspace on first start.
+    pub demo_data: bool,
     /// Leader lease timings (DESIGN.md §5); shortened in tests.
     pub leader: LeaderTimings,
     pub integrations: Integrations,
@@ -125,6 +127,7 @@ impl Config {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             trust_forwarded_for: false,
             leader: LeaderTimings::default(),
+            demo_data: false,
             integrations: Integrations {
                 telegram_api_url: DEFAULT_TELEGRAM_API_URL.into(),
                 openai_base_url: DEFAULT_OPENAI_BASE_URL.into(),
@@ -215,6 +218,9 @@ pub struct ServeArgs {
     pub max_body_bytes: usize,
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set)]
     pub trust_forwarded_for: bool,
+    /// Seed demo templates into the default workspace on first start.
+    #[arg(long, env = "DEMO_DATA", default_value_t = true, action = clap::ArgAction::Set)]
+    pub demo_data: bool,
     #[arg(long, env = "TELEGRAM_BOT_TOKEN", hide_env_values = true)]
     pub telegram_bot_token: Option<String>,
     #[arg(long, env = "TELEGRAM_BOT_TOKEN_TEST", hide_env_values = true)]
@@ -362,6 +368,7 @@ impl TryFrom<ServeArgs> for Config {
             log_format: args.log_format,
             max_body_bytes: args.max_body_bytes,
             trust_forwarded_for: args.trust_forwarded_for,
+            demo_data: args.demo_data,
             leader: LeaderTimings::default(),
             integrations: Integrations {
                 telegram_bot_token,

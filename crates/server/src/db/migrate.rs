@@ -4,7 +4,7 @@
 use sqlx::AssertSqlSafe;
 
 use super::{Db, DbError, DbResult, Tx};
-use crate::{on_pool, on_tx};
+use crate::on_tx;
 
 pub struct Migration {
     pub version: i64,
@@ -12,11 +12,18 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sql: include_str!("migrations/0001_foundation.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sql: include_str!("migrations/0001_foundation.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "templates",
+        sql: include_str!("migrations/0002_templates.sql"),
+    },
+];
 
 /// Apply every pending migration. Safe to call from several instances at once: PostgreSQL
 /// serialises them with a transaction-scoped advisory lock, SQLite with `BEGIN IMMEDIATE`.

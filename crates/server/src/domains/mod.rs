@@ -1,4 +1,5 @@
 //! One folder per capability: `routes.rs` (HTTP), `service.rs` (rules), `repo.rs` (SQL).
 //! A domain calls another domain's service, never its repo.
 pub mod system;
+pub mod templates;
 pub mod tenants;

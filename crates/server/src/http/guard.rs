@@ -35,6 +35,8 @@ pub struct Route {
     pub method: Method,
     pub spec: RouteSpec,
     pub handler: MethodRouter<AppState>,
+    /// Request body limit for this route when it differs from `MAX_BODY_BYTES` (uploads).
+    pub body_limit: Option<usize>,
 }
 
 impl Route {
@@ -53,7 +55,13 @@ impl Route {
                 db_required,
             },
             handler,
+            body_limit: None,
         }
+    }
+
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = Some(bytes);
+        self
     }
 
     /// A public route that still reads or writes records.

@@ -36,6 +36,7 @@ pub fn route_table() -> Vec<Route> {
     routes.extend(crate::domains::system::routes::routes());
     routes.extend(crate::auth::routes::routes());
     routes.extend(crate::domains::tenants::routes::routes());
+    routes.extend(crate::domains::templates::routes::routes());
     routes
 }
 
@@ -44,7 +45,11 @@ pub fn router(state: AppState) -> Router {
     let mut api = Router::new();
     for route in route_table() {
         let layer = middleware::from_fn_with_state((state.clone(), route.spec), guard::guard);
-        api = api.route(route.path, route.handler.route_layer(layer));
+        let handler = match route.body_limit {
+            Some(limit) => route.handler.layer(DefaultBodyLimit::max(limit)),
+            None => route.handler,
+        };
+        api = api.route(route.path, handler.route_layer(layer));
     }
     let request_id = HeaderName::from_static("x-request-id");
     api.merge(assets::router())
@@ -53,12 +58,14 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(guard::csrf))
         .layer(middleware::from_fn(track_metrics))
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body))
         .layer(middleware::from_fn(json_body_limit_error))
         .layer(middleware::from_fn(security_headers))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            TraceLayer::new_for_http()
+                // 503 while starting or during an outage is expected: warn, not error.
+                .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::WARN))
+                .make_span_with(|req: &Request| {
                 let id = req
                     .headers()
                     .get("x-request-id")

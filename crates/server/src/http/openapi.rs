@@ -5,6 +5,7 @@ use utoipa::OpenApi;
 
 use crate::auth::routes as auth;
 use crate::domains::system::routes as system;
+use crate::domains::templates::routes as templates;
 use crate::domains::tenants::routes as tenants;
 
 #[derive(OpenApi)]
@@ -29,6 +30,21 @@ use crate::domains::tenants::routes as tenants;
         tenants::remove_member,
         tenants::list_tenants,
         tenants::create_tenant,
+        templates::list,
+        templates::create,
+        templates::get_one,
+        templates::update,
+        templates::delete_one,
+        templates::replace_assets,
+        templates::remove_logo,
+        templates::image,
+        templates::logo,
+        templates::export,
+        templates::import,
+        templates::bulk_delete,
+        templates::toggle_telegram,
+        templates::render,
+        templates::preview,
     )
 )]
 pub struct ApiDoc;

@@ -9,6 +9,7 @@ use crate::auth::clerk::ClerkVerifier;
 use crate::auth::{Keys, LoginLimiter};
 use crate::context::AppContext;
 use crate::db::Db;
+use crate::domains::templates::TemplateService;
 use crate::domains::tenants::TenantService;
 use crate::storage::Storage;
 use crate::time::Clock;
@@ -32,6 +33,7 @@ pub struct AppInner {
     pub admin_password_hash: OnceLock<String>,
     pub keys: OnceLock<Keys>,
     pub tenants: TenantService,
+    pub templates: TemplateService,
 }
 
 impl AppState {

@@ -1,0 +1,8 @@
+//! Coupon templates: per-tenant specs + images, versioned; rendering them (`/api/render`).
+pub mod archive;
+pub mod render;
+pub mod repo;
+pub mod routes;
+pub mod service;
+
+pub use service::{Template, TemplateService};

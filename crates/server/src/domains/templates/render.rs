@@ -1,0 +1,311 @@
+//! Rendering coupons for the API: decoded backgrounds cached per template version, finished
+//! images cached in memory (bounded) and in object storage, keyed by a hash of every input.
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use promostack_render::{
+    BackgroundCache, CacheKey, DecodeLimits, Font, OutputFormat, PreparedBackground, TemplateSpec,
+};
+use sha2::{Digest, Sha256};
+
+use super::service::{LOGO_FILE, TemplateService, render_error, storage_error};
+use crate::http::error::{ApiError, ApiResult};
+
+/// Decoded backgrounds kept (each ~4.7 MB for 1080×1080 plus encoder state).
+const BACKGROUND_ENTRIES: usize = 48;
+const BACKGROUND_BYTES: usize = 512 * 1024 * 1024;
+/// Finished images kept in memory.
+const OUTPUT_BYTES: usize = 64 * 1024 * 1024;
+
+pub struct Renderer {
+    font: Arc<Font>,
+    backgrounds: Mutex<BackgroundCache>,
+    outputs: Mutex<OutputCache>,
+}
+
+#[derive(Default)]
+struct OutputCache {
+    entries: HashMap<String, Bytes>,
+    order: VecDeque<String>,
+    bytes: usize,
+}
+
+impl OutputCache {
+    fn get(&self, key: &str) -> Option<Bytes> {
+        self.entries.get(key).cloned()
+    }
+
+    fn insert(&mut self, key: String, value: Bytes) {
+        if value.len() > OUTPUT_BYTES / 4 || self.entries.contains_key(&key) {
+            return;
+        }
+        self.bytes += value.len();
+        self.order.push_back(key.clone());
+        self.entries.insert(key, value);
+        while self.bytes > OUTPUT_BYTES {
+            let Some(oldest) = self.order.pop_front() else {
+                break;
+            };
+            if let Some(evicted) = self.entries.remove(&oldest) {
+                self.bytes -= evicted.len();
+            }
+        }
+    }
+}
+
+pub struct RenderRequest<'a> {
+    pub template: &'a str,
+    pub variant: &'a str,
+    pub code: &'a str,
+    pub format: OutputFormat,
+    /// A logo for this render only (the generator's upload), replacing the template's.
+    pub logo: Option<Bytes>,
+}
+
+pub struct Rendered {
+    pub bytes: Bytes,
+    pub content_type: &'static str,
+    /// Hash of every input: the ETag and the cache key.
+    pub etag: String,
+}
+
+impl Default for Renderer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Renderer {
+    pub fn new() -> Self {
+        Renderer {
+            font: Font::bundled(),
+            backgrounds: Mutex::new(BackgroundCache::new(BACKGROUND_ENTRIES, BACKGROUND_BYTES)),
+            outputs: Mutex::new(OutputCache::default()),
+        }
+    }
+
+    /// Drop cached backgrounds of a template (its version changed or it was deleted).
+    pub fn forget(&self, template_id: &str) {
+        self.backgrounds
+            .lock()
+            .expect("cache lock")
+            .remove_template(template_id);
+    }
+
+    pub fn background_stats(&self) -> promostack_render::CacheStats {
+        self.backgrounds.lock().expect("cache lock").stats()
+    }
+
+    fn render_blocking(
+        &self,
+        key: CacheKey,
+        spec: &TemplateSpec,
+        variant: &str,
+        load: impl FnOnce() -> ApiResult<(Bytes, Option<Bytes>)>,
+        code: &str,
+        format: OutputFormat,
+    ) -> ApiResult<Vec<u8>> {
+        let cached = self.backgrounds.lock().expect("cache lock").get(&key);
+        let background = match cached {
+            Some(background) => background,
+            None => {
+                // Decode outside the lock so other renders go on meanwhile.
+                let (image, logo) = load()?;
+                let prepared = PreparedBackground::prepare(
+                    spec,
+                    variant,
+                    &image,
+                    logo.as_deref(),
+                    &DecodeLimits::default(),
+                )
+                .map_err(render_error)?;
+                let prepared = Arc::new(prepared);
+                self.backgrounds
+                    .lock()
+                    .expect("cache lock")
+                    .insert(key, prepared.clone());
+                prepared
+            }
+        };
+        promostack_render::render(&background, &spec.style, &self.font, code, format)
+            .map_err(render_error)
+    }
+}
+
+fn hash_hex(parts: &[&[u8]]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
+    hasher
+        .finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn format_name(format: OutputFormat) -> String {
+    match format {
+        OutputFormat::Jpeg { quality } => format!("jpeg-q{quality}"),
+        other => other.extension().to_owned(),
+    }
+}
+
+impl TemplateService {
+    /// Render a saved template; identical requests are answered from the caches.
+    pub async fn render(&self, tenant_id: &str, request: RenderRequest<'_>) -> ApiResult<Rendered> {
+        promostack_render::validate_code(request.code).map_err(render_error)?;
+        let row = self.row(tenant_id, request.template).await?;
+        let spec = Self::spec_of(&row)?;
+        let variant = spec.variant(request.variant).map_err(render_error)?.clone();
+        let logo_hash = request.logo.as_ref().map(|l| hash_hex(&[l]));
+        let etag = hash_hex(&[
+            tenant_id.as_bytes(),
+            row.id.as_bytes(),
+            &row.version.to_le_bytes(),
+            request.variant.as_bytes(),
+            request.code.as_bytes(),
+            format_name(request.format).as_bytes(),
+            logo_hash.as_deref().unwrap_or("").as_bytes(),
+        ]);
+        let content_type = request.format.mime_type();
+        if let Some(bytes) = self.renderer.outputs.lock().expect("cache lock").get(&etag) {
+            metrics::counter!("render_cache_hits_total", "tier" => "memory").increment(1);
+            return Ok(Rendered {
+                bytes,
+                content_type,
+                etag,
+            });
+        }
+        let object_key = format!(
+            "tenants/{tenant_id}/renders/{etag}.{}",
+            request.format.extension()
+        );
+        if let Ok(Some(bytes)) = self.storage().get(&object_key).await {
+            metrics::counter!("render_cache_hits_total", "tier" => "storage").increment(1);
+            self.renderer
+                .outputs
+                .lock()
+                .expect("cache lock")
+                .insert(etag.clone(), bytes.clone());
+            return Ok(Rendered {
+                bytes,
+                content_type,
+                etag,
+            });
+        }
+        // Load the files up front only when the background is not cached yet.
+        let mut key = CacheKey::new(row.id.clone(), row.version, request.variant);
+        key.logo = logo_hash;
+        let needs_files = self
+            .renderer
+            .backgrounds
+            .lock()
+            .expect("cache lock")
+            .get(&key)
+            .is_none();
+        let files = if needs_files {
+            let image = self.file(&row, &variant.image).await?;
+            let logo = match request.logo {
+                Some(logo) => Some(logo),
+                None if row.has_logo => Some(self.file(&row, LOGO_FILE).await?),
+                None => None,
+            };
+            Some((image, logo))
+        } else {
+            None
+        };
+        let renderer = self.renderer.clone();
+        let code = request.code.to_owned();
+        let variant_name = request.variant.to_owned();
+        let format = request.format;
+        let bytes = tokio::task::spawn_blocking(move || {
+            renderer.render_blocking(
+                key,
+                &spec,
+                &variant_name,
+                || files.ok_or_else(|| ApiError::Internal("background evicted; retry".into())),
+                &code,
+                format,
+            )
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+        metrics::counter!("renders_total").increment(1);
+        let bytes = Bytes::from(bytes);
+        self.renderer
+            .outputs
+            .lock()
+            .expect("cache lock")
+            .insert(etag.clone(), bytes.clone());
+        // Persist for other instances without making the caller wait.
+        let storage = self.storage().clone();
+        let stored = bytes.clone();
+        tokio::spawn(async move {
+            if let Err(err) = storage.put(&object_key, stored, content_type).await {
+                tracing::debug!(error = %storage_error(err), "render not cached in storage");
+            }
+        });
+        Ok(Rendered {
+            bytes,
+            content_type,
+            etag,
+        })
+    }
+
+    /// Render with an unsaved spec (the editor's live preview); never cached.
+    pub async fn preview(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        spec: TemplateSpec,
+        variant: &str,
+        code: &str,
+        format: OutputFormat,
+    ) -> ApiResult<Rendered> {
+        promostack_render::validate_code(code).map_err(render_error)?;
+        spec.validate().map_err(render_error)?;
+        let row = self.row(tenant_id, id).await?;
+        let saved = Self::spec_of(&row)?;
+        let variant_spec = spec.variant(variant).map_err(render_error)?;
+        // The preview may move boxes but must use this template's own images.
+        let saved_image = saved.variant(variant).map_err(render_error)?.image.clone();
+        if variant_spec.image != saved_image {
+            return Err(ApiError::Validation(format!(
+                "variant {variant} must keep image '{saved_image}'"
+            )));
+        }
+        let image = self.file(&row, &saved_image).await?;
+        let logo = if row.has_logo {
+            Some(self.file(&row, LOGO_FILE).await?)
+        } else {
+            None
+        };
+        let font = self.renderer.font.clone();
+        let variant = variant.to_owned();
+        let code = code.to_owned();
+        let bytes = tokio::task::spawn_blocking(move || {
+            let prepared = PreparedBackground::prepare(
+                &spec,
+                &variant,
+                &image,
+                logo.as_deref(),
+                &DecodeLimits::default(),
+            )
+            .map_err(render_error)?;
+            promostack_render::render(&prepared, &spec.style, &font, &code, format)
+                .map_err(render_error)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+        let etag = hash_hex(&[&bytes]);
+        Ok(Rendered {
+            bytes: Bytes::from(bytes),
+            content_type: format.mime_type(),
+            etag,
+        })
+    }
+}
