@@ -56,6 +56,16 @@ let page;
 let errors;
 let templateId;
 
+/** Screenshots show the page, not the notifications stacked in the corner. */
+async function shot(name) {
+  await page.evaluate(() => {
+    document.querySelectorAll('.toast').forEach((t) => t.remove());
+    document.activeElement?.blur();
+    window.scrollTo(0, 0);
+  });
+  await screenshot(page, name);
+}
+
 before(async () => {
   server = await startServer();
   browser = await launchBrowser();
@@ -93,17 +103,9 @@ async function waitForImage(selector, attrs = {}) {
 }
 
 describe('coupon templates and generator', () => {
-  it('shows the generator empty state when there are no templates', async () => {
-    await page.goto('/#coupons/generator');
-    const empty = page.locator('#gen-empty');
-    await empty.waitFor();
-    assert.match(await empty.textContent(), /No templates yet/);
-    assert.equal(await empty.locator('a[href="#coupons/templates"]').count(), 1);
-  });
-
   it('creates a template by uploading a square and a portrait image', async () => {
     await page.goto('/#coupons/templates');
-    await page.locator('#tpl-empty').waitFor();
+    await page.locator('#tpl-list, #tpl-empty').first().waitFor(); // demo templates may be there
     await page.click('#tpl-new');
     await page.fill('#tpl-new-name', 'Spring Sale');
     await page.setInputFiles('#tpl-new-square', { name: 'square.png', mimeType: 'image/png', buffer: makePng(1080, 1080, [18, 40, 110], [20, 170, 160]) });
@@ -159,7 +161,7 @@ describe('coupon templates and generator', () => {
     await page.fill('#ed-stroke-color-hex', '#102030');
     await page.click('#ed-align [data-align="left"]');
 
-    await screenshot(page, 'coupons-editor');
+    await shot('coupons-editor');
     await page.click('#ed-save');
     await page.locator('#ed-dirty').waitFor({ state: 'hidden' });
 
@@ -184,7 +186,7 @@ describe('coupon templates and generator', () => {
     const { body } = await apiJson('/api/templates/' + encodeURIComponent(templateId));
     assert.equal(body.telegramEnabled, true);
     await page.waitForFunction(() => [...document.querySelectorAll('.tpl-thumb-img')].every((i) => i.complete && i.naturalWidth > 0));
-    await screenshot(page, 'coupons-templates');
+    await shot('coupons-templates');
   });
 
   it('generates, previews and downloads a coupon image', async () => {
@@ -205,7 +207,7 @@ describe('coupon templates and generator', () => {
     assert.deepEqual([sq.w, sq.h], [1080, 1080]);
     assert.deepEqual([po.w, po.h], [1080, 1350]);
     await page.waitForFunction(() => [...document.querySelectorAll('.tpl-thumb-img')].every((i) => i.complete && i.naturalWidth > 0));
-    await screenshot(page, 'coupons-generator');
+    await shot('coupons-generator');
 
     const [pngDl] = await Promise.all([page.waitForEvent('download'), page.click('#gen-download-square')]);
     assert.equal(pngDl.suggestedFilename(), 'spring-sale-SPRING-25-square.png');
@@ -227,6 +229,32 @@ describe('coupon templates and generator', () => {
     assert.ok((await err.textContent()).trim().length > 0);
     // the last good image stays on screen
     assert.equal(await page.$eval('#gen-preview-square', (i) => i.dataset.code), 'SPRING-25');
+  });
+
+  it('bulk-deletes every template after a confirmation, leaving honest empty states', async () => {
+    await page.goto('/#coupons/templates');
+    await page.locator('#tpl-list').waitFor();
+    const before = (await apiJson('/api/templates')).body.templates.length;
+    assert.ok(before >= 1);
+    await page.check('#tpl-select-all');
+    assert.equal((await page.textContent('#tpl-selected-count')).trim(), before + ' selected');
+    // cancelling keeps everything
+    await page.click('#tpl-bulk-delete');
+    await page.locator('dialog[open]').waitFor();
+    await page.click('dialog[open] button[value="cancel"]');
+    await page.locator('dialog').waitFor({ state: 'detached' });
+    assert.equal((await apiJson('/api/templates')).body.templates.length, before);
+    // confirming deletes them all
+    await page.click('#tpl-bulk-delete');
+    await page.click('dialog[open] button[value="ok"]');
+    await page.locator('#tpl-empty').waitFor();
+    assert.equal((await apiJson('/api/templates')).body.templates.length, 0);
+
+    await page.goto('/#coupons/generator');
+    const empty = page.locator('#gen-empty');
+    await empty.waitFor();
+    assert.match(await empty.textContent(), /No templates yet/);
+    assert.equal(await empty.locator('a[href="#coupons/templates"]').count(), 1);
   });
 
   it('ran without page errors', () => {

@@ -103,8 +103,8 @@ describe('dashboard shell (desktop)', () => {
     // the top bar names the workspace and the signed-in user
     assert.ok((await page.locator('#tenant').textContent()).trim().length > 0);
     assert.ok((await page.locator('#user-email').textContent()).trim().length > 0);
-    // honest empty state, no fake data
-    assert.match(await page.locator('#content').textContent(), /Not built yet/);
+    // the generator: the template picker, or its empty state when there are no templates
+    await page.locator('#gen-templates, #gen-empty').first().waitFor();
     // layout: 60 px switcher + 240 px sidebar
     const rail = await page.locator('#rail').boundingBox();
     const sidebar = await page.locator('#sidebar').boundingBox();

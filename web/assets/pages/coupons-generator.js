@@ -179,15 +179,13 @@ export default async function render(root, ctx) {
       h('p', { class: 'card-subtitle' }, 'Rendered by the same engine that serves downloads and the Telegram bot.'))),
     h('div', { class: 'card-body' }, previewRow));
 
-  clear(body).append(
-    h('section', { class: 'card' },
-      h('div', { class: 'card-header card-header-tools' },
-        h('div', null,
-          h('h2', { class: 'card-title' }, 'Template'),
-          h('p', { class: 'card-subtitle' }, usable.length + (usable.length === 1 ? ' template' : ' templates'))),
-        h('div', { class: 'card-tools' }, search)),
-      h('div', { class: 'card-body' }, grid, noMatch)),
-    h('div', { class: 'gen-work' }, controls, previewCard));
+  const picker = h('section', { class: 'card gen-picker' },
+    h('div', { class: 'card-header' },
+      h('div', null,
+        h('h2', { class: 'card-title' }, 'Template'),
+        h('p', { class: 'card-subtitle' }, usable.length + (usable.length === 1 ? ' template' : ' templates')))),
+    h('div', { class: 'card-body' }, search, grid, noMatch));
+  clear(body).append(h('div', { class: 'gen-work' }, h('div', { class: 'gen-side' }, picker, controls), previewCard));
 
   // ---------- behaviour ----------
   function code() { return codeInput.value.trim(); }

@@ -163,9 +163,10 @@ async function listView(root, ctx) {
           h('span', { class: 'mono' }, t.slug), h('span', null, '·'),
           h('span', null, VARIANTS.filter((v) => t.variants && t.variants[v]).map((v) => LABEL[v]).join(' + ') || 'No images'),
           t.hasLogo ? badge('Logo', 'neutral') : null),
+        h('div', { class: 'tpl-card-meta' }, 'Version ' + t.version + ' · updated ' + formatDate(t.updatedAt)),
         h('div', { class: 'tpl-card-row tpl-card-actions' },
           tg,
-          h('span', { class: 'hint tpl-card-date' }, 'v' + t.version + ' · ' + formatDate(t.updatedAt)),
+          h('a', { class: 'btn btn-ghost btn-sm tpl-card-edit', href: '#coupons/templates/' + enc(t.id) }, 'Edit'),
           h('button', { class: 'btn-icon btn-icon-sm', type: 'button', 'aria-label': 'Export ' + t.name + ' as .zip', title: 'Export .zip', dataset: { export: t.id }, onclick: () => exportZip(t) }, icon('download', { size: 16 })))));
     paintToggle(tg, !!t.telegramEnabled);
     check.addEventListener('change', () => {
@@ -331,7 +332,7 @@ async function editorView(root, ctx, id) {
   const versionNote = h('span', { class: 'hint', id: 'ed-version' });
   header.append(pageHeader({
     title: t.name,
-    description: 'Drag on the image to draw the box where the code goes. Everything is in image pixels.',
+    description: 'Drag on the image to draw the box where the code goes. Boxes snap to the edges, centre lines and an 8 px grid (hold Alt to place freely); arrow keys nudge the selected box (Shift: 10 px).',
     actions: [dirtyBadge, saveBtn],
   }));
   const titleEl = header.querySelector('h1');
@@ -363,7 +364,6 @@ async function editorView(root, ctx, id) {
     h('div', { class: 'ed-stage-wrap' }, stage),
     h('div', { class: 'card-footer ed-footer' },
       readout,
-      h('span', { class: 'card-footer-note' }, 'Snaps to edges, centre lines and an 8 px grid (hold Alt for free placement).'),
       removeLogoBox, bgLabel, bgInput));
 
   // ---------- side panel ----------
@@ -393,6 +393,13 @@ async function editorView(root, ctx, id) {
   const previewErr = h('p', { class: 'preview-error', id: 'ed-preview-error', role: 'alert', hidden: true });
 
   const side = h('div', { class: 'ed-side' },
+    h('section', { class: 'card ed-preview-card' },
+      h('div', { class: 'card-header' }, h('div', null,
+        h('h2', { class: 'card-title' }, 'Live preview'),
+        h('p', { class: 'card-subtitle' }, 'Rendered by the server with your unsaved changes.'))),
+      h('div', { class: 'card-body' },
+        h('div', { class: 'field' }, h('label', { class: 'label', for: 'ed-sample' }, 'Sample code'), sample),
+        h('div', { class: 'mt-4' }, previewFrame), previewErr)),
     h('section', { class: 'card' },
       h('div', { class: 'card-header' }, h('h2', { class: 'card-title' }, 'Text style')),
       h('div', { class: 'card-body' },
@@ -413,14 +420,7 @@ async function editorView(root, ctx, id) {
         h('div', { class: 'file-row' }, logoImg,
           h('label', { class: 'btn btn-secondary btn-sm', for: 'ed-logo-file' }, icon('plus', { size: 14 }), 'Upload logo'),
           logoInput, logoStatus, logoRemove),
-        h('p', { class: 'hint mt-4' }, 'Scaled to fit the logo box of each variant. Draw the box with “Logo box”.'))),
-    h('section', { class: 'card' },
-      h('div', { class: 'card-header' }, h('div', null,
-        h('h2', { class: 'card-title' }, 'Live preview'),
-        h('p', { class: 'card-subtitle' }, 'Rendered by the server with your unsaved changes.'))),
-      h('div', { class: 'card-body' },
-        h('div', { class: 'field' }, h('label', { class: 'label', for: 'ed-sample' }, 'Sample code'), sample),
-        h('div', { class: 'mt-4' }, previewFrame), previewErr)));
+        h('p', { class: 'hint mt-4' }, 'Scaled to fit the logo box of each variant. Draw the box with “Logo box”.'))));
 
   clear(body).append(h('div', { class: 'ed-layout' }, canvasCard, side));
 
@@ -502,7 +502,7 @@ async function editorView(root, ctx, id) {
   function layout() {
     const { w, h: ih } = imgSize();
     const wrapW = stage.parentElement.clientWidth;
-    const maxH = Math.max(320, Math.min(640, window.innerHeight - 260));
+    const maxH = Math.max(300, Math.min(600, window.innerHeight - 380));
     const scale = Math.min(wrapW / w, maxH / ih);
     const cssW = Math.max(1, Math.floor(w * scale)), cssH = Math.max(1, Math.floor(ih * scale));
     const dpr = window.devicePixelRatio || 1;
