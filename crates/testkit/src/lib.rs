@@ -321,3 +321,22 @@ pub fn local_config(dir: &std::path::Path, database: DatabaseConfig) -> Config {
     config.admin_password = Some(Secret::new(ADMIN_PASSWORD));
     config
 }
+
+/// Object storage on the loopback S3 server that `scripts/test` starts (moto), from the
+/// `TEST_S3_*` variables; panics with a clear message when they are missing (a skipped S3 suite
+/// is a failed suite).
+pub fn s3_storage_config() -> StorageConfig {
+    let endpoint = std::env::var("TEST_S3_ENDPOINT").ok().filter(|e| !e.is_empty()).unwrap_or_else(|| {
+        panic!("TEST_S3_ENDPOINT is not set: run the S3 tests through scripts/test, which starts the S3 test server")
+    });
+    let var =
+        |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
+    StorageConfig::S3(promostack::storage::S3Config {
+        access_key: var("TEST_S3_ACCESS_KEY", "testing"),
+        secret_key: var("TEST_S3_SECRET_KEY", "testing"),
+        region: var("TEST_S3_REGION", "us-east-1"),
+        bucket: var("TEST_S3_BUCKET", "promostack-test"),
+        endpoint: Some(endpoint),
+        cdn_url: None,
+    })
+}
