@@ -8,6 +8,7 @@ use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
 backend_tests!(
+    uploaded_fonts,
     template_lifecycle,
     bad_uploads_and_specs,
     templates_are_tenant_scoped,
@@ -605,4 +606,57 @@ async fn template_lifecycle_on_s3_storage() {
     .await;
     app.login_admin().await;
     lifecycle_on(&app).await;
+}
+
+async fn uploaded_fonts(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.login_admin().await;
+    let (square, _) = backgrounds();
+    let created = json(upload(&app, "Brand font", Some(square), None).await, 201).await;
+    let id = created["id"].as_str().unwrap();
+    let assets = |bytes: &'static [u8]| {
+        let form = Form::new().part("font", part(bytes, "Brand.otf"));
+        app.request(
+            reqwest::Method::POST,
+            &format!("/api/templates/{id}/assets"),
+        )
+        .multipart(form)
+        .send()
+    };
+    expect_error(
+        assets(b"not a font at all").await.unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    let font: &'static [u8] = include_bytes!("../../render/fonts/Inter-ExtraBold.otf");
+    let with_font = json(assets(font).await.unwrap(), 200).await;
+    assert_eq!(with_font["spec"]["style"]["font"], "font.ttf");
+    let rendered = render(
+        &app,
+        json!({"template": id, "variant": "square", "code": "BRAND", "format": "jpeg"}),
+    )
+    .await;
+    assert_eq!(rendered.status(), 200);
+    // The font survives a spec edit and travels in the export.
+    let edited = json(
+        app.request(reqwest::Method::PUT, &format!("/api/templates/{id}"))
+            .json(&with_font["spec"])
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(edited["spec"]["style"]["font"], "font.ttf");
+    let zip = app
+        .request(reqwest::Method::GET, &format!("/api/templates/{id}/export"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(zip.to_vec())).unwrap();
+    assert!(archive.file_names().any(|n| n.is_ok_and(|n| n == "font.ttf")));
 }

@@ -106,6 +106,9 @@ impl TemplateService {
                 self.file(&row, &variant.image).await?,
             ));
         }
+        if let Some(font) = &spec.style.font {
+            files.push((font.clone(), self.file(&row, font).await?));
+        }
         if row.has_logo {
             files.push((LOGO_FILE.to_owned(), self.file(&row, LOGO_FILE).await?));
         }

@@ -20,6 +20,8 @@ const OUTPUT_BYTES: usize = 64 * 1024 * 1024;
 
 pub struct Renderer {
     font: Arc<Font>,
+    /// Uploaded template fonts, parsed once per template version.
+    fonts: Mutex<HashMap<(String, i64), Arc<Font>>>,
     backgrounds: Mutex<BackgroundCache>,
     outputs: Mutex<OutputCache>,
 }
@@ -80,6 +82,7 @@ impl Renderer {
     pub fn new() -> Self {
         Renderer {
             font: Font::bundled(),
+            fonts: Mutex::new(HashMap::new()),
             backgrounds: Mutex::new(BackgroundCache::new(BACKGROUND_ENTRIES, BACKGROUND_BYTES)),
             outputs: Mutex::new(OutputCache::default()),
         }
@@ -91,6 +94,10 @@ impl Renderer {
             .lock()
             .expect("cache lock")
             .remove_template(template_id);
+        self.fonts
+            .lock()
+            .expect("cache lock")
+            .retain(|(id, _), _| id != template_id);
     }
 
     pub fn background_stats(&self) -> promostack_render::CacheStats {
@@ -103,6 +110,7 @@ impl Renderer {
         spec: &TemplateSpec,
         variant: &str,
         load: impl FnOnce() -> ApiResult<(Bytes, Option<Bytes>)>,
+        font: &Font,
         code: &str,
         format: OutputFormat,
     ) -> ApiResult<Vec<u8>> {
@@ -128,7 +136,7 @@ impl Renderer {
                 prepared
             }
         };
-        promostack_render::render(&background, &spec.style, &self.font, code, format)
+        promostack_render::render(&background, &spec.style, font, code, format)
             .map_err(render_error)
     }
 }
@@ -155,6 +163,33 @@ fn format_name(format: OutputFormat) -> String {
 }
 
 impl TemplateService {
+    /// The font a template renders with: its uploaded one, else the bundled Inter.
+    async fn font_for(
+        &self,
+        row: &super::repo::TemplateRow,
+        spec: &TemplateSpec,
+    ) -> ApiResult<Arc<Font>> {
+        let Some(name) = &spec.style.font else {
+            return Ok(self.renderer.font.clone());
+        };
+        let key = (row.id.clone(), row.version);
+        if let Some(font) = self.renderer.fonts.lock().expect("cache lock").get(&key) {
+            return Ok(font.clone());
+        }
+        let bytes = self.file(row, name).await?;
+        let font = tokio::task::spawn_blocking(move || Font::from_bytes(bytes.to_vec()))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .map_err(render_error)?;
+        let font = Arc::new(font);
+        let mut fonts = self.renderer.fonts.lock().expect("cache lock");
+        if fonts.len() >= 64 {
+            fonts.clear();
+        }
+        fonts.insert(key, font.clone());
+        Ok(font)
+    }
+
     /// Render a saved template; identical requests are answered from the caches.
     pub async fn render(&self, tenant_id: &str, request: RenderRequest<'_>) -> ApiResult<Rendered> {
         promostack_render::validate_code(request.code).map_err(render_error)?;
@@ -218,6 +253,7 @@ impl TemplateService {
         } else {
             None
         };
+        let font = self.font_for(&row, &spec).await?;
         let renderer = self.renderer.clone();
         let code = request.code.to_owned();
         let variant_name = request.variant.to_owned();
@@ -228,6 +264,7 @@ impl TemplateService {
                 &spec,
                 &variant_name,
                 || files.ok_or_else(|| ApiError::Internal("background evicted; retry".into())),
+                &font,
                 &code,
                 format,
             )
@@ -284,7 +321,12 @@ impl TemplateService {
         } else {
             None
         };
-        let font = self.renderer.font.clone();
+        if spec.style.font.is_some() && spec.style.font != saved.style.font {
+            return Err(ApiError::Validation(
+                "a preview uses the template's saved font".into(),
+            ));
+        }
+        let font = self.font_for(&row, &saved).await?;
         let variant = variant.to_owned();
         let code = code.to_owned();
         let bytes = tokio::task::spawn_blocking(move || {

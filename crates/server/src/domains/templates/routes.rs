@@ -118,6 +118,7 @@ struct Upload {
     fields: BTreeMap<String, String>,
     images: BTreeMap<String, Bytes>,
     logo: Option<Bytes>,
+    font: Option<Bytes>,
 }
 
 async fn read_upload(mut multipart: Multipart) -> ApiResult<Upload> {
@@ -125,6 +126,7 @@ async fn read_upload(mut multipart: Multipart) -> ApiResult<Upload> {
         fields: BTreeMap::new(),
         images: BTreeMap::new(),
         logo: None,
+        font: None,
     };
     let bad = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -151,6 +153,12 @@ async fn read_upload(mut multipart: Multipart) -> ApiResult<Upload> {
                         ));
                     }
                     upload.logo = Some(bytes);
+                }
+            }
+            "font" => {
+                let bytes = field.bytes().await.map_err(bad)?;
+                if !bytes.is_empty() {
+                    upload.font = Some(bytes);
                 }
             }
             "name" | "slug" => {
@@ -233,16 +241,16 @@ pub async fn replace_assets(
     multipart: Multipart,
 ) -> ApiResult<ApiJson<Template>> {
     let upload = read_upload(multipart).await?;
-    if upload.images.is_empty() && upload.logo.is_none() {
+    if upload.images.is_empty() && upload.logo.is_none() && upload.font.is_none() {
         return Err(ApiError::Validation(
-            "upload square, portrait and/or logo".into(),
+            "upload square, portrait, logo and/or font".into(),
         ));
     }
     let logo = upload.logo.map(Some);
     Ok(ApiJson(
         state
             .templates
-            .replace_assets(&ctx.tenant_id, &id, upload.images, logo)
+            .replace_assets(&ctx.tenant_id, &id, upload.images, logo, upload.font)
             .await?,
     ))
 }
@@ -258,7 +266,7 @@ pub async fn remove_logo(
     Ok(ApiJson(
         state
             .templates
-            .replace_assets(&ctx.tenant_id, &id, BTreeMap::new(), Some(None))
+            .replace_assets(&ctx.tenant_id, &id, BTreeMap::new(), Some(None), None)
             .await?,
     ))
 }

@@ -22,6 +22,8 @@ use crate::time::Clock;
 /// Variants the product knows; a template has one or both.
 pub const VARIANTS: [&str; 2] = ["square", "portrait"];
 pub const LOGO_FILE: &str = "logo.png";
+/// An uploaded brand font is stored under this name and named in `style.font`.
+pub const FONT_FILE: &str = "font.ttf";
 
 #[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ImageSize {
@@ -212,10 +214,15 @@ impl TemplateService {
         id: &str,
         images: BTreeMap<String, Bytes>,
         logo: Option<Option<Bytes>>,
+        font: Option<Bytes>,
     ) -> ApiResult<Template> {
         let row = self.row(tenant_id, id).await?;
         let mut spec = Self::spec_of(&row)?;
         let mut files = Files::new();
+        if let Some(font) = font {
+            spec.style.font = Some(FONT_FILE.to_owned());
+            files.insert(FONT_FILE.to_owned(), font);
+        }
         for (variant, bytes) in images {
             let (file, size) = variant_file(&variant, &bytes)?;
             match spec.variants.get_mut(&variant) {
@@ -297,6 +304,16 @@ impl TemplateService {
             (None, Some(row)) if row.has_logo => Some(self.file(row, LOGO_FILE).await?),
             (None, _) => None,
         };
+        if let (Some(row), Some(font)) = (existing, &spec.style.font) {
+            if !files.contains_key(font) {
+                let bytes = self.file(row, font).await.map_err(|_| {
+                    ApiError::Validation(format!(
+                        "font '{font}' is not part of this template; upload it"
+                    ))
+                })?;
+                files.insert(font.clone(), bytes);
+            }
+        }
         if let Some(row) = existing {
             for variant in spec.variants.values() {
                 if !files.contains_key(&variant.image) {
@@ -404,6 +421,15 @@ impl TemplateService {
                 .await
                 .map_err(storage_error)?;
         }
+        if let Some(font) = &spec.style.font {
+            let bytes = files
+                .get(font)
+                .ok_or_else(|| ApiError::Validation(format!("font '{font}' was not uploaded")))?;
+            self.storage
+                .put(&format!("{prefix}/{font}"), bytes.clone(), "font/ttf")
+                .await
+                .map_err(storage_error)?;
+        }
         if let Some(logo) = logo {
             self.storage
                 .put(&format!("{prefix}/{LOGO_FILE}"), logo.clone(), "image/png")
@@ -491,6 +517,12 @@ fn check_images(
     logo: Option<&[u8]>,
 ) -> ApiResult<BTreeMap<String, ImageSize>> {
     let limits = DecodeLimits::default();
+    if let Some(font) = &spec.style.font {
+        let bytes = files
+            .get(font)
+            .ok_or_else(|| ApiError::Validation(format!("font '{font}' was not uploaded")))?;
+        promostack_render::Font::from_bytes(bytes.to_vec()).map_err(render_error)?;
+    }
     let mut sizes = BTreeMap::new();
     for (name, variant) in &spec.variants {
         let bytes = files.get(&variant.image).ok_or_else(|| {
