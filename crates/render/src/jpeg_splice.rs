@@ -85,7 +85,10 @@ fn split_scan(jpeg: &[u8]) -> Option<(usize, Vec<(usize, usize)>)> {
 fn restart_interval_for(mcu_cols: u32) -> u16 {
     // Largest divisor of the MCU columns up to 8: small enough that the re-encoded tiles hug the
     // text box, large enough that markers cost little.
-    (1..=8u32).rev().find(|d| mcu_cols % d == 0).unwrap_or(1) as u16
+    (1..=8u32)
+        .rev()
+        .find(|d| mcu_cols.is_multiple_of(*d))
+        .unwrap_or(1) as u16
 }
 
 impl JpegBase {

@@ -35,6 +35,14 @@ impl TextLayout {
         self.path.as_ref().and_then(Path::compute_tight_bounds)
     }
 
+    /// Control-point bounds grown by half the stroke width: a superset of the ink that also
+    /// contains every curve the rasteriser sees.
+    pub(crate) fn path_bounds_with_stroke(&self) -> Option<Rect> {
+        let r = self.path.as_ref()?.bounds();
+        let h = self.stroke_px / 2.0;
+        Rect::from_ltrb(r.left() - h, r.top() - h, r.right() + h, r.bottom() + h)
+    }
+
     /// Ink bounds grown by half the stroke width: what the drawn text covers.
     pub fn ink_bounds_with_stroke(&self) -> Option<Rect> {
         let r = self.ink_bounds()?;

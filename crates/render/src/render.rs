@@ -137,8 +137,7 @@ impl PreparedBackground {
     /// A copy of the background's `x0..x1 × y0..y1` with `layout` drawn in.
     fn compose_region(
         &self,
-        layout: &TextLayout,
-        style: &Style,
+        layer: &TextLayer,
         x0: u32,
         y0: u32,
         x1: u32,
@@ -155,12 +154,7 @@ impl PreparedBackground {
         }
         let mut region =
             Pixmap::from_vec(data, size).ok_or_else(|| RenderError::Encode("bad region".into()))?;
-        draw_text(
-            &mut region,
-            layout,
-            style,
-            Transform::from_translate(-(x0 as f32), -(y0 as f32)),
-        );
+        layer.composite(&mut region, x0, y0);
         Ok(region)
     }
 }
@@ -195,6 +189,49 @@ pub(crate) fn draw_text(
     }
     paint.shader = Shader::SolidColor(color(style.fill()));
     pixmap.fill_path(path, &paint, FillRule::Winding, transform, None);
+}
+
+/// The code drawn (stroke, then fill) on a transparent layer covering its dirty area. Every
+/// output composites this same layer, so PNG, JPEG, WebP and [`render_pixmap`] agree exactly
+/// whatever part of the image each one re-encodes.
+struct TextLayer {
+    pixmap: Option<Pixmap>,
+    x: u32,
+    y: u32,
+}
+
+impl TextLayer {
+    fn new(layout: &TextLayout, style: &Style, area: &BoxSpec) -> TextLayer {
+        let pixmap = Pixmap::new(area.width, area.height).map(|mut p| {
+            draw_text(
+                &mut p,
+                layout,
+                style,
+                Transform::from_translate(-(area.x as f32), -(area.y as f32)),
+            );
+            p
+        });
+        TextLayer {
+            pixmap,
+            x: area.x,
+            y: area.y,
+        }
+    }
+
+    /// Draws the layer onto `target`, whose top-left pixel is (x0, y0) of the image.
+    fn composite(&self, target: &mut Pixmap, x0: u32, y0: u32) {
+        if let Some(layer) = &self.pixmap {
+            let (dx, dy) = (self.x as i64 - x0 as i64, self.y as i64 - y0 as i64);
+            target.draw_pixmap(
+                dx as i32,
+                dy as i32,
+                layer.as_ref(),
+                &PixmapPaint::default(),
+                Transform::identity(),
+                None,
+            );
+        }
+    }
 }
 
 /// Halves a pixmap (2×2 box filter on premultiplied pixels).
@@ -256,10 +293,13 @@ fn draw_logo(target: &mut Pixmap, logo: &Pixmap, logo_box: &BoxSpec) {
     );
 }
 
-/// The pixels a layout can touch: its ink plus stroke, grown by a pixel for anti-aliasing and
-/// clipped to the text box (layout keeps ink inside the box). Only this area is re-encoded.
-fn dirty_area(layout: &TextLayout, text_box: &BoxSpec) -> BoxSpec {
-    let Some(ink) = layout.ink_bounds_with_stroke() else {
+/// The pixels a layout can touch: its ink plus stroke, grown by two pixels and clipped to the
+/// image. Only this area is re-encoded. The margin keeps the region's edges clear of ink, so
+/// drawing into the region rasterises exactly as drawing into the whole image does.
+fn dirty_area(layout: &TextLayout, text_box: &BoxSpec, width: u32, height: u32) -> BoxSpec {
+    // Control-point bounds, not tight ones: when curves cross the region edge tiny-skia clips
+    // them and anti-aliases a few pixels differently from a whole-image draw.
+    let Some(ink) = layout.path_bounds_with_stroke() else {
         return BoxSpec {
             x: text_box.x,
             y: text_box.y,
@@ -267,15 +307,14 @@ fn dirty_area(layout: &TextLayout, text_box: &BoxSpec) -> BoxSpec {
             height: 1,
         };
     };
-    let clamp_x = |v: f32| (v.max(text_box.x as f32) as u32).min(text_box.x + text_box.width);
-    let clamp_y = |v: f32| (v.max(text_box.y as f32) as u32).min(text_box.y + text_box.height);
+    let clamp = |v: f32, max: u32| (v.max(0.0) as u32).min(max);
     let (x0, y0) = (
-        clamp_x((ink.left() - 1.0).floor()),
-        clamp_y((ink.top() - 1.0).floor()),
+        clamp((ink.left() - 2.0).floor(), width),
+        clamp((ink.top() - 2.0).floor(), height),
     );
     let (x1, y1) = (
-        clamp_x((ink.right() + 1.0).ceil()),
-        clamp_y((ink.bottom() + 1.0).ceil()),
+        clamp((ink.right() + 2.0).ceil(), width),
+        clamp((ink.bottom() + 2.0).ceil(), height),
     );
     BoxSpec {
         x: x0,
@@ -293,8 +332,14 @@ pub fn render_pixmap(
     code: &str,
 ) -> Result<Pixmap> {
     let layout = layout_text(font, style, &background.text_box, code)?;
+    let area = dirty_area(
+        &layout,
+        &background.text_box,
+        background.width(),
+        background.height(),
+    );
     let mut pixmap = background.pixmap.clone();
-    draw_text(&mut pixmap, &layout, style, Transform::identity());
+    TextLayer::new(&layout, style, &area).composite(&mut pixmap, 0, 0);
     Ok(pixmap)
 }
 
@@ -308,24 +353,29 @@ pub fn render(
     format: OutputFormat,
 ) -> Result<Vec<u8>> {
     let layout = layout_text(font, style, &background.text_box, code)?;
-    let area = dirty_area(&layout, &background.text_box);
+    let area = dirty_area(
+        &layout,
+        &background.text_box,
+        background.width(),
+        background.height(),
+    );
+    let layer = TextLayer::new(&layout, style, &area);
     match format {
         OutputFormat::Jpeg { quality } => {
             let base = background.jpeg_base(quality)?;
             let TileRegion { x0, y0, x1, y1 } = base.region_for(&area);
-            let region = background.compose_region(&layout, style, x0, y0, x1, y1)?;
+            let region = background.compose_region(&layer, x0, y0, x1, y1)?;
             base.splice(TileRegion { x0, y0, x1, y1 }, region.data())
         }
         OutputFormat::Png => {
             let base = background.png_base()?;
             let (first, last, y0, y1) = base.bands_for(&area);
-            let region =
-                background.compose_region(&layout, style, 0, y0, background.width(), y1)?;
+            let region = background.compose_region(&layer, 0, y0, background.width(), y1)?;
             base.splice(first, last, region.data())
         }
         OutputFormat::WebP => {
             let mut pixmap = background.pixmap.clone();
-            draw_text(&mut pixmap, &layout, style, Transform::identity());
+            layer.composite(&mut pixmap, 0, 0);
             encode_pixmap(&pixmap, format)
         }
     }

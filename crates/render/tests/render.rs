@@ -459,10 +459,8 @@ fn bad_template_json_is_rejected_with_clear_errors() {
         "{align}"
     );
 
-    let zero = format!(
-        r#"{{"name":"T","variants":{{"square":{{"image":"a.png","text":{{"x":0,"y":0,"width":0,"height":10}}}}}}}}"#
-    );
-    assert!(matches!(spec_error(&zero), RenderError::ZeroSizeBox { .. }));
+    let zero = r#"{"name":"T","variants":{"square":{"image":"a.png","text":{"x":0,"y":0,"width":0,"height":10}}}}"#;
+    assert!(matches!(spec_error(zero), RenderError::ZeroSizeBox { .. }));
     let zero_logo = format!(
         r#"{{"name":"T","variants":{{"square":{{"image":"a.png","text":{good_box},"logo":{{"x":0,"y":0,"width":5,"height":0}}}}}}}}"#
     );
@@ -642,7 +640,6 @@ fn background_cache_hits_skip_decoding_and_stay_bounded() {
     get(&mut cache, CacheKey::new("t1", 2, "square")); // new version: miss
     get(&mut cache, CacheKey::new("t2", 1, "square")); // evicts the least recently used (t1 v1)
     get(&mut cache, CacheKey::new("t1", 1, "square")); // miss again
-    drop(get);
     assert_eq!(decodes, 4);
     let stats = cache.stats();
     assert_eq!((stats.hits, stats.misses, stats.entries), (1, 4, 2));
