@@ -157,6 +157,18 @@ describe('coupon templates and generator', () => {
     assert.equal(await page.$eval('#ed-preview', (i) => i.naturalWidth), 1080);
     assert.equal(await page.isVisible('#ed-dirty'), true);
 
+    // logo mode: a second drag draws the logo box, the text box stays
+    await page.click('#ed-mode-logo');
+    await page.mouse.move(...at(40, 40));
+    await page.mouse.down();
+    await page.mouse.move(...at(260, 160), { steps: 5 });
+    await page.mouse.up();
+    const logoReadout = await page.textContent('#ed-readout');
+    assert.match(logoReadout, /^Logo box/);
+    const lm = logoReadout.match(/x (\d+)\s+y (\d+)\s+(\d+) × (\d+)/).slice(1).map(Number);
+    assert.ok(Math.abs(lm[0] - 40) <= 8 && Math.abs(lm[1] - 40) <= 8 && Math.abs(lm[0] + lm[2] - 260) <= 8, logoReadout);
+    await page.click('#ed-mode-text');
+
     // style: outline colour and alignment
     await page.fill('#ed-stroke-color-hex', '#102030');
     await page.click('#ed-align [data-align="left"]');
@@ -169,7 +181,15 @@ describe('coupon templates and generator', () => {
     assert.deepEqual(body.spec.variants.square.text, { x: x + 10, y, width: w, height: hgt });
     assert.equal(body.spec.style.strokeColor.toUpperCase(), '#102030');
     assert.equal(body.spec.style.align, 'left');
+    assert.deepEqual(body.spec.variants.square.logo, { x: lm[0], y: lm[1], width: lm[2], height: lm[3] });
     assert.ok(body.version >= 2, 'saving bumps the version');
+
+    // the portrait tab shows the portrait background and previews the portrait variant
+    await page.click('#ed-tab-portrait');
+    const portrait = await waitForImage('#ed-preview', { variant: 'portrait' });
+    assert.deepEqual([portrait.w, portrait.h], [1080, 1350]);
+    const ratio = await page.$eval('#ed-canvas', (c) => c.height / c.width);
+    assert.ok(Math.abs(ratio - 1350 / 1080) < 0.01, 'canvas has the portrait aspect ratio');
   });
 
   it('toggles Telegram visibility from the list', async () => {
@@ -177,14 +197,19 @@ describe('coupon templates and generator', () => {
     const card = page.locator(`.tpl-card[data-id="${templateId}"]`);
     await card.waitFor();
     const toggle = card.locator('.tg-toggle');
-    assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
-    await toggle.click();
-    await page.waitForFunction((id) => {
-      const b = document.querySelector(`.tpl-card[data-id="${id}"] .tg-toggle`);
-      return b && b.getAttribute('aria-pressed') === 'true' && !b.disabled;
-    }, templateId);
-    const { body } = await apiJson('/api/templates/' + encodeURIComponent(templateId));
-    assert.equal(body.telegramEnabled, true);
+    const initial = (await toggle.getAttribute('aria-pressed')) === 'true';
+    assert.equal((await apiJson('/api/templates/' + encodeURIComponent(templateId))).body.telegramEnabled, initial);
+    for (const want of [!initial, initial, true]) {
+      if ((await toggle.getAttribute('aria-pressed')) === String(want)) continue;
+      await toggle.click();
+      await page.waitForFunction(([id, w]) => {
+        const b = document.querySelector(`.tpl-card[data-id="${id}"] .tg-toggle`);
+        return b && b.getAttribute('aria-pressed') === String(w) && !b.disabled;
+      }, [templateId, want]);
+      const { body } = await apiJson('/api/templates/' + encodeURIComponent(templateId));
+      assert.equal(body.telegramEnabled, want);
+      assert.match(await toggle.textContent(), want ? /✓/ : /✗/);
+    }
     await page.waitForFunction(() => [...document.querySelectorAll('.tpl-thumb-img')].every((i) => i.complete && i.naturalWidth > 0));
     await shot('coupons-templates');
   });

@@ -43,7 +43,8 @@ const STRIP_ENV = /^(DATABASE_URL|DB_(HOST|PORT|NAME|USER|PASSWORD)|SPACES_.*|AD
 /**
  * Start `promostack` (PROMOSTACK_BIN, default target/debug/promostack under the repo root) with
  * PORT, DATA_DIR (fresh temp dir), ADMIN_PASSWORD and LOG_FORMAT=json; resolves once
- * GET /healthz answers 200.
+ * GET /readyz answers 200 (/healthz is green as soon as the port is open, while /api/* still answers
+ * 503 "starting up" until migrations and the first-start demo data are done).
  */
 export async function startServer({ password = 'e2e-correct-horse-battery', timeoutMs = 60_000 } = {}) {
   const bin = path.resolve(repoRoot, process.env.PROMOSTACK_BIN || 'target/debug/promostack');
@@ -85,12 +86,12 @@ export async function startServer({ password = 'e2e-correct-horse-battery', time
       throw new Error(`promostack exited during start-up (${JSON.stringify(exited)}):\n${logs()}`);
     }
     try {
-      const res = await fetch(baseUrl + '/healthz');
+      const res = await fetch(baseUrl + '/readyz');
       if (res.status === 200) break;
     } catch { /* not listening yet */ }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`promostack did not answer /healthz within ${timeoutMs} ms:\n${logs()}`);
+      throw new Error(`promostack was not ready (/readyz) within ${timeoutMs} ms:\n${logs()}`);
     }
     await sleep(100);
   }
