@@ -4,49 +4,45 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import zlib from 'node:zlib';
 import { startServer, launchBrowser, screenshot, watchErrors } from './support.mjs';
 
 const DESKTOP = { width: 1440, height: 1000 };
 const PNG_SIG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const JPEG_SIG = [0xff, 0xd8, 0xff];
 
-// ---------- a tiny PNG encoder (RGB, 8 bit, no filter) so the test needs no binary fixtures ----------
-const CRC_TABLE = new Int32Array(256).map((_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c;
-});
-function crc32(buf) {
-  let c = -1;
-  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
-}
-function chunk(type, data) {
-  const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
-  const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(td));
-  return Buffer.concat([len, td, crc]);
-}
-/** A diagonal two-colour gradient with a lighter band where the code will go. */
-function makePng(width, height, [r0, g0, b0], [r1, g1, b1]) {
-  const raw = Buffer.alloc((width * 3 + 1) * height);
-  let o = 0;
-  for (let y = 0; y < height; y++) {
-    raw[o++] = 0;
-    for (let x = 0; x < width; x++) {
-      const t = (x / width + y / height) / 2;
-      const band = y > height * 0.58 && y < height * 0.82 ? 28 : 0;
-      const ring = Math.abs(Math.hypot(x - width * 0.5, y - height * 0.3) - width * 0.2) < width * 0.012 ? 60 : 0;
-      raw[o++] = Math.min(255, r0 + (r1 - r0) * t + band + ring);
-      raw[o++] = Math.min(255, g0 + (g1 - g0) * t + band + ring);
-      raw[o++] = Math.min(255, b0 + (b1 - b0) * t + band + ring);
+/**
+ * Draw a template background in the page with a 2D canvas and return the PNG bytes (no binary
+ * fixtures in the repository): a gradient, soft shapes, a headline and a light band for the code.
+ */
+async function makePng(page, width, height, [c0, c1], headline) {
+  const b64 = await page.evaluate(async ({ width, height, c0, c1, headline }) => {
+    const c = document.createElement('canvas');
+    c.width = width; c.height = height;
+    const g = c.getContext('2d');
+    const grad = g.createLinearGradient(0, 0, width, height);
+    grad.addColorStop(0, c0); grad.addColorStop(1, c1);
+    g.fillStyle = grad; g.fillRect(0, 0, width, height);
+    g.fillStyle = 'rgba(255,255,255,0.08)';
+    for (const [x, y, r] of [[0.85, 0.12, 0.22], [0.1, 0.9, 0.3], [0.7, 0.75, 0.12]]) {
+      g.beginPath(); g.arc(x * width, y * height, r * width, 0, Math.PI * 2); g.fill();
     }
-  }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0); ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; ihdr[9] = 2; ihdr[10] = 0; ihdr[11] = 0; ihdr[12] = 0;
-  return Buffer.concat([Buffer.from(PNG_SIG), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw, { level: 6 })), chunk('IEND', Buffer.alloc(0))]);
+    g.fillStyle = '#ffffff'; g.textAlign = 'center'; g.textBaseline = 'middle';
+    g.font = `800 ${Math.round(width * 0.12)}px sans-serif`;
+    g.fillText(headline, width / 2, height * 0.22);
+    g.font = `600 ${Math.round(width * 0.035)}px sans-serif`;
+    g.fillStyle = 'rgba(255,255,255,0.85)';
+    g.fillText('UP TO 25% OFF EVERYTHING', width / 2, height * 0.33);
+    g.fillStyle = 'rgba(255,255,255,0.16)';
+    g.fillRect(width * 0.1, height * 0.58, width * 0.8, height * 0.22);
+    const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let bin = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(bin);
+  }, { width, height, c0, c1, headline });
+  const buf = Buffer.from(b64, 'base64');
+  assert.deepEqual([...buf.subarray(0, 8)], PNG_SIG);
+  return buf;
 }
 
 let server;
@@ -108,8 +104,8 @@ describe('coupon templates and generator', () => {
     await page.locator('#tpl-list, #tpl-empty').first().waitFor(); // demo templates may be there
     await page.click('#tpl-new');
     await page.fill('#tpl-new-name', 'Spring Sale');
-    await page.setInputFiles('#tpl-new-square', { name: 'square.png', mimeType: 'image/png', buffer: makePng(1080, 1080, [18, 40, 110], [20, 170, 160]) });
-    await page.setInputFiles('#tpl-new-portrait', { name: 'portrait.png', mimeType: 'image/png', buffer: makePng(1080, 1350, [90, 20, 110], [240, 120, 60]) });
+    await page.setInputFiles('#tpl-new-square', { name: 'square.png', mimeType: 'image/png', buffer: await makePng(page, 1080, 1080, ['#1b2a80', '#14a89a'], 'SPRING SALE') });
+    await page.setInputFiles('#tpl-new-portrait', { name: 'portrait.png', mimeType: 'image/png', buffer: await makePng(page, 1080, 1350, ['#5a1470', '#f07a3c'], 'SPRING SALE') });
     await page.click('#tpl-new-submit');
     await page.waitForFunction(() => /^#coupons\/templates\/.+/.test(location.hash));
     templateId = decodeURIComponent((await page.evaluate(() => location.hash)).split('/')[2]);
@@ -128,12 +124,13 @@ describe('coupon templates and generator', () => {
 
     const box = await page.locator('#ed-canvas').boundingBox();
     const scale = box.width / 1080;
-    // Drag from image (100, 150) to (900, 400): outside the default box, so it draws a new one.
+    // Drag from image (110, 632) to (970, 856), over the light band: the start is outside the
+    // default box, so the drag draws a new box instead of moving that one.
     const at = (x, y) => [box.x + x * scale, box.y + y * scale];
-    await page.mouse.move(...at(100, 150));
+    await page.mouse.move(...at(110, 632));
     await page.mouse.down();
-    await page.mouse.move(...at(500, 300), { steps: 4 });
-    await page.mouse.move(...at(900, 400), { steps: 4 });
+    await page.mouse.move(...at(500, 700), { steps: 4 });
+    await page.mouse.move(...at(970, 856), { steps: 4 });
     await page.mouse.up();
 
     const readout = await page.textContent('#ed-readout');
@@ -141,7 +138,7 @@ describe('coupon templates and generator', () => {
     assert.ok(m, 'readout shows the box: ' + readout);
     const [x, y, w, hgt] = m.slice(1).map(Number);
     // snapped to the 8 px grid, within a few pixels of where the mouse went
-    assert.ok(Math.abs(x - 100) <= 8 && Math.abs(y - 150) <= 8 && Math.abs(x + w - 900) <= 8 && Math.abs(y + hgt - 400) <= 8, readout);
+    assert.ok(Math.abs(x - 110) <= 8 && Math.abs(y - 632) <= 8 && Math.abs(x + w - 970) <= 8 && Math.abs(y + hgt - 856) <= 8, readout);
     assert.equal(x % 8, 0);
 
     // keyboard nudge: Shift+ArrowRight moves 10 px
@@ -173,6 +170,8 @@ describe('coupon templates and generator', () => {
     await page.fill('#ed-stroke-color-hex', '#102030');
     await page.click('#ed-align [data-align="left"]');
 
+    await waitForImage('#ed-preview');
+    await page.waitForFunction(() => document.querySelector('#ed-preview').parentElement.querySelector('.spinner').hidden);
     await shot('coupons-editor');
     await page.click('#ed-save');
     await page.locator('#ed-dirty').waitFor({ state: 'hidden' });
