@@ -51,6 +51,7 @@ let context;
 let page;
 let errors;
 let templateId;
+let exportedZip;
 
 /** Screenshots show the page, not the notifications stacked in the corner. */
 async function shot(name) {
@@ -258,6 +259,12 @@ describe('coupon templates and generator', () => {
   it('bulk-deletes every template after a confirmation, leaving honest empty states', async () => {
     await page.goto('/#coupons/templates');
     await page.locator('#tpl-list').waitFor();
+    // export first, to import it again once everything is gone
+    const [zipDl] = await Promise.all([page.waitForEvent('download'), page.click(`[data-export="${templateId}"]`)]);
+    assert.equal(zipDl.suggestedFilename(), 'spring-sale.zip');
+    exportedZip = await readFile(await zipDl.path());
+    assert.deepEqual([...exportedZip.subarray(0, 4)], [0x50, 0x4b, 0x03, 0x04], 'a zip archive');
+
     const before = (await apiJson('/api/templates')).body.templates.length;
     assert.ok(before >= 1);
     await page.check('#tpl-select-all');
@@ -279,6 +286,19 @@ describe('coupon templates and generator', () => {
     await empty.waitFor();
     assert.match(await empty.textContent(), /No templates yet/);
     assert.equal(await empty.locator('a[href="#coupons/templates"]').count(), 1);
+  });
+
+  it('imports an exported .zip and opens it in the editor', async () => {
+    await page.goto('/#coupons/templates');
+    await page.locator('#tpl-empty').waitFor();
+    await page.setInputFiles('#tpl-import-file', { name: 'spring-sale.zip', mimeType: 'application/zip', buffer: exportedZip });
+    await page.waitForFunction(() => /^#coupons\/templates\/.+/.test(location.hash));
+    await page.waitForFunction(() => document.querySelector('#content h1')?.textContent === 'Spring Sale');
+    const { body } = await apiJson('/api/templates');
+    assert.equal(body.templates.length, 1);
+    assert.equal(body.templates[0].slug, 'spring-sale');
+    assert.equal(body.templates[0].spec.style.align, 'left', 'the saved style survived the round trip');
+    await waitForImage('#ed-preview');
   });
 
   it('ran without page errors', () => {
