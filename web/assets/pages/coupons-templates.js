@@ -385,6 +385,7 @@ async function editorView(root, ctx, id) {
   const logoStatus = h('span', { class: 'file-name', id: 'ed-logo-status' });
   const logoRemove = h('button', { class: 'btn btn-danger-ghost btn-sm', type: 'button', id: 'ed-logo-remove' }, 'Remove logo');
   const logoImg = h('img', { class: 'ed-logo-thumb checker', alt: 'Current logo', hidden: true });
+  logoImg.addEventListener('load', () => draw());
 
   const sample = h('input', { class: 'input mono', id: 'ed-sample', maxlength: '64', value: 'SAVE20', autocomplete: 'off', spellcheck: 'false' });
   const previewImg = h('img', { class: 'preview-img', id: 'ed-preview', alt: '' });
@@ -501,7 +502,9 @@ async function editorView(root, ctx, id) {
   // ---------- drawing ----------
   function layout() {
     const { w, h: ih } = imgSize();
-    const wrapW = stage.parentElement.clientWidth;
+    const wrap = stage.parentElement;
+    const cs = getComputedStyle(wrap);
+    const wrapW = Math.max(160, wrap.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight));
     const maxH = Math.max(300, Math.min(600, window.innerHeight - 380));
     const scale = Math.min(wrapW / w, maxH / ih);
     const cssW = Math.max(1, Math.floor(w * scale)), cssH = Math.max(1, Math.floor(ih * scale));
@@ -531,6 +534,14 @@ async function editorView(root, ctx, id) {
     stageMsg.textContent = '';
     g.imageSmoothingQuality = 'high';
     g.drawImage(img, 0, 0, canvas.width, canvas.height);
+
+    // the uploaded logo, scaled to fit its box and centred (as the renderer places it)
+    const lb = box('logo');
+    if (lb && t.hasLogo && logoImg.complete && logoImg.naturalWidth) {
+      const f = Math.min(lb.width / logoImg.naturalWidth, lb.height / logoImg.naturalHeight);
+      const lw = logoImg.naturalWidth * f, lh = logoImg.naturalHeight * f;
+      g.drawImage(logoImg, (lb.x + (lb.width - lw) / 2) * k, (lb.y + (lb.height - lh) / 2) * k, lw * k, lh * k);
+    }
 
     for (const kind of ['logo', 'text']) {
       const b = box(kind);
