@@ -234,6 +234,19 @@ describe('coupon templates and generator', () => {
     await page.waitForFunction(() => [...document.querySelectorAll('.tpl-thumb-img')].every((i) => i.complete && i.naturalWidth > 0));
     await shot('coupons-generator');
 
+    // an optional logo travels with the render request; the preview re-renders with it
+    const before = await page.$eval('#gen-preview-square', (i) => i.src);
+    const renders = [];
+    const onRequest = (req) => { if (req.url().endsWith('/api/render')) renders.push(req.postDataJSON()); };
+    page.on('request', onRequest);
+    await page.setInputFiles('#gen-logo', { name: 'logo.png', mimeType: 'image/png', buffer: await makePng(page, 320, 160, ['#ffffff', '#dde6ff'], 'LOGO') });
+    await page.waitForFunction((old) => document.querySelector('#gen-preview-square').src !== old, before);
+    page.off('request', onRequest);
+    assert.equal(await page.textContent('#gen-logo-name'), 'logo.png');
+    assert.ok(renders.some((b) => typeof b.logo === 'string' && b.logo.startsWith('iVBORw0KGgo')), 'the logo is sent as base64 PNG');
+    await page.click('#gen-logo-remove');
+    assert.equal(await page.textContent('#gen-logo-name'), 'No logo');
+
     const [pngDl] = await Promise.all([page.waitForEvent('download'), page.click('#gen-download-square')]);
     assert.equal(pngDl.suggestedFilename(), 'spring-sale-SPRING-25-square.png');
     const png = await readFile(await pngDl.path());

@@ -166,7 +166,8 @@ export default async function render(root, ctx) {
       icon('share', { size: 14 }), 'Share');
     const fig = h('figure', { class: 'preview', dataset: { variant: v } },
       h('figcaption', { class: 'preview-head' },
-        h('span', { class: 'preview-title' }, v === 'square' ? 'Square' : 'Portrait'),
+        h('span', { class: 'preview-title' }, v === 'square' ? 'Square' : 'Portrait',
+          h('span', { class: 'badge badge-neutral preview-sample', title: 'Type a code to see your own' }, 'Sample code')),
         h('span', { class: 'preview-size hint' })),
       frame, err,
       h('div', { class: 'preview-actions' }, dl, share));
@@ -206,6 +207,7 @@ export default async function render(root, ctx) {
     codeHint.textContent = (upper ? 'Printed in capitals. ' : '') + 'Letters, digits and dashes read best; up to ' + MAX_CODE + ' characters.';
     codeCount.textContent = codeInput.value.length + '/' + MAX_CODE;
     const hasCode = code().length > 0;
+    for (const b of previewRow.querySelectorAll('.preview-sample')) b.hidden = hasCode;
     for (const [v, p] of previews) {
       const has = !!(current.variants && current.variants[v]);
       p.fig.classList.toggle('preview-absent', !has);
