@@ -24,7 +24,10 @@ export default async function render(root, ctx) {
   const urls = new Set();             // object URLs to revoke on leave
   const inflight = new Map();         // variant -> AbortController of the live preview request
   const leave = new AbortController();
-  ctx.signal.addEventListener('abort', () => leave.abort(), { once: true });
+  ctx.signal.addEventListener('abort', () => {
+    leave.abort();
+    for (const c of inflight.values()) c.abort();
+  }, { once: true });
   const cleanup = () => {
     leave.abort();
     for (const c of inflight.values()) c.abort();
@@ -234,7 +237,6 @@ export default async function render(root, ctx) {
     if (!(current.variants && current.variants[v])) return;
     const ctl = new AbortController();
     inflight.set(v, ctl);
-    leave.signal.addEventListener('abort', () => ctl.abort(), { once: true });
     p.spin.hidden = false;
     p.fig.classList.add('preview-busy');
     try {

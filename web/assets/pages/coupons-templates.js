@@ -288,11 +288,13 @@ function normaliseSpec(t) {
 
 async function editorView(root, ctx, id) {
   const leave = new AbortController();
-  ctx.signal.addEventListener('abort', () => leave.abort(), { once: true });
+  let previewCtl = null;             // the live preview request in flight
+  ctx.signal.addEventListener('abort', () => { leave.abort(); if (previewCtl) previewCtl.abort(); }, { once: true });
   const urls = new Set();
   let ro = null;
   const cleanup = () => {
     leave.abort();
+    if (previewCtl) previewCtl.abort();
     schedulePreview.cancel();
     if (ro) ro.disconnect();
     for (const u of urls) URL.revokeObjectURL(u);
@@ -851,14 +853,12 @@ async function editorView(root, ctx, id) {
   }
 
   // ---------- preview ----------
-  let previewCtl = null;
   let previewUrl = null;
   async function preview() {
     if (previewCtl) previewCtl.abort();
     if (!vspec()) { previewImg.removeAttribute('src'); return; }
     const ctl = new AbortController();
     previewCtl = ctl;
-    leave.signal.addEventListener('abort', () => ctl.abort(), { once: true });
     previewSpin.hidden = false;
     try {
       const blob = await api(`/api/templates/${enc(t.id)}/preview`, {
