@@ -174,11 +174,15 @@ describe('coupon templates and generator', () => {
     await waitForImage('#ed-preview');
     await page.waitForFunction(() => document.querySelector('#ed-preview').parentElement.querySelector('.spinner').hidden);
     await shot('coupons-editor');
+    await page.fill('#ed-name', 'Spring Sale 2026'); // rename, saved with the rest
     await page.click('#ed-save');
     await page.locator('#ed-dirty').waitFor({ state: 'hidden' });
 
     const { body } = await apiJson('/api/templates/' + encodeURIComponent(templateId));
     assert.deepEqual(body.spec.variants.square.text, { x: x + 10, y, width: w, height: hgt });
+    assert.equal(body.name, 'Spring Sale 2026');
+    assert.equal(body.slug, 'spring-sale', 'renaming keeps the slug');
+    assert.equal(await page.textContent('#content h1'), 'Spring Sale 2026');
     assert.equal(body.spec.style.strokeColor.toUpperCase(), '#102030');
     assert.equal(body.spec.style.align, 'left');
     assert.deepEqual(body.spec.variants.square.logo, { x: lm[0], y: lm[1], width: lm[2], height: lm[3] });
@@ -306,7 +310,7 @@ describe('coupon templates and generator', () => {
     await page.locator('#tpl-empty').waitFor();
     await page.setInputFiles('#tpl-import-file', { name: 'spring-sale.zip', mimeType: 'application/zip', buffer: exportedZip });
     await page.waitForFunction(() => /^#coupons\/templates\/.+/.test(location.hash));
-    await page.waitForFunction(() => document.querySelector('#content h1')?.textContent === 'Spring Sale');
+    await page.waitForFunction(() => document.querySelector('#content h1')?.textContent === 'Spring Sale 2026');
     const { body } = await apiJson('/api/templates');
     assert.equal(body.templates.length, 1);
     assert.equal(body.templates[0].slug, 'spring-sale');
