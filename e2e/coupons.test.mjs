@@ -194,10 +194,25 @@ describe('coupon templates and generator', () => {
     assert.deepEqual([portrait.w, portrait.h], [1080, 1350]);
     const ratio = await page.$eval('#ed-canvas', (c) => c.height / c.width);
     assert.ok(Math.abs(ratio - 1350 / 1080) < 0.01, 'canvas has the portrait aspect ratio');
+
+    // leaving with unsaved changes asks first
+    await page.focus('#ed-canvas');
+    await page.keyboard.press('ArrowDown');
+    await page.locator('#ed-dirty').waitFor();
+    await page.click('.back-link');
+    await page.click('dialog[open] button[value="cancel"]');
+    await page.locator('dialog').waitFor({ state: 'detached' });
+    assert.match(await page.evaluate(() => location.hash), /^#coupons\/templates\/.+/);
+    await page.click('.back-link');
+    await page.click('dialog[open] button[value="ok"]');
+    await page.waitForFunction(() => location.hash === '#coupons/templates');
+    // the discarded nudge was not saved
+    const after = (await apiJson('/api/templates/' + encodeURIComponent(templateId))).body;
+    assert.equal(after.version, body.version);
   });
 
   it('toggles Telegram visibility from the list', async () => {
-    await page.click('.back-link');
+    assert.equal(await page.evaluate(() => location.hash), '#coupons/templates');
     const card = page.locator(`.tpl-card[data-id="${templateId}"]`);
     await card.waitFor();
     const toggle = card.locator('.tg-toggle');

@@ -902,6 +902,19 @@ async function editorView(root, ctx, id) {
   document.addEventListener('keydown', onKey);
   const beforeUnload = (e) => { if (isDirty()) { e.preventDefault(); e.returnValue = ''; } };
   window.addEventListener('beforeunload', beforeUnload);
+  // In-app links (sidebar, back link) ask before dropping unsaved changes.
+  const onLinkClick = async (e) => {
+    const a = e.target instanceof Element ? e.target.closest('a[href^="#"]') : null;
+    if (!a || !isDirty() || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+    e.preventDefault();
+    e.stopPropagation();
+    const ok = await confirmDialog({
+      title: 'Leave without saving?', text: 'Your changes to “' + spec.name + '” have not been saved.',
+      confirmLabel: 'Leave', danger: true,
+    });
+    if (ok) { savedJson = JSON.stringify(spec); ctx.navigate(a.getAttribute('href')); }
+  };
+  document.addEventListener('click', onLinkClick, true);
 
   syncControls();
   for (const v of VARIANTS) loadImage(v);
@@ -911,6 +924,7 @@ async function editorView(root, ctx, id) {
   return () => {
     document.removeEventListener('keydown', onKey);
     window.removeEventListener('beforeunload', beforeUnload);
+    document.removeEventListener('click', onLinkClick, true);
     cleanup();
   };
 }
