@@ -336,12 +336,13 @@ impl TryFrom<ServeArgs> for Config {
             ));
         }
         let public_url = non_empty(args.public_url).map(|u| u.trim_end_matches('/').to_owned());
-        if let Some(url) = &public_url {
-            if !url.starts_with("https://") && !url.starts_with("http://") {
-                return Err(ConfigError::Invalid(
-                    "PUBLIC_URL must start with https://".into(),
-                ));
-            }
+        if let Some(url) = &public_url
+            && !url.starts_with("https://")
+            && !url.starts_with("http://")
+        {
+            return Err(ConfigError::Invalid(
+                "PUBLIC_URL must start with https://".into(),
+            ));
         }
         // Production token wins over the test one, as in the original deployment.
         let telegram_bot_token =

@@ -658,5 +658,9 @@ async fn uploaded_fonts(backend: Backend) {
         .await
         .unwrap();
     let archive = zip::ZipArchive::new(std::io::Cursor::new(zip.to_vec())).unwrap();
-    assert!(archive.file_names().any(|n| n.is_ok_and(|n| n == "font.ttf")));
+    assert!(
+        archive
+            .file_names()
+            .any(|n| n.is_ok_and(|n| n == "font.ttf"))
+    );
 }

@@ -125,10 +125,10 @@ impl TestApp {
     pub async fn wait_ready_for(&self, limit: Duration) {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
-            if let Ok(r) = self.client.get(self.url("/readyz")).send().await {
-                if r.status() == 200 {
-                    return;
-                }
+            if let Ok(r) = self.client.get(self.url("/readyz")).send().await
+                && r.status() == 200
+            {
+                return;
             }
             assert!(
                 tokio::time::Instant::now() < deadline,

@@ -86,7 +86,7 @@ impl ClerkVerifier {
             return Err(JwtError::WrongAlgorithm);
         }
         let issuer = unverified_issuer(token)?;
-        if !self.issuers.iter().any(|trusted| *trusted == issuer) {
+        if !self.issuers.contains(&issuer) {
             return Err(JwtError::UntrustedIssuer);
         }
         let kid = header.kid.ok_or(JwtError::UnknownKey)?;

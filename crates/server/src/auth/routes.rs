@@ -116,15 +116,14 @@ fn is_https(headers: &HeaderMap) -> bool {
 /// The client address for rate limiting: the peer, or the last proxy-added address when
 /// `TRUST_FORWARDED_FOR` says a load balancer sits in front.
 fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
-    if state.ctx.config.trust_forwarded_for {
-        if let Some(ip) = headers
+    if state.ctx.config.trust_forwarded_for
+        && let Some(ip) = headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.rsplit(',').next())
             .and_then(|v| v.trim().parse().ok())
-        {
-            return ip;
-        }
+    {
+        return ip;
     }
     peer.ip()
 }

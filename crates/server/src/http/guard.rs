@@ -280,12 +280,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
     }
     match state.clerk.verify(token).await {
         Ok(identity) => {
-            let platform_admin = state
-                .ctx
-                .config
-                .admin_emails
-                .iter()
-                .any(|e| *e == identity.email);
+            let platform_admin = state.ctx.config.admin_emails.contains(&identity.email);
             Ok(Principal::User {
                 email: identity.email,
                 platform_admin,

@@ -104,6 +104,7 @@ impl Renderer {
         self.backgrounds.lock().expect("cache lock").stats()
     }
 
+    #[allow(clippy::too_many_arguments)] // one call site; a struct would only rename them
     fn render_blocking(
         &self,
         key: CacheKey,

@@ -498,12 +498,12 @@ pub async fn render(
                 .map_err(|_| ApiError::Validation("logo is not valid base64".into()))
         })
         .transpose()?;
-    if let Some(logo) = &logo {
-        if promostack_render::sniff_format(logo).is_none() {
-            return Err(ApiError::UnsupportedMediaType(
-                "the logo is not a PNG, JPEG or WebP image".into(),
-            ));
-        }
+    if let Some(logo) = &logo
+        && promostack_render::sniff_format(logo).is_none()
+    {
+        return Err(ApiError::UnsupportedMediaType(
+            "the logo is not a PNG, JPEG or WebP image".into(),
+        ));
     }
     let rendered = state
         .templates

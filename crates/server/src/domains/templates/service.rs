@@ -304,15 +304,15 @@ impl TemplateService {
             (None, Some(row)) if row.has_logo => Some(self.file(row, LOGO_FILE).await?),
             (None, _) => None,
         };
-        if let (Some(row), Some(font)) = (existing, &spec.style.font) {
-            if !files.contains_key(font) {
-                let bytes = self.file(row, font).await.map_err(|_| {
-                    ApiError::Validation(format!(
-                        "font '{font}' is not part of this template; upload it"
-                    ))
-                })?;
-                files.insert(font.clone(), bytes);
-            }
+        if let (Some(row), Some(font)) = (existing, &spec.style.font)
+            && !files.contains_key(font)
+        {
+            let bytes = self.file(row, font).await.map_err(|_| {
+                ApiError::Validation(format!(
+                    "font '{font}' is not part of this template; upload it"
+                ))
+            })?;
+            files.insert(font.clone(), bytes);
         }
         if let Some(row) = existing {
             for variant in spec.variants.values() {
