@@ -8,38 +8,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use promostack::storage::{MAX_KEY_BYTES, S3Config, Storage, StorageConfig, StorageError};
 
-fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| default.to_string())
-}
-
-/// The test S3 server's configuration, from the environment `scripts/test` exports.
-fn test_s3_config() -> S3Config {
-    let endpoint = std::env::var("TEST_S3_ENDPOINT")
-        .ok()
-        .filter(|v| !v.is_empty());
-    let Some(endpoint) = endpoint else {
-        panic!(
-            "TEST_S3_ENDPOINT is not set, so the S3 storage tests cannot run. Run them through \
-             `scripts/test` (or `scripts/test --quick`), which starts a loopback S3 server and \
-             exports TEST_S3_ENDPOINT, TEST_S3_BUCKET, TEST_S3_ACCESS_KEY and TEST_S3_SECRET_KEY; \
-             see docs/testing.md."
-        )
-    };
-    S3Config {
-        access_key: env_or("TEST_S3_ACCESS_KEY", "testing"),
-        secret_key: env_or("TEST_S3_SECRET_KEY", "testing"),
-        region: env_or("TEST_S3_REGION", "us-east-1"),
-        bucket: env_or("TEST_S3_BUCKET", "promostack-test"),
-        endpoint: Some(endpoint),
-        cdn_url: None,
-    }
-}
-
 async fn open_test_s3() -> Storage {
-    let storage = Storage::open(&StorageConfig::S3(test_s3_config()))
+    let storage = Storage::open(&StorageConfig::S3(promostack_testkit::s3_test_config()))
         .await
         .expect("open the test S3 bucket");
     assert_eq!(storage.kind(), "s3");
@@ -310,7 +280,7 @@ async fn local_objects_stay_inside_the_root() {
 #[tokio::test]
 async fn s3_objects_are_private() {
     let storage = open_test_s3().await;
-    let cfg = test_s3_config();
+    let cfg = promostack_testkit::s3_test_config();
     let key = format!("{}/secret.png", unique_folder("private"));
     storage
         .put(&key, Bytes::from_static(b"private bytes"), "image/png")
@@ -331,7 +301,7 @@ async fn s3_put_stores_the_content_type() {
     use object_store::{Attribute, ObjectStoreExt};
 
     let storage = open_test_s3().await;
-    let cfg = test_s3_config();
+    let cfg = promostack_testkit::s3_test_config();
     let key = format!("{}/photo.jpg", unique_folder("content-type"));
     storage
         .put(&key, Bytes::from_static(b"\xff\xd8\xff"), "image/jpeg")
@@ -362,7 +332,7 @@ async fn s3_put_stores_the_content_type() {
 
 #[tokio::test]
 async fn s3_check_fails_for_a_missing_bucket() {
-    let mut cfg = test_s3_config();
+    let mut cfg = promostack_testkit::s3_test_config();
     cfg.bucket = format!("missing-{}", uuid::Uuid::now_v7());
     let storage = Storage::open(&StorageConfig::S3(cfg)).await.unwrap();
     match storage.check().await {

@@ -322,21 +322,33 @@ pub fn local_config(dir: &std::path::Path, database: DatabaseConfig) -> Config {
     config
 }
 
-/// Object storage on the loopback S3 server that `scripts/test` starts (moto), from the
-/// `TEST_S3_*` variables; panics with a clear message when they are missing (a skipped S3 suite
-/// is a failed suite).
-pub fn s3_storage_config() -> StorageConfig {
+/// The loopback S3 server that `scripts/test` starts (moto), from the `TEST_S3_*` variables;
+/// panics with a clear message when they are missing (a skipped S3 suite is a failed suite).
+pub fn s3_test_config() -> promostack::storage::S3Config {
     let endpoint = std::env::var("TEST_S3_ENDPOINT").ok().filter(|e| !e.is_empty()).unwrap_or_else(|| {
-        panic!("TEST_S3_ENDPOINT is not set: run the S3 tests through scripts/test, which starts the S3 test server")
+        panic!(
+            "TEST_S3_ENDPOINT is not set, so the S3 tests cannot run. Run them through `scripts/test` \
+             (or `scripts/test --quick`), which starts a loopback S3 server and exports TEST_S3_ENDPOINT, \
+             TEST_S3_BUCKET, TEST_S3_ACCESS_KEY and TEST_S3_SECRET_KEY; see docs/testing.md."
+        )
     });
-    let var =
-        |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
-    StorageConfig::S3(promostack::storage::S3Config {
+    let var = |name: &str, default: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| default.to_owned())
+    };
+    promostack::storage::S3Config {
         access_key: var("TEST_S3_ACCESS_KEY", "testing"),
         secret_key: var("TEST_S3_SECRET_KEY", "testing"),
         region: var("TEST_S3_REGION", "us-east-1"),
         bucket: var("TEST_S3_BUCKET", "promostack-test"),
         endpoint: Some(endpoint),
         cdn_url: None,
-    })
+    }
+}
+
+/// [`s3_test_config`] as a storage configuration for an app.
+pub fn s3_storage_config() -> StorageConfig {
+    StorageConfig::S3(s3_test_config())
 }
