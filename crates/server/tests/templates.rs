@@ -417,50 +417,43 @@ async fn bad_uploads_and_specs(backend: Backend) {
     .await;
     assert_eq!(unchanged["version"], 1, "rejected edits change nothing");
 
-    // Render input.
-    for (code, reason) in [
-        ("", "empty"),
-        ("ABC\u{7}", "control"),
-        (&"X".repeat(65) as &str, "too long"),
-    ] {
-        let response = render(
-            &app,
-            json!({"template": id, "variant": "square", "code": code}),
-        )
-        .await;
-        expect_error(response, 422, "validation_failed").await;
-        let _ = reason;
-    }
-    expect_error(
-        render(
-            &app,
+    // Render input: (request body, status, code); each is refused with a JSON error.
+    let too_long = "X".repeat(65);
+    let cases = [
+        (
+            json!({"template": id, "variant": "square", "code": ""}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"template": id, "variant": "square", "code": "ABC\u{7}"}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"template": id, "variant": "square", "code": too_long}),
+            422,
+            "validation_failed",
+        ),
+        (
             json!({"template": id, "variant": "portrait", "code": "A"}),
-        )
-        .await,
-        422,
-        "validation_failed",
-    )
-    .await;
-    expect_error(
-        render(
-            &app,
+            422,
+            "validation_failed",
+        ),
+        (
             json!({"template": "nope", "variant": "square", "code": "A"}),
-        )
-        .await,
-        404,
-        "not_found",
-    )
-    .await;
-    expect_error(
-        render(
-            &app,
+            404,
+            "not_found",
+        ),
+        (
             json!({"template": id, "variant": "square", "code": "A", "format": "gif"}),
-        )
-        .await,
-        422,
-        "validation_failed",
-    )
-    .await;
+            422,
+            "validation_failed",
+        ),
+    ];
+    for (body, status, code) in cases {
+        expect_error(render(&app, body).await, status, code).await;
+    }
     // Emoji and other glyphs the font lacks render with a fallback, never a crash.
     let emoji = render(
         &app,
@@ -516,26 +509,10 @@ async fn templates_are_tenant_scoped(backend: Backend) {
         )
         .await;
     }
-    expect_error(
-        render(
-            &app,
-            json!({"template": id, "variant": "square", "code": "X"}),
-        )
-        .await,
-        404,
-        "not_found",
-    )
-    .await;
-    expect_error(
-        render(
-            &app,
-            json!({"template": "tenant-a-deal", "variant": "square", "code": "X"}),
-        )
-        .await,
-        404,
-        "not_found",
-    )
-    .await;
+    for template in [id, "tenant-a-deal"] {
+        let body = json!({"template": template, "variant": "square", "code": "X"});
+        expect_error(render(&app, body).await, 404, "not_found").await;
+    }
     let toggle = app
         .request(reqwest::Method::POST, "/api/toggle-telegram-template")
         .json(&json!({"id": id, "enabled": false}))

@@ -100,10 +100,6 @@ impl Renderer {
             .retain(|(id, _), _| id != template_id);
     }
 
-    pub fn background_stats(&self) -> promostack_render::CacheStats {
-        self.backgrounds.lock().expect("cache lock").stats()
-    }
-
     #[allow(clippy::too_many_arguments)] // one call site; a struct would only rename them
     fn render_blocking(
         &self,
