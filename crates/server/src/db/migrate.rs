@@ -23,6 +23,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "templates",
         sql: include_str!("migrations/0002_templates.sql"),
     },
+    Migration {
+        version: 3,
+        name: "bot_users",
+        sql: include_str!("migrations/0003_bot_users.sql"),
+    },
 ];
 
 /// Apply every pending migration. Safe to call from several instances at once: PostgreSQL
