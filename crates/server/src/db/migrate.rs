@@ -28,6 +28,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "bot_users",
         sql: include_str!("migrations/0003_bot_users.sql"),
     },
+    Migration {
+        version: 4,
+        name: "coupons",
+        sql: include_str!("migrations/0004_coupons.sql"),
+    },
 ];
 
 /// Apply every pending migration. Safe to call from several instances at once: PostgreSQL

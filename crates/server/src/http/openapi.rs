@@ -4,6 +4,7 @@ use std::sync::OnceLock;
 use utoipa::OpenApi;
 
 use crate::auth::routes as auth;
+use crate::domains::coupons::routes as coupons;
 use crate::domains::system::routes as system;
 use crate::domains::templates::routes as templates;
 use crate::domains::tenants::routes as tenants;
@@ -45,6 +46,16 @@ use crate::domains::tenants::routes as tenants;
         templates::toggle_telegram,
         templates::render,
         templates::preview,
+        coupons::validate,
+        coupons::list,
+        coupons::create,
+        coupons::get_one,
+        coupons::update,
+        coupons::delete_one,
+        coupons::import,
+        coupons::export,
+        coupons::get_settings,
+        coupons::update_settings,
     )
 )]
 pub struct ApiDoc;

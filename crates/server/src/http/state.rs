@@ -9,6 +9,7 @@ use crate::auth::clerk::ClerkVerifier;
 use crate::auth::{Keys, LoginLimiter};
 use crate::context::AppContext;
 use crate::db::Db;
+use crate::domains::coupons::CouponService;
 use crate::domains::templates::TemplateService;
 use crate::domains::tenants::TenantService;
 use crate::storage::Storage;
@@ -34,6 +35,7 @@ pub struct AppInner {
     pub keys: OnceLock<Keys>,
     pub tenants: TenantService,
     pub templates: TemplateService,
+    pub coupons: CouponService,
 }
 
 impl AppState {
