@@ -84,19 +84,22 @@ describe('coupon list page', () => {
     await page.fill('#cp-test-code', 'E2E-SPRING');
     await page.click('#cp-test-submit');
     await page.locator('#cp-test-result [data-valid="true"]').waitFor();
-    assert.match(await page.textContent('#cp-test-result'), /E2E-SPRING is valid: 15 USD off/);
+    assert.match(await page.textContent('#cp-test-result'), /e2e-spring is valid: 15 USD off/);
     await page.fill('#cp-test-code', 'MADE-UP-99');
     await page.click('#cp-test-submit');
     await page.locator('#cp-test-result [data-code="not_found"]').waitFor();
 
     await page.fill('#cp-search', 'spring');
     await page.waitForFunction(() => document.querySelectorAll('#cp-table tbody tr').length === 1);
+    await page.fill('#cp-search', '');
+    await page.waitForFunction(() => document.querySelectorAll('#cp-table tbody tr').length === 4);
     await page.fill('#cp-test-code', 'e2e-spring');
     await page.click('#cp-test-submit');
     await page.locator('#cp-test-result [data-valid="true"]').waitFor();
     await shot('coupons-coupons');
-    await page.fill('#cp-search', '');
-    await page.waitForFunction(() => document.querySelectorAll('#cp-table tbody tr').length === 4);
+    await page.evaluate(() => document.querySelector('#cp-list').scrollIntoView({ block: 'end' }));
+    await screenshot(page, 'coupons-coupons-list');
+    assert.equal(await page.evaluate(() => /\bnull\b|undefined/.test(document.querySelector('#content').innerText)), false, 'no stray null/undefined text');
 
     await page.goto('/#coupons/generator');
     await page.locator('.tpl-tile').first().waitFor();
@@ -149,6 +152,7 @@ describe('coupon list page', () => {
     await page.click('#cp-import-toggle');
     await page.fill('#cp-import-text', 'PASTE-3\nPASTE-4,percent,500\n');
     await page.click('#cp-import-submit');
+    await page.waitForFunction(() => document.querySelector('#cp-import-error').textContent.length > 0);
     assert.match(await page.textContent('#cp-import-error'), /line 2/);
     assert.equal(await row('PASTE-3').count(), 0, 'nothing was saved');
     await page.click('#cp-import button.btn-ghost');

@@ -294,7 +294,7 @@ describe('coupon templates and generator', () => {
     // a listed code is accepted again (case-insensitive) and can be downloaded
     await page.fill('#gen-code', 'save10');
     await page.waitForFunction(() => document.querySelector('#gen-code-status').dataset.state === 'valid');
-    assert.match(await status.textContent(), /save10 is valid: 10% off/);
+    assert.match(await status.textContent(), /SAVE10 is valid: 10% off/, 'the listed spelling');
     await waitForImage('#gen-preview-square', { code: 'save10' });
     assert.equal(await page.isDisabled('#gen-download-square'), false);
   });

@@ -160,7 +160,7 @@ export default async function render(root, ctx) {
     clear(testResult).append(h('span', { class: 'hint' }, 'Checking ' + code + '…'));
     try {
       const res = await post('/api/validate-coupon', { code }, { signal: leave.signal });
-      const tone = res.valid ? (res.code === 'unverified' ? 'warning' : 'success') : 'danger';
+      const tone = res.valid ? (res.code === 'unverified' || res.code === 'accept_any' ? 'warning' : 'success') : 'danger';
       clear(testResult).append(h('div', { class: 'cp-verdict cp-verdict-' + tone, dataset: { valid: String(res.valid), code: res.code || '' } },
         icon(res.valid ? 'check' : 'close', { size: 16 }),
         h('span', null, res.reason),
@@ -240,7 +240,7 @@ export default async function render(root, ctx) {
   const f = {
     code: h('input', { class: 'input mono', id: 'cp-code', maxlength: String(MAX_CODE), autocomplete: 'off', spellcheck: 'false', placeholder: 'SPRING25', required: true }),
     type: h('select', { class: 'select', id: 'cp-discount-type' },
-      h('option', { value: '' }, 'No discount shown'), h('option', { value: 'percent' }, 'Percent off'), h('option', { value: 'amount' }, 'Amount off')),
+      h('option', { value: '' }, 'None'), h('option', { value: 'percent' }, 'Percent off'), h('option', { value: 'amount' }, 'Amount off')),
     value: h('input', { class: 'input', id: 'cp-discount-value', type: 'number', min: '0', step: 'any', inputmode: 'decimal', placeholder: '25' }),
     currency: h('input', { class: 'input mono', id: 'cp-currency', maxlength: '3', placeholder: 'USD', autocomplete: 'off' }),
     expires: h('input', { class: 'input', id: 'cp-expires', type: 'date' }),
@@ -263,7 +263,7 @@ export default async function render(root, ctx) {
         h('div', { class: 'field field-narrow' }, h('label', { class: 'label', for: 'cp-discount-type' }, 'Discount type'), f.type),
         valueField, currencyField),
       h('div', { class: 'form-row mt-4' },
-        h('div', { class: 'field field-narrow' }, h('label', { class: 'label', for: 'cp-expires' }, 'Expires (end of day, UTC)'), f.expires),
+        h('div', { class: 'field field-narrow' }, h('label', { class: 'label', for: 'cp-expires' }, 'Expires (UTC)'), f.expires),
         h('div', { class: 'field' }, h('label', { class: 'label', for: 'cp-note' }, 'Note'), f.note),
         h('label', { class: 'check-row cp-active-row', for: 'cp-active' }, f.active, 'Active')),
       formError),
@@ -427,7 +427,7 @@ export default async function render(root, ctx) {
           h('th', { scope: 'col', class: 'hide-mobile' }, 'Note'),
           h('th', { scope: 'col', class: 'col-actions' }, h('span', { class: 'sr-only' }, 'Actions')))),
         h('tbody', null, rows))),
-    total > coupons.length ? h('p', { class: 'hint cp-more' }, `Showing ${coupons.length} of ${total}. Search to narrow the list, or export the CSV for all of them.`) : null);
+    h('p', { class: 'hint cp-more', hidden: total <= coupons.length }, `Showing ${coupons.length} of ${total}. Search to narrow the list, or export the CSV for all of them.`));
   }
 
   function inputOf(c) {
@@ -468,12 +468,12 @@ export default async function render(root, ctx) {
 
   renderProvider();
   renderListNote();
-  clear(body).append(
+  clear(body).append(...[
     h('div', { class: 'cp-top' }, providerCard, testCard),
     editable ? null : h('div', { class: 'callout' }, icon('info', { size: 18 }), h('span', null, 'Only owners and admins can change the provider or the list.')),
     importCard,
     formCard,
-    listCard);
+    listCard].filter(Boolean));
   clear(listBody).append(skeleton(3));
   await reload();
   return () => leave.abort();

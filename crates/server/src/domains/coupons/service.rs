@@ -717,9 +717,9 @@ impl CouponService {
                 client.base_url(),
                 client.product_id()
             ),
-            (Some(_), false) => "FunderPro is configured for the default workspace only".into(),
+            (Some(_), false) => "Available to the default workspace only".into(),
             (None, _) => {
-                "not configured: set FUNDERPRO_API_URL, FUNDERPRO_PRODUCT_ID and FUNDERPRO_API_KEY"
+                "Not configured: set FUNDERPRO_API_URL, FUNDERPRO_PRODUCT_ID and FUNDERPRO_API_KEY"
                     .into()
             }
         };
