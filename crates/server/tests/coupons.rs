@@ -768,7 +768,7 @@ async fn coupons_are_tenant_scoped(backend: Backend) {
     );
 
     // Every route, addressed at B with Alice's credentials: refused.
-    let b_routes: [(M, &str, Option<Value>); 9] = [
+    let b_routes: [(M, &str, Option<Value>); 10] = [
         (M::GET, "/api/coupons", None),
         (M::POST, "/api/coupons", Some(json!({"code": "EVIL1"}))),
         (M::GET, "/api/coupons/export", None),
@@ -789,6 +789,7 @@ async fn coupons_are_tenant_scoped(backend: Backend) {
             Some(json!({"code": "BRAVO1"})),
         ),
         (M::GET, "/api/coupons/x", None),
+        (M::PUT, "/api/coupons/x", Some(json!({"code": "EVIL3"}))),
         (M::DELETE, "/api/coupons/x", None),
     ];
     for (method, path, body) in b_routes {
