@@ -12,6 +12,7 @@ pub mod context;
 pub mod db;
 pub mod domains;
 pub mod http;
+pub mod integrations;
 pub mod storage;
 pub mod time;
 pub mod workers;

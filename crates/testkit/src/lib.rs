@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 pub mod clerk;
 pub mod db;
 pub mod proxy;
+pub mod telegram;
 
 pub use db::{Backend, TestDatabase};
 

@@ -28,6 +28,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "bot_users",
         sql: include_str!("migrations/0003_bot_users.sql"),
     },
+    Migration {
+        version: 5,
+        name: "bot",
+        sql: include_str!("migrations/0005_bot.sql"),
+    },
 ];
 
 /// Apply every pending migration. Safe to call from several instances at once: PostgreSQL
