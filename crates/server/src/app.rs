@@ -15,6 +15,7 @@ use crate::auth::{Keys, LoginLimiter, password};
 use crate::config::{Config, LogFormat, ServeArgs};
 use crate::context::AppContext;
 use crate::db::{self, Db, settings};
+use crate::domains::coupons::CouponService;
 use crate::domains::templates::TemplateService;
 use crate::domains::tenants::TenantService;
 use crate::http::state::{AppInner, DbState, Leadership, Readiness};
@@ -106,7 +107,17 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         .timeout(Duration::from_secs(30))
         .build()?;
     let clerk = ClerkVerifier::new(ctx.config.clerk_issuers.clone(), http.clone());
+    let coupons = CouponService::new(
+        db.clone(),
+        clock.clone(),
+        TenantService::new(db.clone(), clock.clone()),
+        crate::integrations::funderpro::FunderProClient::from_config(
+            &ctx.config.integrations,
+            http.clone(),
+        ),
+    );
     Ok(AppState::new(AppInner {
+        coupons,
         tenants: TenantService::new(db.clone(), clock.clone()),
         templates: TemplateService::new(db.clone(), storage.clone(), clock.clone()),
         telegram: TelegramService::new(
@@ -212,6 +223,20 @@ pub async fn bootstrap(state: &AppState) -> anyhow::Result<()> {
             tracing::info!(
                 templates = seeded,
                 "demo data seeded into the default workspace"
+            );
+        }
+        // Its own claim: installations seeded before coupons existed get the demo codes too.
+        let (_, claimed) =
+            settings::get_or_insert(&state.db, "demo_coupons_seeded", "1", now).await?;
+        if claimed {
+            let seeded = state
+                .coupons
+                .seed_demo(&default_tenant.id)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo coupons: {e}"))?;
+            tracing::info!(
+                coupons = seeded,
+                "demo coupon codes listed in the default workspace"
             );
         }
     }

@@ -13,7 +13,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub mod clerk;
+pub mod coupons;
 pub mod db;
+pub mod funderpro;
 pub mod proxy;
 pub mod telegram;
 

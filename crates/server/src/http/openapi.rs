@@ -5,6 +5,7 @@ use utoipa::OpenApi;
 
 use crate::auth::routes as auth;
 use crate::domains::bot::routes as bot;
+use crate::domains::coupons::routes as coupons;
 use crate::domains::system::routes as system;
 use crate::domains::templates::routes as templates;
 use crate::domains::tenants::routes as tenants;
@@ -49,6 +50,16 @@ use crate::domains::tenants::routes as tenants;
         bot::webhook_default,
         bot::webhook_bot,
         bot::status,
+        coupons::validate,
+        coupons::list,
+        coupons::create,
+        coupons::get_one,
+        coupons::update,
+        coupons::delete_one,
+        coupons::import,
+        coupons::export,
+        coupons::get_settings,
+        coupons::update_settings,
     )
 )]
 pub struct ApiDoc;

@@ -10,6 +10,7 @@ use crate::auth::{Keys, LoginLimiter};
 use crate::context::AppContext;
 use crate::db::Db;
 use crate::domains::bot::BotService;
+use crate::domains::coupons::CouponService;
 use crate::domains::templates::TemplateService;
 use crate::domains::tenants::TenantService;
 use crate::integrations::telegram::TelegramService;
@@ -39,6 +40,7 @@ pub struct AppInner {
     /// Telegram bots of every tenant: `state.telegram.bot_for_tenant(id)` gives a client.
     pub telegram: TelegramService,
     pub bot: BotService,
+    pub coupons: CouponService,
 }
 
 impl AppState {

@@ -63,13 +63,13 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Option<Command> {
 /// Longest coupon code the bot accepts.
 pub const MAX_CODE_CHARS: usize = 32;
 
-/// Coupon codes are letters, digits, `-` and `_`: no emoji, spaces or control characters.
+/// Coupon codes are letters, digits, `-`, `_` and `.`: no emoji, spaces or control characters.
 pub fn valid_code(code: &str) -> bool {
     !code.is_empty()
         && code.chars().count() <= MAX_CODE_CHARS
         && code
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 #[cfg(test)]

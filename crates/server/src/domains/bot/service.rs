@@ -856,7 +856,7 @@ async fn on_channel_post(turn: &Turn<'_>, post: &Message) -> Step {
 
 fn invalid_code_text() -> String {
     format!(
-        "Coupon codes are letters, digits, - and _ only (up to {} characters). Send the code again.",
+        "Coupon codes are letters, digits, -, _ and . only (up to {} characters). Send the code again.",
         commands::MAX_CODE_CHARS
     )
 }
@@ -901,6 +901,31 @@ async fn generate(turn: &Turn<'_>, template: &Template, code: &str, variant: Opt
     }
     let conversation_done = Conversation::default();
     let state = turn.state;
+    // Only codes that are live for the tenant may be rendered (coupons domain).
+    match state.coupons.validate(turn.tenant(), code).await {
+        Ok(check) if check.valid => {}
+        Ok(check) => {
+            let reason = match check.code.as_deref() {
+                Some("crm_unavailable") => "crm_unavailable",
+                _ => "invalid_coupon",
+            };
+            turn.record(Some(slug), Some(&variant), Some(code), Some(reason))
+                .await?;
+            turn.save(&conversation_done).await?;
+            return turn
+                .say(&format!(
+                    "Sorry, I can't make that one: {}. Check the code and try again.",
+                    check.reason
+                ))
+                .await;
+        }
+        Err(ApiError::Validation(message)) => {
+            turn.record(Some(slug), Some(&variant), Some(code), Some("invalid_code"))
+                .await?;
+            return turn.say(&format!("That code won't work: {message}.")).await;
+        }
+        Err(err) => return Err(Halt::from(err)),
+    }
     let db = &state.db;
     let caption = format!("{} · {}", template.name, code);
     let cached = repo::cached_file_id(
