@@ -649,3 +649,55 @@ pub mod updates {
         })
     }
 }
+
+/// The bot token test apps are started with, and the webhook secret.
+pub const TEST_BOT_TOKEN: &str = "424242:TEST-bot-token_do-not-log";
+pub const TEST_WEBHOOK_SECRET: &str = "test-webhook-secret_0123456789";
+
+/// Point `config` at `fake` with the test bot (pacing off: tests check pacing separately).
+pub fn configure(config: &mut promostack::config::Config, fake: &FakeTelegram) {
+    let i = &mut config.integrations;
+    i.telegram_bot_token = Some(promostack::config::Secret::new(TEST_BOT_TOKEN));
+    i.telegram_webhook_secret = Some(promostack::config::Secret::new(TEST_WEBHOOK_SECRET));
+    i.telegram_api_url = fake.url.clone();
+    i.telegram_unpaced = true;
+}
+
+impl crate::TestApp {
+    /// POST an update to `/api/telegram-webhook[/{bot}]` with `secret` in the header.
+    pub async fn telegram_update_raw(
+        &self,
+        bot: Option<&str>,
+        secret: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        let path = match bot {
+            Some(bot) => format!("/api/telegram-webhook/{bot}"),
+            None => "/api/telegram-webhook".to_owned(),
+        };
+        // Telegram sends no cookies and no Origin: a bare client, like Telegram's servers.
+        let mut request = reqwest::Client::new()
+            .post(self.url(&path))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(secret) = secret {
+            request = request.header("x-telegram-bot-api-secret-token", secret);
+        }
+        request.send().await.expect("webhook request")
+    }
+
+    /// POST an update the way Telegram does, with the test secret; asserts a 200.
+    pub async fn telegram_update(&self, update: Value) -> Value {
+        let response = self
+            .telegram_update_raw(None, Some(TEST_WEBHOOK_SECRET), update.to_string())
+            .await;
+        crate::json(response, 200).await
+    }
+
+    pub async fn bot_status(&self) -> reqwest::Response {
+        self.request(reqwest::Method::GET, "/api/bot/status")
+            .send()
+            .await
+            .expect("request sent")
+    }
+}
