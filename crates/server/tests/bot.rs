@@ -592,7 +592,28 @@ async fn webhook_registration_generated_secret_and_polling(backend: Backend) {
     app.stop().await;
 }
 
+/// An instance that stored an update (and answered 200) but died before or while processing
+/// it loses nothing: the leader's sweeper processes the stored row.
+async fn stored_updates_survive_a_crash(backend: Backend) {
+    let fake = FakeTelegram::start().await;
+    let app = bot_app(backend, &fake).await;
+    let db = db(&app);
+    let now = promostack::time::system_now();
+    for (update_id, user, claimed_until) in [(70, 7070, None), (71, 7171, Some(now - 1))] {
+        let payload = updates::text(update_id, user, "/help").to_string();
+        promostack::on_pool!(&db, pool => sqlx::query(
+            "INSERT INTO bot_updates (bot_id, update_id, chat_id, payload, status, attempts, claimed_by, claimed_until, received_at) \
+             VALUES ('default', $1, $2, $3, 'pending', 1, 'crashed-instance', $4, $5)"
+        ).bind(update_id).bind(user).bind(payload).bind(claimed_until).bind(now - 10_000)
+            .execute(pool).await.map(|r| r.rows_affected())).unwrap();
+    }
+    fake.wait_sent(7070, 1).await;
+    fake.wait_sent(7171, 1).await;
+    app.stop().await;
+}
+
 backend_tests!(
+    stored_updates_survive_a_crash,
     conversation_start_generate_pick_code_variant_photo,
     channel_posts_and_help,
     blocked_user_is_marked_and_not_retried,

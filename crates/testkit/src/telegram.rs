@@ -82,6 +82,8 @@ struct FakeState {
     updates: VecDeque<Value>,
     webhook: Option<Value>,
     commands: Option<Value>,
+    /// Successful sends counted before the last `clear_calls` (benchmarks clear as they go).
+    carried: (u64, u64),
 }
 
 #[derive(Clone)]
@@ -95,7 +97,12 @@ pub struct FakeTelegram {
 impl FakeTelegram {
     /// Start the fake on a free loopback port; it runs until the test process ends.
     pub async fn start() -> FakeTelegram {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        Self::start_on("127.0.0.1:0").await
+    }
+
+    /// Start on a given loopback address (the standalone example for benchmarks).
+    pub async fn start_on(addr: &str) -> FakeTelegram {
+        let listener = TcpListener::bind(addr).await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let fake = FakeTelegram {
             url,
@@ -147,6 +154,27 @@ impl FakeTelegram {
 
     pub fn clear_calls(&self) {
         self.lock().calls.clear();
+    }
+
+    /// Successful (sendMessage, sendPhoto) calls, including those already cleared.
+    pub fn sent_counts(&self) -> (u64, u64) {
+        let state = self.lock();
+        let count = |m: &str| {
+            state
+                .calls
+                .iter()
+                .filter(|c| c.ok() && c.method == m)
+                .count() as u64
+        };
+        (
+            state.carried.0 + count("sendMessage"),
+            state.carried.1 + count("sendPhoto"),
+        )
+    }
+
+    /// Carry counts over a `clear_calls` (see the `fake_telegram` example).
+    pub fn add_counts(&self, counts: (u64, u64)) {
+        self.lock().carried = counts;
     }
 
     /// Answer the next `times` calls of `method` with `fault`.
