@@ -166,15 +166,11 @@ impl Worker for Poller {
     }
 
     async fn step(&self, state: &AppState) -> anyhow::Result<()> {
+        // Webhook mode: nothing to do (a wake-up every interval, no I/O).
         if !polling(state) {
-            tokio::time::sleep(Duration::from_secs(5)).await;
             return Ok(());
         }
-        let bots = state.telegram.all_bots().await?;
-        if bots.is_empty() {
-            tokio::time::sleep(Duration::from_secs(2)).await;
-        }
-        for bot in bots {
+        for bot in state.telegram.all_bots().await? {
             let known = self
                 .offsets
                 .lock()

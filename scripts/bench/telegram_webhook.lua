@@ -1,7 +1,8 @@
 -- wrk script: POST /help updates to the coupon bot's webhook, each with a unique update_id
 -- (so none is dropped as a duplicate) from one of 100,000 users.
---   wrk -t2 -c64 -d20s -s scripts/bench/telegram-webhook.lua http://127.0.0.1:5000/api/telegram-webhook
--- Environment: WEBHOOK_SECRET (the bot's secret), BOT_TEXT (default "/help").
+--   wrk -t2 -c64 -d20s -s scripts/bench/telegram_webhook.lua http://127.0.0.1:5000/api/telegram-webhook
+-- Environment: WEBHOOK_SECRET (the bot's secret), BOT_TEXT (default "/help"); BOT_TEXT ending
+-- in "/" gets a unique code appended (e.g. "/black-friday/C" -> /black-friday/C123: a new render).
 local threads = {}
 local secret = os.getenv("WEBHOOK_SECRET") or "bench-secret"
 local text = os.getenv("BOT_TEXT") or "/help"
@@ -21,11 +22,13 @@ function request()
   counter = counter + 1
   local update_id = base + counter
   local user = 1000000 + (update_id % 100000)
+  local message = text
+  if string.sub(text, -1) == "/" then message = text .. "C" .. counter end
   local body = string.format(
     '{"update_id":%d,"message":{"message_id":%d,"date":1764000000,' ..
     '"from":{"id":%d,"is_bot":false,"first_name":"Bench","language_code":"en"},' ..
     '"chat":{"id":%d,"type":"private"},"text":"%s"}}',
-    update_id, counter, user, user, text)
+    update_id, counter, user, user, message)
   return wrk.format("POST", nil, {
     ["Content-Type"] = "application/json",
     ["X-Telegram-Bot-Api-Secret-Token"] = secret,
