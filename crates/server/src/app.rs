@@ -20,6 +20,7 @@ use crate::domains::templates::TemplateService;
 use crate::domains::tenants::TenantService;
 use crate::http::state::{AppInner, DbState, Leadership, Readiness};
 use crate::http::{self, AppState};
+use crate::integrations::telegram::{self, TelegramService};
 use crate::storage::Storage;
 use crate::time::Clock;
 use crate::workers::{self, Registry};
@@ -119,6 +120,21 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         coupons,
         tenants: TenantService::new(db.clone(), clock.clone()),
         templates: TemplateService::new(db.clone(), storage.clone(), clock.clone()),
+        telegram: TelegramService::new(
+            db.clone(),
+            clock.clone(),
+            http.clone(),
+            &ctx.config.integrations.telegram_api_url,
+            if ctx.config.integrations.telegram_unpaced {
+                telegram::Limits::UNLIMITED
+            } else {
+                telegram::Limits::TELEGRAM
+            },
+            telegram::RetryPolicy::default(),
+            ctx.config.integrations.telegram_bot_token.clone(),
+            ctx.config.integrations.telegram_webhook_secret.clone(),
+        ),
+        bot: crate::domains::bot::BotService::new(db.clone(), clock.clone()),
         ctx,
         db,
         storage,
@@ -189,6 +205,12 @@ pub async fn bootstrap(state: &AppState) -> anyhow::Result<()> {
         }
     };
     let _ = state.admin_password_hash.set(hash);
+    let encryption = state.keys.get().expect("keys set above").encryption.clone();
+    state
+        .telegram
+        .bootstrap(encryption, &default_tenant.id)
+        .await
+        .context("storing the Telegram bot")?;
     if config.demo_data {
         // Once per installation, claimed through a settings row so parallel starts seed once.
         let (_, claimed) = settings::get_or_insert(&state.db, "demo_data_seeded", "1", now).await?;

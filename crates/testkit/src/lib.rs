@@ -17,6 +17,7 @@ pub mod coupons;
 pub mod db;
 pub mod funderpro;
 pub mod proxy;
+pub mod telegram;
 
 pub use db::{Backend, TestDatabase};
 

@@ -42,8 +42,15 @@ export default async function render(root, ctx) {
     refresh.disabled = true;
     if (!body.firstChild) body.append(h('section', { class: 'card' }, skeleton(4)));
     try {
-      const status = await get('/api/system/status', { signal: ctx.signal });
-      clear(body).append(...view(status));
+      const [status, bot] = await Promise.all([
+        get('/api/system/status', { signal: ctx.signal }),
+        // Older servers have no bot status; the card is then left out.
+        get('/api/bot/status', { signal: ctx.signal }).catch((err) => {
+          if (err.name === 'AbortError') throw err;
+          return null;
+        }),
+      ]);
+      clear(body).append(...view(status), ...(bot ? botCard(bot) : []));
     } catch (err) {
       if (err.name === 'AbortError') return;
       clear(body).append(h('section', { class: 'card' }, errorState(err.message, load)));
@@ -114,4 +121,42 @@ function tile(label, iconName, value) {
   return h('div', { class: 'stat' },
     h('div', { class: 'stat-label' }, icon(iconName, { size: 16 }), label),
     h('div', { class: 'stat-value' }, value));
+}
+
+function when(ms) {
+  if (!ms) return 'Never';
+  const d = new Date(ms);
+  return d.toLocaleString();
+}
+
+// The workspace's Telegram bot: configured or not, how updates arrive, @username, last update.
+// No token or secret is ever sent by the server.
+function botCard(b) {
+  const mode = b.mode || b.configuredMode;
+  const modeText = mode === 'polling' ? 'Long polling (TELEGRAM_MODE=polling)' : 'Webhook';
+  const state = !b.configured
+    ? badge('Not configured', 'neutral')
+    : b.setupError ? badge('Needs attention', 'warning') : badge('Connected', 'success');
+  return [
+    h('h2', { class: 'section-title' }, 'Telegram bot'),
+    h('section', { class: 'card', id: 'system-bot' },
+      h('div', { class: 'card-header' },
+        h('div', null,
+          h('h2', { class: 'card-title' }, b.username ? '@' + b.username : 'Coupon bot'),
+          h('p', { class: 'card-subtitle' }, b.configured
+            ? 'Marketers generate coupon images by talking to this bot.'
+            : 'Set TELEGRAM_BOT_TOKEN in the server environment to switch the coupon bot on.')),
+        state),
+      b.configured ? h('div', { class: 'card-body' },
+        h('dl', { class: 'kv' },
+          h('dt', null, 'Receives updates by'), h('dd', null, modeText),
+          b.webhookUrl ? [h('dt', null, 'Webhook URL'), h('dd', null, h('code', null, b.webhookUrl))] : null,
+          b.setupError ? [h('dt', null, 'Setup'), h('dd', { class: 'col-muted' }, b.setupError)] : null,
+          h('dt', null, 'Last update'), h('dd', null, when(b.lastUpdateAt)),
+          h('dt', null, 'Updates'), h('dd', null,
+            h('span', { class: 'badge-list' },
+              badge(String(b.processedUpdates) + ' processed', 'info'),
+              badge(String(b.pendingUpdates) + ' pending', b.pendingUpdates ? 'warning' : 'neutral'),
+              badge(String(b.failedUpdates) + ' failed', b.failedUpdates ? 'danger' : 'neutral'))))) : null),
+  ];
 }

@@ -33,6 +33,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "coupons",
         sql: include_str!("migrations/0004_coupons.sql"),
     },
+    Migration {
+        version: 5,
+        name: "bot",
+        sql: include_str!("migrations/0005_bot.sql"),
+    },
 ];
 
 /// Apply every pending migration. Safe to call from several instances at once: PostgreSQL

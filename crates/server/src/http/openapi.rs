@@ -4,6 +4,7 @@ use std::sync::OnceLock;
 use utoipa::OpenApi;
 
 use crate::auth::routes as auth;
+use crate::domains::bot::routes as bot;
 use crate::domains::coupons::routes as coupons;
 use crate::domains::system::routes as system;
 use crate::domains::templates::routes as templates;
@@ -46,6 +47,9 @@ use crate::domains::tenants::routes as tenants;
         templates::toggle_telegram,
         templates::render,
         templates::preview,
+        bot::webhook_default,
+        bot::webhook_bot,
+        bot::status,
         coupons::validate,
         coupons::list,
         coupons::create,

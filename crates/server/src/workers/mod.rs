@@ -50,6 +50,9 @@ impl Registry {
     pub fn standard() -> Self {
         let mut registry = Registry::default();
         registry.register(leader::StaleLeasePruner);
+        registry.register(crate::domains::bot::workers::BotSetup::default());
+        registry.register(crate::domains::bot::workers::UpdateSweeper);
+        registry.register(crate::domains::bot::workers::Poller::default());
         registry
     }
 
