@@ -108,6 +108,11 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
     Ok(AppState::new(AppInner {
         tenants: TenantService::new(db.clone(), clock.clone()),
         templates: TemplateService::new(db.clone(), storage.clone(), clock.clone()),
+        campaigns: crate::domains::campaigns::CampaignService::new(
+            db.clone(),
+            storage.clone(),
+            clock.clone(),
+        ),
         ctx,
         db,
         storage,

@@ -34,6 +34,7 @@ pub struct AppInner {
     pub keys: OnceLock<Keys>,
     pub tenants: TenantService,
     pub templates: TemplateService,
+    pub campaigns: crate::domains::campaigns::CampaignService,
 }
 
 impl AppState {
