@@ -110,6 +110,7 @@ describe('campaigns', () => {
     const overlay = await makeImage(admin, 'overlay', 1080, 1350);
     await admin.setInputFiles('#cmp-overlay-file', { name: 'frame.png', mimeType: 'image/png', buffer: overlay });
     await admin.waitForFunction(() => document.getElementById('cmp-overlay-info')?.textContent.includes('1080 × 1350'));
+    await admin.waitForTimeout(300);
     publicPath = await admin.getAttribute('#cmp-open-public', 'href');
     assert.equal(publicPath, '/campaign/' + campaignId);
     await shot(admin, 'campaigns-editor');
@@ -144,9 +145,19 @@ describe('campaigns', () => {
     assert.ok(offsetX > 0.05, 'dragged right: ' + offsetX);
     await page.fill('#cp-zoom', '1.6');
     assert.equal(await page.getAttribute('#cp-canvas', 'data-zoom'), '1.600');
-    await page.mouse.move(cx, cy);
-    await page.mouse.wheel(0, -200);
+    // Wheel zoom (a mobile context has no mouse wheel: dispatch the event the page listens to).
+    await page.locator('#cp-stage').dispatchEvent('wheel', { deltaY: -200, clientX: cx, clientY: cy });
     await page.waitForFunction(() => Number(document.getElementById('cp-canvas').dataset.zoom) > 1.7);
+    // Pinch: two pointers moving apart zoom in further.
+    const zoomBefore = Number(await page.getAttribute('#cp-canvas', 'data-zoom'));
+    const ptr = (type, pointerId, x) => page.locator('#cp-stage').dispatchEvent(type, { pointerId, pointerType: 'touch', isPrimary: pointerId === 1, clientX: x, clientY: cy, bubbles: true });
+    await ptr('pointerdown', 1, cx - 40);
+    await ptr('pointerdown', 2, cx + 40);
+    await ptr('pointermove', 2, cx + 100);
+    await ptr('pointerup', 2, cx + 100);
+    await ptr('pointerup', 1, cx - 40);
+    const zoomAfter = Number(await page.getAttribute('#cp-canvas', 'data-zoom'));
+    assert.ok(zoomAfter > zoomBefore * 1.5, `pinch zoomed in: ${zoomBefore} -> ${zoomAfter}`);
 
     // The composite's top-left corner is the overlay's orange frame, drawn over the photo.
     const corner = await page.evaluate(() => {
@@ -155,12 +166,18 @@ describe('campaigns', () => {
     });
     assert.ok(corner[0] > 240 && corner[1] > 100 && corner[1] < 140 && corner[2] < 40, 'orange frame: ' + corner);
 
+    // Back to a gentle zoom for the download and the picture.
+    await page.fill('#cp-zoom', '1.15');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#cp-download')]);
     assert.match(download.suggestedFilename(), /^summer-b-frame-b-week-photo\.png$/);
     const png = await readFile(await download.path());
     assert.deepEqual([...png.subarray(0, 8)], PNG_SIG);
     assert.deepEqual(pngSize(png), [1080, 1350], 'full resolution, the overlay size');
-    await shot(page, 'campaign-public-phone-photo');
+    await page.evaluate(() => {
+      const top = document.getElementById('cp-step1').getBoundingClientRect().top + window.scrollY;
+      window.scrollTo(0, top - 12);
+    });
+    await screenshot(page, 'campaign-public-phone-photo');
 
     // Off-platform links are refused with the server's message.
     await page.fill('#cp-url', 'https://www.youtube.com/watch?v=nope');

@@ -272,7 +272,7 @@ async function main() {
   let pinch = null;
   stage.addEventListener('pointerdown', (e) => {
     if (!photo) return;
-    stage.setPointerCapture(e.pointerId);
+    try { stage.setPointerCapture(e.pointerId); } catch { /* pointer already gone */ }
     pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
     if (pointers.size === 2) {
       const [a, b] = [...pointers.values()];
