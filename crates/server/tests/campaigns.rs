@@ -1087,6 +1087,27 @@ async fn campaign_overlay_on_s3_storage() {
             .to_vec(),
         second
     );
+
+    // In the bucket: one object under the campaign's overlay prefix (the old one was removed).
+    let tenant = json(app.get_tenant().await, 200).await;
+    let prefix = format!(
+        "tenants/{}/campaigns/overlays/{id}",
+        tenant["id"].as_str().unwrap()
+    );
+    let bucket = promostack::storage::Storage::open(&promostack_testkit::s3_storage_config())
+        .await
+        .unwrap();
+    let keys = bucket.list(&prefix).await.unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert_eq!(
+        bucket.get(&keys[0]).await.unwrap().unwrap().to_vec(),
+        second
+    );
+
     assert_eq!(app.delete_campaign(&id).await.status(), 204);
     expect_error(app.public_campaign_overlay(&id).await, 404, "not_found").await;
+    assert!(
+        bucket.list(&prefix).await.unwrap().is_empty(),
+        "deleted with the campaign"
+    );
 }
