@@ -776,6 +776,8 @@ async fn overlay_uploads_are_checked(backend: Backend) {
             &format!("/api/campaigns/{id}/overlay"),
         )
         .header("content-type", "image/png")
+        // Not back into the pool: the server may close this connection mid-body.
+        .header("connection", "close")
         .body(oversized)
         .send()
         .await;
