@@ -13,6 +13,7 @@
 //! `docs/rendering.md`).
 
 mod cache;
+pub mod composite;
 mod decode;
 pub mod demo;
 mod encode;

@@ -135,6 +135,11 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
             ctx.config.integrations.telegram_webhook_secret.clone(),
         ),
         bot: crate::domains::bot::BotService::new(db.clone(), clock.clone()),
+        campaigns: crate::domains::campaigns::CampaignService::new(
+            db.clone(),
+            storage.clone(),
+            clock.clone(),
+        ),
         ctx,
         db,
         storage,

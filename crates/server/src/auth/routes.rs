@@ -115,7 +115,7 @@ fn is_https(headers: &HeaderMap) -> bool {
 
 /// The client address for rate limiting: the peer, or the last proxy-added address when
 /// `TRUST_FORWARDED_FOR` says a load balancer sits in front.
-fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+pub fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
     if state.ctx.config.trust_forwarded_for
         && let Some(ip) = headers
             .get("x-forwarded-for")

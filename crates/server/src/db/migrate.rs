@@ -38,6 +38,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "bot",
         sql: include_str!("migrations/0005_bot.sql"),
     },
+    Migration {
+        version: 6,
+        name: "campaigns",
+        sql: include_str!("migrations/0006_campaigns.sql"),
+    },
 ];
 
 /// Apply every pending migration. Safe to call from several instances at once: PostgreSQL

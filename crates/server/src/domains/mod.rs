@@ -2,6 +2,7 @@
 //! A domain calls another domain's service, never its repo.
 pub mod bot;
 pub mod coupons;
+pub mod campaigns;
 pub mod system;
 pub mod templates;
 pub mod tenants;

@@ -18,6 +18,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { file("index.html") }))
         .route("/login", get(|| async { file("login.html") }))
+        .route("/campaign/{id}", get(|| async { file("campaign.html") }))
         .route(
             "/assets/{*path}",
             get(|Path(path): Path<String>| async move { file(&format!("assets/{path}")) }),

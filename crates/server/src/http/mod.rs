@@ -39,6 +39,7 @@ pub fn route_table() -> Vec<Route> {
     routes.extend(crate::domains::templates::routes::routes());
     routes.extend(crate::domains::bot::routes::routes());
     routes.extend(crate::domains::coupons::routes::routes());
+    routes.extend(crate::domains::campaigns::routes::routes());
     routes
 }
 

@@ -6,6 +6,7 @@ use utoipa::OpenApi;
 use crate::auth::routes as auth;
 use crate::domains::bot::routes as bot;
 use crate::domains::coupons::routes as coupons;
+use crate::domains::campaigns::routes as campaigns;
 use crate::domains::system::routes as system;
 use crate::domains::templates::routes as templates;
 use crate::domains::tenants::routes as tenants;
@@ -60,6 +61,22 @@ use crate::domains::tenants::routes as tenants;
         coupons::export,
         coupons::get_settings,
         coupons::update_settings,
+        campaigns::list,
+        campaigns::create,
+        campaigns::get_one,
+        campaigns::update,
+        campaigns::set_paused,
+        campaigns::delete_one,
+        campaigns::upload_overlay,
+        campaigns::overlay,
+        campaigns::remove_overlay,
+        campaigns::list_submissions,
+        campaigns::export_submissions,
+        campaigns::review,
+        campaigns::public,
+        campaigns::public_overlay,
+        campaigns::submit,
+        campaigns::composite_image,
     )
 )]
 pub struct ApiDoc;

@@ -41,6 +41,7 @@ pub struct AppInner {
     pub telegram: TelegramService,
     pub bot: BotService,
     pub coupons: CouponService,
+    pub campaigns: crate::domains::campaigns::CampaignService,
 }
 
 impl AppState {
