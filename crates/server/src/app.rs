@@ -108,6 +108,16 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
     Ok(AppState::new(AppInner {
         tenants: TenantService::new(db.clone(), clock.clone()),
         templates: TemplateService::new(db.clone(), storage.clone(), clock.clone()),
+        analytics: crate::domains::analytics::AnalyticsService::new(
+            db.clone(),
+            clock.clone(),
+            TenantService::new(db.clone(), clock.clone()),
+        ),
+        broadcasts: crate::domains::broadcast::BroadcastService::new(
+            db.clone(),
+            clock.clone(),
+            ctx.config.broadcast,
+        ),
         ctx,
         db,
         storage,

@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub mod broadcast;
 pub mod clerk;
 pub mod db;
 pub mod proxy;

@@ -28,6 +28,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "bot_users",
         sql: include_str!("migrations/0003_bot_users.sql"),
     },
+    Migration {
+        version: 7,
+        name: "broadcasts",
+        sql: include_str!("migrations/0007_broadcasts.sql"),
+    },
 ];
 
 /// Apply every pending migration. Safe to call from several instances at once: PostgreSQL

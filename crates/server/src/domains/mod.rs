@@ -1,5 +1,7 @@
 //! One folder per capability: `routes.rs` (HTTP), `service.rs` (rules), `repo.rs` (SQL).
 //! A domain calls another domain's service, never its repo.
+pub mod analytics;
+pub mod broadcast;
 pub mod system;
 pub mod templates;
 pub mod tenants;

@@ -4,6 +4,8 @@ use std::sync::OnceLock;
 use utoipa::OpenApi;
 
 use crate::auth::routes as auth;
+use crate::domains::analytics::routes as analytics;
+use crate::domains::broadcast::routes as broadcast;
 use crate::domains::system::routes as system;
 use crate::domains::templates::routes as templates;
 use crate::domains::tenants::routes as tenants;
@@ -45,6 +47,17 @@ use crate::domains::tenants::routes as tenants;
         templates::toggle_telegram,
         templates::render,
         templates::preview,
+        analytics::bot_stats,
+        analytics::codes,
+        analytics::codes_csv,
+        broadcast::create,
+        broadcast::audience,
+        broadcast::status,
+        broadcast::history,
+        broadcast::pause,
+        broadcast::resume,
+        broadcast::cancel,
+        broadcast::report,
     )
 )]
 pub struct ApiDoc;

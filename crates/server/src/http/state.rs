@@ -34,6 +34,8 @@ pub struct AppInner {
     pub keys: OnceLock<Keys>,
     pub tenants: TenantService,
     pub templates: TemplateService,
+    pub analytics: crate::domains::analytics::AnalyticsService,
+    pub broadcasts: crate::domains::broadcast::BroadcastService,
 }
 
 impl AppState {

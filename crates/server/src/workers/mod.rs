@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+pub mod jobs;
 pub mod leader;
 
 use crate::http::AppState;
@@ -50,6 +51,7 @@ impl Registry {
     pub fn standard() -> Self {
         let mut registry = Registry::default();
         registry.register(leader::StaleLeasePruner);
+        registry.register(jobs::JobRunner::default());
         registry
     }
 
