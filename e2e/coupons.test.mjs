@@ -1,6 +1,6 @@
 // Browser test of the coupon pages against the real promostack binary: create a template by
 // uploading images, draw the text box on the editor canvas, live preview, save, Telegram toggle,
-// then generate, preview and download in the generator.
+// then generate, preview and download in the generator with a listed demo code (WELCOME20).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -245,9 +245,9 @@ describe('coupon templates and generator', () => {
     await tile.click();
     assert.equal(await tile.getAttribute('aria-selected'), 'true');
 
-    await page.fill('#gen-code', 'SPRING-25');
-    const sq = await waitForImage('#gen-preview-square', { code: 'SPRING-25' });
-    const po = await waitForImage('#gen-preview-portrait', { code: 'SPRING-25' });
+    await page.fill('#gen-code', 'WELCOME20');
+    const sq = await waitForImage('#gen-preview-square', { code: 'WELCOME20' });
+    const po = await waitForImage('#gen-preview-portrait', { code: 'WELCOME20' });
     assert.deepEqual([sq.w, sq.h], [1080, 1080]);
     assert.deepEqual([po.w, po.h], [1080, 1350]);
     await page.waitForFunction(() => [...document.querySelectorAll('.tpl-thumb-img')].every((i) => i.complete && i.naturalWidth > 0));
@@ -267,25 +267,36 @@ describe('coupon templates and generator', () => {
     assert.equal(await page.textContent('#gen-logo-name'), 'No logo');
 
     const [pngDl] = await Promise.all([page.waitForEvent('download'), page.click('#gen-download-square')]);
-    assert.equal(pngDl.suggestedFilename(), 'spring-sale-SPRING-25-square.png');
+    assert.equal(pngDl.suggestedFilename(), 'spring-sale-WELCOME20-square.png');
     const png = await readFile(await pngDl.path());
     assert.deepEqual([...png.subarray(0, 8)], PNG_SIG);
 
     await page.selectOption('#gen-format', 'jpeg');
     // headless Chromium cannot share files, so Share falls back to a download
     const [jpgDl] = await Promise.all([page.waitForEvent('download'), page.click('#gen-share-portrait')]);
-    assert.equal(jpgDl.suggestedFilename(), 'spring-sale-SPRING-25-portrait.jpg');
+    assert.equal(jpgDl.suggestedFilename(), 'spring-sale-WELCOME20-portrait.jpg');
     const jpg = await readFile(await jpgDl.path());
     assert.deepEqual([...jpg.subarray(0, 3)], JPEG_SIG);
   });
 
-  it('shows the server error inline for an invalid code', async () => {
-    await page.fill('#gen-code', 'BAD\tCODE');
-    const err = page.locator('#gen-error-square');
-    await err.waitFor({ state: 'visible' });
-    assert.ok((await err.textContent()).trim().length > 0);
-    // the last good image stays on screen
-    assert.equal(await page.$eval('#gen-preview-square', (i) => i.dataset.code), 'SPRING-25');
+  it('shows why a code is refused next to the field and keeps download and share off', async () => {
+    const status = page.locator('#gen-code-status');
+    for (const [typed, why] of [['BAD CODE', /letters, digits/], ['NOT-LISTED-1', /NOT-LISTED-1 is not a valid code/]]) {
+      await page.fill('#gen-code', typed);
+      await page.waitForFunction(() => document.querySelector('#gen-code-status').dataset.state === 'invalid');
+      assert.match(await status.textContent(), why);
+      assert.equal(await page.isDisabled('#gen-download-square'), true);
+      assert.equal(await page.isDisabled('#gen-share-portrait'), true);
+      assert.match(await page.getAttribute('#gen-download-square', 'title'), why);
+      // the last good image stays on screen, dimmed
+      assert.equal(await page.$eval('#gen-preview-square', (i) => i.dataset.code), 'WELCOME20');
+    }
+    // a listed code is accepted again (case-insensitive) and can be downloaded
+    await page.fill('#gen-code', 'save10');
+    await page.waitForFunction(() => document.querySelector('#gen-code-status').dataset.state === 'valid');
+    assert.match(await status.textContent(), /save10 is valid: 10% off/);
+    await waitForImage('#gen-preview-square', { code: 'save10' });
+    assert.equal(await page.isDisabled('#gen-download-square'), false);
   });
 
   it('bulk-deletes every template after a confirmation, leaving honest empty states', async () => {

@@ -38,7 +38,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Variables that would point the server at shared infrastructure: the browser tests always run
 // on their own SQLite file and local object directory so they cannot disturb other suites.
-const STRIP_ENV = /^(DATABASE_URL|DB_(HOST|PORT|NAME|USER|PASSWORD)|SPACES_.*|ADMIN_HOST|DASH_HOST|TELEGRAM_.*|STRIPE_.*|OPENAI_.*|CLERK_.*|ADMIN_EMAILS)$/;
+const STRIP_ENV = /^(DATABASE_URL|DB_(HOST|PORT|NAME|USER|PASSWORD)|SPACES_.*|ADMIN_HOST|DASH_HOST|TELEGRAM_.*|STRIPE_.*|OPENAI_.*|CLERK_.*|FUNDERPRO_.*|ADMIN_EMAILS)$/;
 
 /**
  * Start `promostack` (PROMOSTACK_BIN, default target/debug/promostack under the repo root) with

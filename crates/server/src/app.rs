@@ -15,10 +15,12 @@ use crate::auth::{Keys, LoginLimiter, password};
 use crate::config::{Config, LogFormat, ServeArgs};
 use crate::context::AppContext;
 use crate::db::{self, Db, settings};
+use crate::domains::coupons::CouponService;
 use crate::domains::templates::TemplateService;
 use crate::domains::tenants::TenantService;
 use crate::http::state::{AppInner, DbState, Leadership, Readiness};
 use crate::http::{self, AppState};
+use crate::integrations::telegram::{self, TelegramService};
 use crate::storage::Storage;
 use crate::time::Clock;
 use crate::workers::{self, Registry};
@@ -105,9 +107,34 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         .timeout(Duration::from_secs(30))
         .build()?;
     let clerk = ClerkVerifier::new(ctx.config.clerk_issuers.clone(), http.clone());
+    let coupons = CouponService::new(
+        db.clone(),
+        clock.clone(),
+        TenantService::new(db.clone(), clock.clone()),
+        crate::integrations::funderpro::FunderProClient::from_config(
+            &ctx.config.integrations,
+            http.clone(),
+        ),
+    );
     Ok(AppState::new(AppInner {
+        coupons,
         tenants: TenantService::new(db.clone(), clock.clone()),
         templates: TemplateService::new(db.clone(), storage.clone(), clock.clone()),
+        telegram: TelegramService::new(
+            db.clone(),
+            clock.clone(),
+            http.clone(),
+            &ctx.config.integrations.telegram_api_url,
+            if ctx.config.integrations.telegram_unpaced {
+                telegram::Limits::UNLIMITED
+            } else {
+                telegram::Limits::TELEGRAM
+            },
+            telegram::RetryPolicy::default(),
+            ctx.config.integrations.telegram_bot_token.clone(),
+            ctx.config.integrations.telegram_webhook_secret.clone(),
+        ),
+        bot: crate::domains::bot::BotService::new(db.clone(), clock.clone()),
         analytics: crate::domains::analytics::AnalyticsService::new(
             db.clone(),
             clock.clone(),
@@ -188,6 +215,12 @@ pub async fn bootstrap(state: &AppState) -> anyhow::Result<()> {
         }
     };
     let _ = state.admin_password_hash.set(hash);
+    let encryption = state.keys.get().expect("keys set above").encryption.clone();
+    state
+        .telegram
+        .bootstrap(encryption, &default_tenant.id)
+        .await
+        .context("storing the Telegram bot")?;
     if config.demo_data {
         // Once per installation, claimed through a settings row so parallel starts seed once.
         let (_, claimed) = settings::get_or_insert(&state.db, "demo_data_seeded", "1", now).await?;
@@ -200,6 +233,20 @@ pub async fn bootstrap(state: &AppState) -> anyhow::Result<()> {
             tracing::info!(
                 templates = seeded,
                 "demo data seeded into the default workspace"
+            );
+        }
+        // Its own claim: installations seeded before coupons existed get the demo codes too.
+        let (_, claimed) =
+            settings::get_or_insert(&state.db, "demo_coupons_seeded", "1", now).await?;
+        if claimed {
+            let seeded = state
+                .coupons
+                .seed_demo(&default_tenant.id)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo coupons: {e}"))?;
+            tracing::info!(
+                coupons = seeded,
+                "demo coupon codes listed in the default workspace"
             );
         }
     }

@@ -70,6 +70,8 @@ pub struct Integrations {
     pub stripe_secret_key: Option<Secret>,
     pub stripe_webhook_secret: Option<Secret>,
     pub stripe_api_base: String,
+    /// Send to Telegram without pacing (`TELEGRAM_RATE_LIMIT=off`): fakes and benchmarks only.
+    pub telegram_unpaced: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -280,6 +282,9 @@ pub struct ServeArgs {
     pub stripe_webhook_secret: Option<String>,
     #[arg(long, env = "STRIPE_API_BASE", default_value = DEFAULT_STRIPE_API_BASE)]
     pub stripe_api_base: String,
+    /// `on` paces sends after Telegram's limits; `off` only against a fake Bot API.
+    #[arg(long, env = "TELEGRAM_RATE_LIMIT", default_value = "on")]
+    pub telegram_rate_limit: String,
     /// Broadcast messages per second (at most 30, Telegram's per-bot limit).
     #[arg(long, env = "BROADCAST_RATE", default_value_t = DEFAULT_BROADCAST_RATE)]
     pub broadcast_rate: f64,
@@ -446,6 +451,7 @@ impl TryFrom<ServeArgs> for Config {
                 stripe_secret_key: secret(args.stripe_secret_key),
                 stripe_webhook_secret: secret(args.stripe_webhook_secret),
                 stripe_api_base: args.stripe_api_base,
+                telegram_unpaced: args.telegram_rate_limit.trim().eq_ignore_ascii_case("off"),
             },
             jobs,
             broadcast,

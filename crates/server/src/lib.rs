@@ -13,6 +13,7 @@ pub mod csv;
 pub mod db;
 pub mod domains;
 pub mod http;
+pub mod integrations;
 pub mod storage;
 pub mod time;
 pub mod workers;

@@ -72,6 +72,8 @@ async fn template_lifecycle(backend: Backend) {
 
 /// The whole story; run on local storage (per backend) and on S3.
 async fn lifecycle_on(app: &TestApp) {
+    // These suites are about templates and rendering; coupon checks have their own tests.
+    app.use_coupon_provider("any").await;
     let (square, portrait) = backgrounds();
     let created = json(
         upload(app, "Spring Deal", Some(square), Some(portrait)).await,
@@ -332,6 +334,7 @@ fn crc32(data: &[u8]) -> u32 {
 async fn bad_uploads_and_specs(backend: Backend) {
     let app = spawn_app(backend).await;
     app.login_admin().await;
+    app.use_coupon_provider("any").await;
     let (square, _) = backgrounds();
     expect_error(
         upload(&app, "Text", Some(b"this is not an image"), None).await,
@@ -454,12 +457,37 @@ async fn bad_uploads_and_specs(backend: Backend) {
     for (body, status, code) in cases {
         expect_error(render(&app, body).await, status, code).await;
     }
-    // Emoji and other glyphs the font lacks render with a fallback, never a crash.
-    let emoji = render(
-        &app,
-        json!({"template": id, "variant": "square", "code": "GO🚀你好", "format": "jpeg"}),
+    // Emoji are not coupon codes: /api/render refuses them before rendering.
+    expect_error(
+        render(
+            &app,
+            json!({"template": id, "variant": "square", "code": "GO🚀你好", "format": "jpeg"}),
+        )
+        .await,
+        422,
+        "validation_failed",
     )
     .await;
+    // Glyphs the font lacks still render with a fallback, never a crash (the editor's preview
+    // draws any sample text).
+    let spec = json(
+        app.request(reqwest::Method::GET, &format!("/api/templates/{id}"))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await["spec"]
+        .clone();
+    let emoji = app
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/templates/{id}/preview"),
+        )
+        .json(&json!({"spec": spec, "variant": "square", "code": "GO🚀你好", "format": "jpeg"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(emoji.status(), 200);
     // A custom logo must be an image.
     let bad_logo = render(
@@ -484,6 +512,7 @@ async fn templates_are_tenant_scoped(backend: Backend) {
     let a = json(upload(&app, "Tenant A deal", Some(square), None).await, 201).await;
     let b = json(app.admin_create_tenant("B", "tenant-b", None).await, 201).await;
     app.use_tenant(b["id"].as_str());
+    app.use_coupon_provider("any").await;
     let id = a["id"].as_str().unwrap();
     let list = json(
         app.request(reqwest::Method::GET, "/api/templates")
@@ -588,6 +617,7 @@ async fn template_lifecycle_on_s3_storage() {
 async fn uploaded_fonts(backend: Backend) {
     let app = spawn_app(backend).await;
     app.login_admin().await;
+    app.use_coupon_provider("any").await;
     let (square, _) = backgrounds();
     let created = json(upload(&app, "Brand font", Some(square), None).await, 201).await;
     let id = created["id"].as_str().unwrap();

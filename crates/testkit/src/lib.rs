@@ -14,8 +14,11 @@ use tokio::task::JoinHandle;
 
 pub mod broadcast;
 pub mod clerk;
+pub mod coupons;
 pub mod db;
+pub mod funderpro;
 pub mod proxy;
+pub mod telegram;
 
 pub use db::{Backend, TestDatabase};
 

@@ -1,6 +1,7 @@
 // Coupons → Generator: pick a template, type a code, see the square and portrait images rendered
-// by the server (POST /api/render), download or share them.
-import { get, api } from '../api.js';
+// by the server (POST /api/render), download or share them. The code is checked first
+// (POST /api/validate-coupon): only a valid code is rendered, downloaded or shared.
+import { get, post, api } from '../api.js';
 import {
   h, clear, icon, pageHeader, skeleton, errorState, emptyState, downloadBlob, readAsBase64, debounce,
 } from '../ui.js';
@@ -35,7 +36,7 @@ export default async function render(root, ctx) {
     for (const u of urls) URL.revokeObjectURL(u);
     urls.clear();
   };
-  const schedule = debounce(() => refresh(), 200);
+  const schedule = debounce(() => checkCode(), 250);
   const track = (blob) => { const u = URL.createObjectURL(blob); urls.add(u); return u; };
   const release = (u) => { if (u && urls.delete(u)) URL.revokeObjectURL(u); };
 
@@ -121,10 +122,14 @@ export default async function render(root, ctx) {
   // ---------- code, logo, format ----------
   const codeInput = h('input', {
     class: 'input input-code mono', id: 'gen-code', name: 'code', maxlength: String(MAX_CODE), autocomplete: 'off',
-    autocapitalize: 'characters', spellcheck: 'false', placeholder: 'SAVE20', 'aria-describedby': 'gen-code-hint',
+    autocapitalize: 'characters', spellcheck: 'false', placeholder: 'SAVE10', 'aria-describedby': 'gen-code-status gen-code-hint',
   });
   const codeCount = h('span', { class: 'hint-count', id: 'gen-code-count' }, '0/' + MAX_CODE);
   const codeHint = h('p', { class: 'hint', id: 'gen-code-hint' });
+  // The verdict on the code in the field: empty | checking | valid | invalid | error.
+  const codeStatus = h('p', { class: 'code-status', id: 'gen-code-status', role: 'status', 'aria-live': 'polite', dataset: { state: 'empty' } });
+  let verdict = { state: 'empty', code: '', reason: '' };
+  let checkSeq = 0;
 
   const logoInput = h('input', { type: 'file', id: 'gen-logo', accept: 'image/png,image/jpeg,image/webp', class: 'sr-only' });
   const logoLabel = h('span', { class: 'file-name', id: 'gen-logo-name' }, 'No logo');
@@ -142,7 +147,7 @@ export default async function render(root, ctx) {
     h('div', { class: 'card-body' },
       h('div', { class: 'field' },
         h('div', { class: 'label-row' }, h('label', { class: 'label', for: 'gen-code' }, 'Coupon code'), codeCount),
-        codeInput, codeHint),
+        codeInput, codeStatus, codeHint),
       h('div', { class: 'field' },
         h('span', { class: 'label' }, 'Logo (optional)'),
         h('div', { class: 'file-row' },
@@ -170,7 +175,7 @@ export default async function render(root, ctx) {
     const fig = h('figure', { class: 'preview', dataset: { variant: v } },
       h('figcaption', { class: 'preview-head' },
         h('span', { class: 'preview-title' }, v === 'square' ? 'Square' : 'Portrait',
-          h('span', { class: 'badge badge-neutral preview-sample', title: 'Type a code to see your own' }, 'Sample code')),
+          h('span', { class: 'badge badge-neutral preview-sample', title: 'Type a valid coupon code to see it on the image' }, 'Background only')),
         h('span', { class: 'preview-size hint' })),
       frame, err,
       h('div', { class: 'preview-actions' }, dl, share));
@@ -193,14 +198,15 @@ export default async function render(root, ctx) {
 
   // ---------- behaviour ----------
   function code() { return codeInput.value.trim(); }
-  function effectiveCode() { return code() || codeInput.placeholder; }
+  /** The code may be rendered, downloaded and shared: checked valid, and still what is typed. */
+  function codeOk() { return verdict.state === 'valid' && verdict.code === code(); }
 
   function select(t) {
     current = t;
     try { localStorage.setItem(LAST_KEY, t.id); } catch { /* ignore */ }
     for (const [id, tile] of tiles) tile.setAttribute('aria-selected', String(id === t.id));
     syncForm();
-    refresh(true);
+    if (codeOk()) refresh(); else showBackgrounds();
   }
 
   function syncForm() {
@@ -210,14 +216,19 @@ export default async function render(root, ctx) {
     codeHint.textContent = (upper ? 'Printed in capitals. ' : '') + 'Letters, digits and dashes read best; up to ' + MAX_CODE + ' characters.';
     codeCount.textContent = codeInput.value.length + '/' + MAX_CODE;
     const hasCode = code().length > 0;
+    const ok = codeOk();
     for (const b of previewRow.querySelectorAll('.preview-sample')) b.hidden = hasCode;
+    const why = ok ? '' : !hasCode ? 'Type a coupon code first' : verdict.state === 'checking' ? 'Checking the code…' : verdict.reason || 'Type a valid coupon code first';
     for (const [v, p] of previews) {
       const has = !!(current.variants && current.variants[v]);
       p.fig.classList.toggle('preview-absent', !has);
       p.missing.hidden = has;
       p.img.hidden = !has;
-      p.dl.disabled = !has || !hasCode;
-      p.share.disabled = !has || !hasCode;
+      p.dl.disabled = !has || !ok;
+      p.share.disabled = !has || !ok;
+      p.dl.title = why;
+      p.share.title = why;
+      p.fig.classList.toggle('preview-stale', hasCode && !ok);
       const dims = has ? current.variants[v] : null;
       p.size.textContent = dims && dims.width ? dims.width + ' × ' + dims.height : '';
       if (!has) { p.err.hidden = true; p.spin.hidden = true; }
@@ -225,7 +236,7 @@ export default async function render(root, ctx) {
   }
 
   function renderBody(v, format) {
-    const b = { template: current.id, variant: v, code: effectiveCode(), format };
+    const b = { template: current.id, variant: v, code: code(), format };
     if (logoB64) b.logo = logoB64;
     return b;
   }
@@ -250,8 +261,8 @@ export default async function render(root, ctx) {
       const old = p.url;
       p.img.src = url;
       p.url = url;
-      p.img.alt = (v === 'square' ? 'Square' : 'Portrait') + ' coupon image with the code ' + effectiveCode();
-      p.img.dataset.code = effectiveCode();
+      p.img.alt = (v === 'square' ? 'Square' : 'Portrait') + ' coupon image with the code ' + code();
+      p.img.dataset.code = code();
       p.img.dataset.templateId = current.id;
       release(old);
       p.err.hidden = true;
@@ -273,8 +284,76 @@ export default async function render(root, ctx) {
 
   function refresh() { for (const v of VARIANTS) previewOne(v); }
 
-  codeInput.addEventListener('input', () => { syncForm(); schedule(); });
-  codeInput.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); schedule.cancel(); refresh(); } });
+  /** With no code typed, the previews show the plain backgrounds (nothing is rendered). */
+  async function showBackgrounds() {
+    for (const v of VARIANTS) {
+      const p = previews.get(v);
+      const prev = inflight.get(v);
+      if (prev) prev.abort();
+      if (!(current.variants && current.variants[v])) continue;
+      const ctl = new AbortController();
+      inflight.set(v, ctl);
+      try {
+        const blob = await api(`/api/templates/${encodeURIComponent(current.id)}/images/${v}`,
+          { signal: ctl.signal, responseType: 'blob', headers: { Accept: 'image/*' } });
+        if (ctl.signal.aborted) continue;
+        const url = track(blob);
+        const old = p.url;
+        p.img.src = url;
+        p.url = url;
+        p.img.alt = (v === 'square' ? 'Square' : 'Portrait') + ' background of ' + current.name;
+        p.img.dataset.code = '';
+        p.img.dataset.templateId = current.id;
+        release(old);
+        p.err.hidden = true;
+        p.fig.classList.remove('preview-failed');
+      } catch (err) {
+        if (err.name === 'AbortError' || ctl.signal.aborted) continue;
+        p.err.textContent = err.message;
+        p.err.hidden = false;
+      } finally {
+        if (inflight.get(v) === ctl) inflight.delete(v);
+      }
+    }
+  }
+
+  function setVerdict(next) {
+    verdict = next;
+    codeStatus.dataset.state = next.state;
+    codeInput.setAttribute('aria-invalid', String(next.state === 'invalid'));
+    const text = next.state === 'checking' ? 'Checking ' + next.code + '…' : next.reason;
+    const tone = { valid: 'check', invalid: 'close', error: 'alert' }[next.state];
+    clear(codeStatus).append(...(tone && text ? [icon(tone, { size: 14 }), h('span', null, text)] : text ? [h('span', null, text)] : []));
+    syncForm();
+  }
+
+  /** Ask the server whether the typed code may be used; render it when it may. */
+  async function checkCode() {
+    const c = code();
+    const seq = ++checkSeq;
+    if (!c) { setVerdict({ state: 'empty', code: '', reason: '' }); showBackgrounds(); return; }
+    setVerdict({ state: 'checking', code: c, reason: '' });
+    try {
+      const res = await post('/api/validate-coupon', { code: c }, { signal: leave.signal });
+      if (seq !== checkSeq) return;
+      // "unverified": accepted while the coupon CRM is unreachable (the workspace fails open).
+      const state = res.valid ? 'valid' : 'invalid';
+      setVerdict({ state, code: c, reason: res.reason, unverified: res.code === 'unverified', discount: res.discount });
+      codeStatus.classList.toggle('code-status-warn', res.code === 'unverified');
+      if (res.valid) refresh();
+    } catch (err) {
+      if (err.name === 'AbortError' || seq !== checkSeq) return;
+      // 422: not a well-formed code; anything else: we could not ask.
+      setVerdict({ state: err.status === 422 ? 'invalid' : 'error', code: c, reason: err.message });
+    }
+  }
+
+  codeInput.addEventListener('input', () => {
+    if (code() !== verdict.code) { checkSeq++; setVerdict({ state: code() ? 'checking' : 'empty', code: code(), reason: '' }); }
+    syncForm();
+    schedule();
+  });
+  codeInput.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); schedule.cancel(); checkCode(); } });
 
   logoInput.addEventListener('change', async () => {
     logoError.textContent = '';
@@ -291,13 +370,13 @@ export default async function render(root, ctx) {
     }
     logoLabel.textContent = logoName;
     logoRemove.hidden = false;
-    refresh();
+    if (codeOk()) refresh();
   });
   logoRemove.addEventListener('click', () => {
     logoB64 = null; logoName = ''; logoInput.value = '';
     logoLabel.textContent = 'No logo';
     logoRemove.hidden = true;
-    refresh();
+    if (codeOk()) refresh();
   });
 
   async function fetchImage(v) {
@@ -344,7 +423,7 @@ export default async function render(root, ctx) {
   }
 
   syncForm();
-  refresh();
+  checkCode();
   const sel = tiles.get(current.id);
   if (sel && sel.scrollIntoView) sel.scrollIntoView({ block: 'nearest' });
   return cleanup;

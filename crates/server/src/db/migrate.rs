@@ -29,6 +29,16 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0003_bot_users.sql"),
     },
     Migration {
+        version: 4,
+        name: "coupons",
+        sql: include_str!("migrations/0004_coupons.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "bot",
+        sql: include_str!("migrations/0005_bot.sql"),
+    },
+    Migration {
         version: 7,
         name: "broadcasts",
         sql: include_str!("migrations/0007_broadcasts.sql"),

@@ -1,7 +1,9 @@
 //! One folder per capability: `routes.rs` (HTTP), `service.rs` (rules), `repo.rs` (SQL).
 //! A domain calls another domain's service, never its repo.
 pub mod analytics;
+pub mod bot;
 pub mod broadcast;
+pub mod coupons;
 pub mod system;
 pub mod templates;
 pub mod tenants;

@@ -37,6 +37,8 @@ pub fn route_table() -> Vec<Route> {
     routes.extend(crate::auth::routes::routes());
     routes.extend(crate::domains::tenants::routes::routes());
     routes.extend(crate::domains::templates::routes::routes());
+    routes.extend(crate::domains::bot::routes::routes());
+    routes.extend(crate::domains::coupons::routes::routes());
     routes.extend(crate::domains::analytics::routes::routes());
     routes.extend(crate::domains::broadcast::routes::routes());
     routes

@@ -5,7 +5,9 @@ use utoipa::OpenApi;
 
 use crate::auth::routes as auth;
 use crate::domains::analytics::routes as analytics;
+use crate::domains::bot::routes as bot;
 use crate::domains::broadcast::routes as broadcast;
+use crate::domains::coupons::routes as coupons;
 use crate::domains::system::routes as system;
 use crate::domains::templates::routes as templates;
 use crate::domains::tenants::routes as tenants;
@@ -47,6 +49,19 @@ use crate::domains::tenants::routes as tenants;
         templates::toggle_telegram,
         templates::render,
         templates::preview,
+        bot::webhook_default,
+        bot::webhook_bot,
+        bot::status,
+        coupons::validate,
+        coupons::list,
+        coupons::create,
+        coupons::get_one,
+        coupons::update,
+        coupons::delete_one,
+        coupons::import,
+        coupons::export,
+        coupons::get_settings,
+        coupons::update_settings,
         analytics::bot_stats,
         analytics::codes,
         analytics::codes_csv,

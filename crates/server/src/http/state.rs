@@ -9,8 +9,11 @@ use crate::auth::clerk::ClerkVerifier;
 use crate::auth::{Keys, LoginLimiter};
 use crate::context::AppContext;
 use crate::db::Db;
+use crate::domains::bot::BotService;
+use crate::domains::coupons::CouponService;
 use crate::domains::templates::TemplateService;
 use crate::domains::tenants::TenantService;
+use crate::integrations::telegram::TelegramService;
 use crate::storage::Storage;
 use crate::time::Clock;
 
@@ -34,6 +37,10 @@ pub struct AppInner {
     pub keys: OnceLock<Keys>,
     pub tenants: TenantService,
     pub templates: TemplateService,
+    /// Telegram bots of every tenant: `state.telegram.bot_for_tenant(id)` gives a client.
+    pub telegram: TelegramService,
+    pub bot: BotService,
+    pub coupons: CouponService,
     pub analytics: crate::domains::analytics::AnalyticsService,
     pub broadcasts: crate::domains::broadcast::BroadcastService,
 }

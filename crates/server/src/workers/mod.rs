@@ -51,7 +51,11 @@ impl Registry {
     pub fn standard() -> Self {
         let mut registry = Registry::default();
         registry.register(leader::StaleLeasePruner);
-        registry.register(jobs::JobRunner::default());
+        registry.register(crate::domains::bot::workers::BotSetup::default());
+        registry.register(crate::domains::bot::workers::UpdateSweeper);
+        registry.register(crate::domains::bot::workers::Poller::default());
+        registry
+            .register(jobs::JobRunner::default().with(crate::domains::broadcast::BroadcastSender));
         registry
     }
 

@@ -3,8 +3,8 @@
 pub mod markup;
 pub mod repo;
 pub mod routes;
-// pub mod sender;
+pub mod sender;
 pub mod service;
 
-// pub use sender::BroadcastSender;
+pub use sender::BroadcastSender;
 pub use service::BroadcastService;

@@ -181,11 +181,33 @@ async fn run_broadcast(
         .await
         .map_err(|e| anyhow::anyhow!("loading the tenant's bot: {e}"))?
     else {
-        repo::set_error(db, id, "no Telegram bot is configured for this workspace", clock.now()).await?;
-        repo::transition(db, tenant_id, id, &["queued", "running"], "failed", clock.now()).await?;
+        repo::set_error(
+            db,
+            id,
+            "no Telegram bot is configured for this workspace",
+            clock.now(),
+        )
+        .await?;
+        repo::transition(
+            db,
+            tenant_id,
+            id,
+            &["queued", "running"],
+            "failed",
+            clock.now(),
+        )
+        .await?;
         return Ok(JobOutcome::Done);
     };
-    repo::transition(db, tenant_id, id, &["queued", "running"], "running", clock.now()).await?;
+    repo::transition(
+        db,
+        tenant_id,
+        id,
+        &["queued", "running"],
+        "running",
+        clock.now(),
+    )
+    .await?;
     tracing::info!(broadcast = %id, recipients = row.recipients, rate = row.rate_per_sec, "broadcast sending");
     let message = Message::from_row(&row);
     let (method, params) = request_body(&message);
@@ -265,7 +287,10 @@ async fn dispatch(sending: &Arc<Sending>, ctx: &JobContext) -> anyhow::Result<St
             }
             if checked.elapsed() >= CONTROL_EVERY {
                 checked = Instant::now();
-                match repo::status_of(&sending.db, &sending.broadcast_id).await?.as_deref() {
+                match repo::status_of(&sending.db, &sending.broadcast_id)
+                    .await?
+                    .as_deref()
+                {
                     Some("paused") => {
                         stop = Stop::Paused;
                         break 'pages;
@@ -318,12 +343,14 @@ async fn send_one(sending: &Sending, user_id: i64) -> anyhow::Result<()> {
         match result {
             Ok(message) => {
                 metrics::counter!("broadcast_messages_total", "outcome" => "sent").increment(1);
-                repo::mark_result(db, id, user_id, "sent", None, Some(message.message_id), now).await?;
+                repo::mark_result(db, id, user_id, "sent", None, Some(message.message_id), now)
+                    .await?;
                 return Ok(());
             }
             Err(TelegramError::Blocked { description }) => {
                 metrics::counter!("broadcast_messages_total", "outcome" => "blocked").increment(1);
-                repo::mark_result(db, id, user_id, "blocked", Some(&description), None, now).await?;
+                repo::mark_result(db, id, user_id, "blocked", Some(&description), None, now)
+                    .await?;
                 repo::mark_user_blocked(db, &sending.tenant_id, user_id, now).await?;
                 return Ok(());
             }
@@ -336,7 +363,8 @@ async fn send_one(sending: &Sending, user_id: i64) -> anyhow::Result<()> {
             }
             Err(err) => {
                 metrics::counter!("broadcast_messages_total", "outcome" => "failed").increment(1);
-                repo::mark_result(db, id, user_id, "failed", Some(&err.to_string()), None, now).await?;
+                repo::mark_result(db, id, user_id, "failed", Some(&err.to_string()), None, now)
+                    .await?;
                 return Ok(());
             }
         }

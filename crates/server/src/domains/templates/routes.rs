@@ -65,7 +65,9 @@ pub fn routes() -> Vec<Route> {
         Route::new(
             Method::POST,
             "/api/templates/{id}/preview",
-            member,
+            // Renders any code with an unsaved spec: an editing tool, so admins only (members
+            // render through /api/render, which checks the code).
+            admin,
             post(preview),
         )
         .with_body_limit(RENDER_LIMIT),
@@ -478,9 +480,10 @@ fn rendered_response(rendered: Rendered, headers: &HeaderMap, cacheable: bool) -
     bytes_response(rendered.bytes.clone(), rendered.content_type, etag, headers)
 }
 
-/// Render a coupon image.
+/// Render a coupon image. The code must pass the workspace's coupon check (422 `invalid_coupon`,
+/// or 503 `crm_unavailable` while the coupon CRM cannot be reached).
 #[utoipa::path(post, path = "/api/render", tag = "templates", request_body = RenderBody,
-    responses((status = 200, content_type = "image/png"), (status = 304), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, content_type = "image/png"), (status = 304), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn render(
     State(state): State<AppState>,
     ctx: RequestCtx,
@@ -504,6 +507,10 @@ pub async fn render(
         return Err(ApiError::UnsupportedMediaType(
             "the logo is not a PNG, JPEG or WebP image".into(),
         ));
+    }
+    let check = state.coupons.validate(&ctx.tenant_id, &body.code).await?;
+    if !check.valid {
+        return Ok(crate::domains::coupons::routes::refused(&check));
     }
     let rendered = state
         .templates

@@ -1,0 +1,1071 @@
+//! The coupon bot: durable receipt of updates, processing from the stored row (claimed with a
+//! lease, one chat in order), and the conversation, whose state lives in the database so any
+//! instance can take the next update.
+use std::sync::Arc;
+use std::time::Instant;
+
+use promostack_render::OutputFormat;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+use super::commands::{self, Command};
+use super::matching::{self, Candidate, Match};
+use super::repo::{self, Usage};
+use crate::db::{Db, DbError};
+use crate::domains::templates::Template;
+use crate::domains::templates::render::RenderRequest;
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::integrations::telegram::types::{
+    CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update, User,
+};
+use crate::integrations::telegram::{SendOptions, TelegramError, TenantBot};
+use crate::time::Clock;
+
+/// How long one instance holds an update it is processing before others may take it.
+const CLAIM_MS: i64 = 60_000;
+/// Attempts before a transiently failing update is given up (`failed`).
+pub const MAX_ATTEMPTS: i64 = 5;
+/// Telegram's own limit on message text; longer text cannot be a real message.
+const MAX_TEXT_CHARS: usize = 4096;
+/// Templates per page of the /generate keyboard.
+pub const PAGE_SIZE: usize = 6;
+/// Updates processed at once by one instance; beyond that they wait for the sweeper.
+const CONCURRENCY: usize = 64;
+/// JPEG quality of photos (Telegram recompresses anyway).
+const PHOTO_QUALITY: u8 = 90;
+
+pub struct BotService {
+    db: Db,
+    clock: Clock,
+    permits: Arc<Semaphore>,
+}
+
+/// What the webhook did with a body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Receipt {
+    Stored { update_id: i64 },
+    Duplicate { update_id: i64 },
+}
+
+/// Why processing stopped early.
+#[derive(Debug)]
+enum Halt {
+    /// Worth another attempt later (database or Telegram unavailable, rate limited).
+    Transient(String),
+    /// The chat cannot be reached (403); the user is marked blocked.
+    Blocked,
+    /// Will never work (malformed update, Telegram refused the request as sent).
+    Permanent(String),
+}
+
+impl From<DbError> for Halt {
+    fn from(err: DbError) -> Self {
+        match err {
+            DbError::Unavailable(e) => Halt::Transient(e),
+            other => Halt::Permanent(other.to_string()),
+        }
+    }
+}
+
+impl From<ApiError> for Halt {
+    fn from(err: ApiError) -> Self {
+        match err {
+            ApiError::Unavailable(e) => Halt::Transient(e),
+            other => Halt::Permanent(other.to_string()),
+        }
+    }
+}
+
+impl From<TelegramError> for Halt {
+    fn from(err: TelegramError) -> Self {
+        match err {
+            TelegramError::Blocked { .. } => Halt::Blocked,
+            TelegramError::RetryAfter { .. }
+            | TelegramError::Server { .. }
+            | TelegramError::Network(_) => Halt::Transient(err.to_string()),
+            other => Halt::Permanent(other.to_string()),
+        }
+    }
+}
+
+type Step<T = ()> = Result<T, Halt>;
+
+fn counter(name: &'static str, reason: &'static str) {
+    metrics::counter!(name, "reason" => reason).increment(1);
+}
+
+/// The chat an update belongs to (its conversation and ordering key).
+pub fn chat_of(update: &Value) -> Option<i64> {
+    ["message", "edited_message", "channel_post"]
+        .iter()
+        .find_map(|k| update[k]["chat"]["id"].as_i64())
+        .or_else(|| update["callback_query"]["message"]["chat"]["id"].as_i64())
+        .or_else(|| update["callback_query"]["from"]["id"].as_i64())
+}
+
+impl BotService {
+    pub fn new(db: Db, clock: Clock) -> Self {
+        Self {
+            db,
+            clock,
+            permits: Arc::new(Semaphore::new(CONCURRENCY)),
+        }
+    }
+
+    /// Durable receipt: validate the shape just enough to key it, store it, and say whether it
+    /// was new. The caller answers 200 only after this returned.
+    pub async fn receive(&self, bot: &TenantBot, body: &[u8]) -> Result<Receipt, ApiError> {
+        let update: Value = serde_json::from_slice(body).map_err(|_| {
+            counter("telegram_updates_rejected_total", "malformed_json");
+            tracing::warn!(bot = %bot.id, bytes = body.len(), "Telegram webhook body is not JSON");
+            ApiError::BadRequest("the update is not JSON".into())
+        })?;
+        let Some(update_id) = update.get("update_id").and_then(Value::as_i64) else {
+            counter("telegram_updates_rejected_total", "no_update_id");
+            tracing::warn!(bot = %bot.id, bytes = body.len(), "Telegram update without update_id");
+            return Err(ApiError::BadRequest(
+                "the update has no integer update_id".into(),
+            ));
+        };
+        let payload = std::str::from_utf8(body).expect("valid JSON is UTF-8");
+        let stored = repo::insert_update(
+            &self.db,
+            &bot.id,
+            update_id,
+            chat_of(&update),
+            payload,
+            self.clock.now(),
+        )
+        .await?;
+        if stored {
+            metrics::counter!("telegram_updates_received_total").increment(1);
+            Ok(Receipt::Stored { update_id })
+        } else {
+            counter("telegram_updates_rejected_total", "duplicate");
+            Ok(Receipt::Duplicate { update_id })
+        }
+    }
+
+    /// Process an update in the background of this instance, if it has capacity; otherwise the
+    /// sweeper (leader) picks it up from the table.
+    pub fn dispatch(&self, state: &AppState, bot_id: String, update_id: i64) {
+        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+            counter("telegram_updates_deferred_total", "busy");
+            return;
+        };
+        let state = state.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            process(&state, &bot_id, update_id).await;
+        });
+    }
+}
+
+/// Claim and handle `update_id`, then the chat's next pending updates in order.
+pub async fn process(state: &AppState, bot_id: &str, update_id: i64) {
+    let mut next = Some(update_id);
+    while let Some(update_id) = next.take() {
+        if !process_one(state, bot_id, update_id).await {
+            return;
+        }
+        next = repo::next_in_chat(&state.db, bot_id, update_id)
+            .await
+            .unwrap_or(None);
+    }
+}
+
+/// `true` when this call processed the update (so the chat may go on).
+async fn process_one(state: &AppState, bot_id: &str, update_id: i64) -> bool {
+    let db = &state.db;
+    let now = state.clock.now();
+    let claimed = repo::claim_update(
+        db,
+        bot_id,
+        update_id,
+        &state.instance_id,
+        now,
+        now + CLAIM_MS,
+    )
+    .await;
+    let payload = match claimed {
+        Ok(Some(payload)) => payload,
+        Ok(None) => return false,
+        Err(err) => {
+            tracing::warn!(bot = bot_id, update_id, error = %err, "cannot claim update");
+            return false;
+        }
+    };
+    let outcome = match state.telegram.bot(bot_id).await {
+        Ok(Some(bot)) => {
+            // A panic in handling must not lose the update: run it as a task and look at it.
+            let task_state = state.clone();
+            let task = tokio::spawn(async move { handle(&task_state, &bot, &payload).await });
+            match task.await {
+                Ok(result) => result,
+                Err(join) => Err(Halt::Permanent(format!("handler panicked: {join}"))),
+            }
+        }
+        Ok(None) => Err(Halt::Permanent("bot is no longer configured".into())),
+        Err(err) => Err(Halt::from(err)),
+    };
+    let now = state.clock.now();
+    let (status, error, retry_at) = match &outcome {
+        Ok(()) => ("done", None, None),
+        Err(Halt::Blocked) => ("done", Some("blocked".to_owned()), None),
+        Err(Halt::Permanent(e)) => ("failed", Some(e.clone()), None),
+        Err(Halt::Transient(e)) => {
+            let attempts = repo::attempts(db, bot_id, update_id)
+                .await
+                .unwrap_or(MAX_ATTEMPTS);
+            if attempts >= MAX_ATTEMPTS {
+                ("failed", Some(e.clone()), None)
+            } else {
+                // Back-off grows with the attempts: 2 s, 4 s, 8 s, ...
+                (
+                    "pending",
+                    Some(e.clone()),
+                    Some(now + 1000 * (1 << attempts.min(6))),
+                )
+            }
+        }
+    };
+    metrics::counter!("telegram_updates_processed_total", "status" => status).increment(1);
+    if status != "done" {
+        tracing::warn!(
+            bot = bot_id,
+            update_id,
+            status,
+            error = error.as_deref().unwrap_or(""),
+            "update not handled"
+        );
+    }
+    if let Err(err) = repo::finish_update(
+        db,
+        bot_id,
+        update_id,
+        status,
+        error.as_deref(),
+        retry_at,
+        now,
+    )
+    .await
+    {
+        // The claim expires and the sweeper retries; handling is idempotent enough for that.
+        tracing::warn!(bot = bot_id, update_id, error = %err, "cannot record update outcome");
+        return false;
+    }
+    status != "pending"
+}
+
+/// Conversation state of one (chat, user).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+struct Conversation {
+    #[serde(default)]
+    state: ConvState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    template: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    code: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum ConvState {
+    #[default]
+    Idle,
+    ChoosingTemplate,
+    AwaitingCode,
+    ChoosingVariant,
+}
+
+impl ConvState {
+    fn as_str(self) -> &'static str {
+        match self {
+            ConvState::Idle => "idle",
+            ConvState::ChoosingTemplate => "choosing_template",
+            ConvState::AwaitingCode => "awaiting_code",
+            ConvState::ChoosingVariant => "choosing_variant",
+        }
+    }
+}
+
+/// Everything one update's handling needs.
+struct Turn<'a> {
+    state: &'a AppState,
+    bot: &'a TenantBot,
+    chat_id: i64,
+    chat_type: String,
+    user: Option<User>,
+    started: Instant,
+}
+
+async fn handle(state: &AppState, bot: &TenantBot, payload: &str) -> Step {
+    let update: Update = serde_json::from_str(payload).map_err(|e| {
+        counter("telegram_updates_rejected_total", "unreadable");
+        Halt::Permanent(format!("unreadable update: {e}"))
+    })?;
+    if let Some(message) = update.message {
+        let turn = Turn::new(state, bot, &message);
+        turn.touch_user().await?;
+        return on_message(&turn, &message).await;
+    }
+    if let Some(post) = update.channel_post {
+        let turn = Turn::new(state, bot, &post);
+        return on_channel_post(&turn, &post).await;
+    }
+    if let Some(query) = update.callback_query {
+        let Some(message) = &query.message else {
+            return Ok(());
+        };
+        let mut turn = Turn::new(state, bot, message);
+        turn.user = Some(query.from.clone());
+        turn.touch_user().await?;
+        return on_callback(&turn, &query).await;
+    }
+    // Edited messages and kinds we did not ask for are acknowledged and ignored.
+    Ok(())
+}
+
+impl<'a> Turn<'a> {
+    fn new(state: &'a AppState, bot: &'a TenantBot, message: &Message) -> Self {
+        Turn {
+            state,
+            bot,
+            chat_id: message.chat.id,
+            chat_type: message.chat.kind.clone(),
+            user: message.from.clone(),
+            started: Instant::now(),
+        }
+    }
+
+    fn tenant(&self) -> &str {
+        &self.bot.tenant_id
+    }
+
+    fn user_id(&self) -> Option<i64> {
+        self.user.as_ref().map(|u| u.id)
+    }
+
+    fn is_private(&self) -> bool {
+        self.chat_type == "private"
+    }
+
+    async fn touch_user(&self) -> Step {
+        if let Some(user) = &self.user
+            && !user.is_bot
+        {
+            repo::upsert_user(
+                &self.state.db,
+                self.tenant(),
+                user.id,
+                user.username.as_deref(),
+                Some(user.first_name.as_str()).filter(|n| !n.is_empty()),
+                user.language_code.as_deref(),
+                self.state.clock.now(),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn conversation(&self) -> Step<Conversation> {
+        let row = repo::conversation(
+            &self.state.db,
+            &self.bot.id,
+            self.chat_id,
+            self.user_id().unwrap_or(0),
+        )
+        .await?;
+        Ok(row
+            .and_then(|r| serde_json::from_str(&r.data).ok())
+            .unwrap_or_default())
+    }
+
+    async fn save(&self, conversation: &Conversation) -> Step {
+        repo::save_conversation(
+            &self.state.db,
+            &self.bot.id,
+            self.chat_id,
+            self.user_id().unwrap_or(0),
+            conversation.state.as_str(),
+            &serde_json::to_string(conversation).expect("conversation serialises"),
+            self.state.clock.now(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// A 403 marks the user blocked; nothing is retried for them.
+    async fn on_send_error(&self, err: TelegramError) -> Halt {
+        if err.is_blocked() {
+            if let Some(user_id) = self.user_id()
+                && self.is_private()
+            {
+                let _ = repo::mark_blocked(
+                    &self.state.db,
+                    self.tenant(),
+                    user_id,
+                    self.state.clock.now(),
+                )
+                .await;
+            }
+            counter("telegram_sends_failed_total", "blocked");
+        }
+        Halt::from(err)
+    }
+
+    async fn say(&self, text: &str) -> Step {
+        self.say_with(text, None).await
+    }
+
+    async fn say_with(&self, text: &str, keyboard: Option<InlineKeyboardMarkup>) -> Step {
+        let options = SendOptions {
+            reply_markup: keyboard,
+            ..SendOptions::default()
+        };
+        match self
+            .bot
+            .client
+            .send_message(self.chat_id, text, &options)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) => Err(self.on_send_error(err).await),
+        }
+    }
+
+    async fn templates(&self) -> Step<Vec<Template>> {
+        let mut templates: Vec<Template> = self
+            .state
+            .templates
+            .list(self.tenant())
+            .await?
+            .into_iter()
+            .filter(|t| t.telegram_enabled)
+            .collect();
+        templates.sort_by_key(|t| t.name.to_lowercase());
+        Ok(templates)
+    }
+
+    async fn record(
+        &self,
+        template: Option<&str>,
+        variant: Option<&str>,
+        code: Option<&str>,
+        failure: Option<&str>,
+    ) -> Step {
+        repo::record_usage(
+            &self.state.db,
+            &Usage {
+                tenant_id: self.tenant(),
+                user_id: self.user_id(),
+                chat_id: self.chat_id,
+                chat_type: &self.chat_type,
+                template_slug: template,
+                variant,
+                code,
+                failure,
+                latency_ms: self.started.elapsed().as_millis() as i64,
+                now: self.state.clock.now(),
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+fn help_text(templates: &[Template]) -> String {
+    let example = templates
+        .first()
+        .map(|t| t.slug.as_str())
+        .unwrap_or("template-name");
+    let mut text = format!(
+        "I turn coupon codes into branded promo images.\n\n\
+         /generate — pick a template, then send your code\n\
+         /{example} CODE — straight to the image (also /{example}/CODE)\n\
+         /cancel — start over\n/help — this message"
+    );
+    if !templates.is_empty() {
+        text.push_str("\n\nTemplates: ");
+        let names: Vec<String> = templates.iter().map(|t| format!("/{}", t.slug)).collect();
+        text.push_str(&names.join(", "));
+    }
+    text
+}
+
+fn candidates(templates: &[Template]) -> Vec<Candidate> {
+    templates
+        .iter()
+        .map(|t| Candidate {
+            slug: t.slug.clone(),
+            name: t.name.clone(),
+        })
+        .collect()
+}
+
+/// Callback data is at most 64 bytes: the slug when it fits, else the id.
+fn template_key(template: &Template) -> String {
+    if template.slug.len() <= 60 {
+        template.slug.clone()
+    } else {
+        template.id.clone()
+    }
+}
+
+fn templates_keyboard(templates: &[Template], page: usize) -> InlineKeyboardMarkup {
+    let pages = templates.len().div_ceil(PAGE_SIZE).max(1);
+    let page = page.min(pages - 1);
+    let mut rows: Vec<Vec<InlineKeyboardButton>> = templates
+        .iter()
+        .skip(page * PAGE_SIZE)
+        .take(PAGE_SIZE)
+        .map(|t| {
+            vec![InlineKeyboardButton::callback(
+                &t.name,
+                format!("t:{}", template_key(t)),
+            )]
+        })
+        .collect();
+    let mut nav = Vec::new();
+    if page > 0 {
+        nav.push(InlineKeyboardButton::callback(
+            "« Previous",
+            format!("p:{}", page - 1),
+        ));
+    }
+    if page + 1 < pages {
+        nav.push(InlineKeyboardButton::callback(
+            "Next »",
+            format!("p:{}", page + 1),
+        ));
+    }
+    if !nav.is_empty() {
+        rows.push(nav);
+    }
+    InlineKeyboardMarkup {
+        inline_keyboard: rows,
+    }
+}
+
+fn variants_keyboard(template: &Template) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup {
+        inline_keyboard: vec![
+            template
+                .variants
+                .keys()
+                .map(|v| {
+                    let mut label = v.clone();
+                    if let Some(first) = label.get_mut(0..1) {
+                        first.make_ascii_uppercase();
+                    }
+                    InlineKeyboardButton::callback(label, format!("v:{v}"))
+                })
+                .collect(),
+        ],
+    }
+}
+
+fn did_you_mean(typed: &str, suggestions: &[Candidate]) -> String {
+    let typed: String = typed.chars().take(40).collect();
+    if suggestions.is_empty() {
+        format!("I don't know a template called \"{typed}\". Send /generate to see them all.")
+    } else {
+        let names: Vec<String> = suggestions.iter().map(|c| format!("/{}", c.slug)).collect();
+        format!(
+            "I don't know a template called \"{typed}\". Did you mean {}?",
+            names.join(" or ")
+        )
+    }
+}
+
+async fn on_message(turn: &Turn<'_>, message: &Message) -> Step {
+    let Some(text) = message.text.as_deref() else {
+        if turn.is_private() {
+            turn.say("Send me a command: /generate to make a coupon image, or /help.")
+                .await?;
+        }
+        return Ok(());
+    };
+    if text.chars().count() > MAX_TEXT_CHARS {
+        counter("telegram_updates_rejected_total", "text_too_long");
+        return turn
+            .say("That message is too long for me. Send /help to see what I can do.")
+            .await;
+    }
+    match commands::parse(text, turn.bot.username.as_deref()) {
+        Some(command) => on_command(turn, command).await,
+        None => on_plain_text(turn, text.trim()).await,
+    }
+}
+
+async fn on_command(turn: &Turn<'_>, command: Command) -> Step {
+    match command {
+        Command::Start(payload) => {
+            if let (Some(payload), Some(user_id)) = (&payload, turn.user_id()) {
+                let payload: String = payload.chars().take(64).collect();
+                repo::set_start_payload(&turn.state.db, turn.tenant(), user_id, &payload).await?;
+            }
+            let templates = turn.templates().await?;
+            let name = turn
+                .user
+                .as_ref()
+                .map(|u| u.first_name.as_str())
+                .filter(|n| !n.is_empty())
+                .unwrap_or("there");
+            turn.say(&format!("Welcome, {name}! {}", help_text(&templates)))
+                .await?;
+            turn.save(&Conversation::default()).await
+        }
+        Command::Help => {
+            let templates = turn.templates().await?;
+            turn.say(&help_text(&templates)).await
+        }
+        Command::Cancel => {
+            turn.say("Okay, start over any time with /generate.")
+                .await?;
+            turn.save(&Conversation::default()).await
+        }
+        Command::Generate => {
+            let templates = turn.templates().await?;
+            if templates.is_empty() {
+                return turn
+                    .say("No templates are available for Telegram yet.")
+                    .await;
+            }
+            turn.say_with("Pick a template:", Some(templates_keyboard(&templates, 0)))
+                .await?;
+            turn.save(&Conversation {
+                state: ConvState::ChoosingTemplate,
+                ..Conversation::default()
+            })
+            .await
+        }
+        Command::Direct {
+            name,
+            code,
+            variant,
+        } => {
+            let templates = turn.templates().await?;
+            let template = match matching::find(&name, &candidates(&templates)) {
+                Match::Found(found) => templates
+                    .into_iter()
+                    .find(|t| t.slug == found.slug)
+                    .expect("found among them"),
+                Match::Suggestions(suggestions) => {
+                    turn.record(
+                        None,
+                        variant.as_deref(),
+                        code.as_deref(),
+                        Some("unknown_template"),
+                    )
+                    .await?;
+                    return turn.say(&did_you_mean(&name, &suggestions)).await;
+                }
+            };
+            match code {
+                Some(code) => generate(turn, &template, &code, variant.as_deref()).await,
+                None => {
+                    turn.say(&format!(
+                        "{} it is. Now send me the coupon code.",
+                        template.name
+                    ))
+                    .await?;
+                    turn.save(&Conversation {
+                        state: ConvState::AwaitingCode,
+                        template: Some(template.slug.clone()),
+                        code: None,
+                    })
+                    .await
+                }
+            }
+        }
+    }
+}
+
+async fn on_plain_text(turn: &Turn<'_>, text: &str) -> Step {
+    let conversation = turn.conversation().await?;
+    match conversation.state {
+        ConvState::AwaitingCode => {
+            let Some(slug) = conversation.template.clone() else {
+                return turn.save(&Conversation::default()).await;
+            };
+            let template = match turn.state.templates.get(turn.tenant(), &slug).await {
+                Ok(t) if t.telegram_enabled => t,
+                _ => {
+                    turn.save(&Conversation::default()).await?;
+                    return turn
+                        .say(
+                            "That template is no longer available. Send /generate to pick another.",
+                        )
+                        .await;
+                }
+            };
+            if !commands::valid_code(text) {
+                turn.record(Some(&template.slug), None, None, Some("invalid_code"))
+                    .await?;
+                return turn.say(&invalid_code_text()).await;
+            }
+            if template.variants.len() > 1 {
+                turn.say_with("Which shape?", Some(variants_keyboard(&template)))
+                    .await?;
+                return turn
+                    .save(&Conversation {
+                        state: ConvState::ChoosingVariant,
+                        template: Some(template.slug.clone()),
+                        code: Some(text.to_owned()),
+                    })
+                    .await;
+            }
+            generate(turn, &template, text, None).await
+        }
+        ConvState::ChoosingTemplate => {
+            let templates = turn.templates().await?;
+            match matching::find(text, &candidates(&templates)) {
+                Match::Found(found) => {
+                    let name = templates
+                        .iter()
+                        .find(|t| t.slug == found.slug)
+                        .map(|t| t.name.clone())
+                        .unwrap_or_default();
+                    turn.say(&format!("{name} it is. Now send me the coupon code."))
+                        .await?;
+                    turn.save(&Conversation {
+                        state: ConvState::AwaitingCode,
+                        template: Some(found.slug),
+                        code: None,
+                    })
+                    .await
+                }
+                Match::Suggestions(suggestions) => {
+                    turn.say(&did_you_mean(text, &suggestions)).await
+                }
+            }
+        }
+        ConvState::ChoosingVariant => turn.say("Tap one of the buttons above, or /cancel.").await,
+        ConvState::Idle if turn.is_private() => {
+            turn.say("Send /generate to make a coupon image, or /help.")
+                .await
+        }
+        // Groups talk among themselves; the bot only answers commands there.
+        ConvState::Idle => Ok(()),
+    }
+}
+
+async fn on_callback(turn: &Turn<'_>, query: &CallbackQuery) -> Step {
+    // Stop the button's spinner first; a failure here is cosmetic.
+    let _ = turn.bot.client.answer_callback_query(&query.id, None).await;
+    let data = query.data.as_deref().unwrap_or_default();
+    let conversation = turn.conversation().await?;
+    if let Some(page) = data.strip_prefix("p:") {
+        let templates = turn.templates().await?;
+        let page = page.parse().unwrap_or(0);
+        return turn
+            .say_with(
+                "Pick a template:",
+                Some(templates_keyboard(&templates, page)),
+            )
+            .await;
+    }
+    if let Some(key) = data.strip_prefix("t:") {
+        let template = match turn.state.templates.get(turn.tenant(), key).await {
+            Ok(t) if t.telegram_enabled => t,
+            _ => {
+                return turn
+                    .say("That template is no longer available. Send /generate again.")
+                    .await;
+            }
+        };
+        turn.say(&format!(
+            "{} it is. Now send me the coupon code.",
+            template.name
+        ))
+        .await?;
+        return turn
+            .save(&Conversation {
+                state: ConvState::AwaitingCode,
+                template: Some(template.slug.clone()),
+                code: None,
+            })
+            .await;
+    }
+    if let Some(variant) = data.strip_prefix("v:") {
+        let (ConvState::ChoosingVariant, Some(slug), Some(code)) = (
+            conversation.state,
+            &conversation.template,
+            &conversation.code,
+        ) else {
+            return turn
+                .say("That choice has expired. Send /generate to start again.")
+                .await;
+        };
+        let template = match turn.state.templates.get(turn.tenant(), slug).await {
+            Ok(t) if t.telegram_enabled => t,
+            _ => {
+                return turn
+                    .say("That template is no longer available. Send /generate again.")
+                    .await;
+            }
+        };
+        return generate(turn, &template, &code.clone(), Some(variant)).await;
+    }
+    Ok(())
+}
+
+/// Channel posts are answered only when they are a direct command; the image is posted to the
+/// channel itself.
+async fn on_channel_post(turn: &Turn<'_>, post: &Message) -> Step {
+    let Some(text) = post
+        .text
+        .as_deref()
+        .filter(|t| t.chars().count() <= MAX_TEXT_CHARS)
+    else {
+        return Ok(());
+    };
+    let Some(Command::Direct {
+        name,
+        code: Some(code),
+        variant,
+    }) = commands::parse(text, turn.bot.username.as_deref())
+    else {
+        return Ok(());
+    };
+    let templates = turn.templates().await?;
+    match matching::find(&name, &candidates(&templates)) {
+        Match::Found(found) => {
+            let template = templates
+                .into_iter()
+                .find(|t| t.slug == found.slug)
+                .expect("found among them");
+            generate(turn, &template, &code, variant.as_deref()).await
+        }
+        Match::Suggestions(suggestions) => {
+            turn.record(
+                None,
+                variant.as_deref(),
+                Some(&code),
+                Some("unknown_template"),
+            )
+            .await?;
+            turn.say(&did_you_mean(&name, &suggestions)).await
+        }
+    }
+}
+
+fn invalid_code_text() -> String {
+    format!(
+        "Coupon codes are letters, digits, -, _ and . only (up to {} characters). Send the code again.",
+        commands::MAX_CODE_CHARS
+    )
+}
+
+/// Render (or re-send by file_id) and deliver one image; every attempt is recorded.
+async fn generate(turn: &Turn<'_>, template: &Template, code: &str, variant: Option<&str>) -> Step {
+    let slug = template.slug.as_str();
+    let variant = match variant {
+        Some(v) => {
+            let v = v.to_ascii_lowercase();
+            if !template.variants.contains_key(&v) {
+                turn.record(Some(slug), Some(&v), Some(code), Some("unknown_variant"))
+                    .await?;
+                let names: Vec<&str> = template.variants.keys().map(String::as_str).collect();
+                return turn
+                    .say(&format!(
+                        "{} comes in: {}.",
+                        template.name,
+                        names.join(", ")
+                    ))
+                    .await;
+            }
+            v
+        }
+        None => {
+            if template.variants.contains_key("square") {
+                "square".to_owned()
+            } else {
+                template
+                    .variants
+                    .keys()
+                    .next()
+                    .cloned()
+                    .unwrap_or_else(|| "square".into())
+            }
+        }
+    };
+    if !commands::valid_code(code) {
+        turn.record(Some(slug), Some(&variant), None, Some("invalid_code"))
+            .await?;
+        return turn.say(&invalid_code_text()).await;
+    }
+    let conversation_done = Conversation::default();
+    let state = turn.state;
+    // Only codes that are live for the tenant may be rendered (coupons domain).
+    match state.coupons.validate(turn.tenant(), code).await {
+        Ok(check) if check.valid => {}
+        Ok(check) => {
+            let reason = match check.code.as_deref() {
+                Some("crm_unavailable") => "crm_unavailable",
+                _ => "invalid_coupon",
+            };
+            turn.record(Some(slug), Some(&variant), Some(code), Some(reason))
+                .await?;
+            turn.save(&conversation_done).await?;
+            return turn
+                .say(&format!(
+                    "Sorry, I can't make that one: {}. Check the code and try again.",
+                    check.reason
+                ))
+                .await;
+        }
+        Err(ApiError::Validation(message)) => {
+            turn.record(Some(slug), Some(&variant), Some(code), Some("invalid_code"))
+                .await?;
+            return turn.say(&format!("That code won't work: {message}.")).await;
+        }
+        Err(err) => return Err(Halt::from(err)),
+    }
+    let db = &state.db;
+    let caption = format!("{} · {}", template.name, code);
+    let cached = repo::cached_file_id(
+        db,
+        &turn.bot.id,
+        &template.id,
+        template.version,
+        &variant,
+        code,
+    )
+    .await?;
+    if let Some(file_id) = cached {
+        match turn
+            .bot
+            .client
+            .send_photo(
+                turn.chat_id,
+                InputFile::FileId(file_id),
+                Some(&caption),
+                &SendOptions::default(),
+            )
+            .await
+        {
+            Ok(_) => {
+                metrics::counter!("bot_photos_sent_total", "source" => "file_id").increment(1);
+                turn.record(Some(slug), Some(&variant), Some(code), None)
+                    .await?;
+                return turn.save(&conversation_done).await;
+            }
+            Err(TelegramError::BadRequest { .. }) => {
+                // Telegram no longer knows it: forget it and upload afresh.
+                repo::forget_file_id(
+                    db,
+                    &turn.bot.id,
+                    &template.id,
+                    template.version,
+                    &variant,
+                    code,
+                )
+                .await?;
+            }
+            Err(err) => {
+                let reason = err.kind();
+                let halt = turn.on_send_error(err).await;
+                if !matches!(halt, Halt::Transient(_)) {
+                    turn.record(
+                        Some(slug),
+                        Some(&variant),
+                        Some(code),
+                        Some(send_reason(reason)),
+                    )
+                    .await?;
+                }
+                return Err(halt);
+            }
+        }
+    }
+    let rendered = state
+        .templates
+        .render(
+            turn.tenant(),
+            RenderRequest {
+                template: &template.id,
+                variant: &variant,
+                code,
+                format: OutputFormat::Jpeg {
+                    quality: PHOTO_QUALITY,
+                },
+                logo: None,
+            },
+        )
+        .await;
+    let rendered = match rendered {
+        Ok(r) => r,
+        Err(ApiError::Unavailable(e)) => return Err(Halt::Transient(e)),
+        Err(err) => {
+            tracing::warn!(template = slug, error = %err, "bot render failed");
+            turn.record(
+                Some(slug),
+                Some(&variant),
+                Some(code),
+                Some("render_failed"),
+            )
+            .await?;
+            return turn
+                .say("Sorry, I couldn't make that image. Try another template or code.")
+                .await;
+        }
+    };
+    let photo = InputFile::Upload {
+        file_name: format!("{slug}-{variant}.jpg"),
+        bytes: rendered.bytes,
+        mime: "image/jpeg",
+    };
+    match turn
+        .bot
+        .client
+        .send_photo(turn.chat_id, photo, Some(&caption), &SendOptions::default())
+        .await
+    {
+        Ok(message) => {
+            metrics::counter!("bot_photos_sent_total", "source" => "upload").increment(1);
+            if let Some(largest) = message.largest_photo() {
+                repo::remember_file_id(
+                    db,
+                    &turn.bot.id,
+                    &template.id,
+                    template.version,
+                    &variant,
+                    code,
+                    &largest.file_id,
+                    state.clock.now(),
+                )
+                .await?;
+            }
+            turn.record(Some(slug), Some(&variant), Some(code), None)
+                .await?;
+            turn.save(&conversation_done).await
+        }
+        Err(err) => {
+            let reason = err.kind();
+            let halt = turn.on_send_error(err).await;
+            // Transient failures are retried as a whole; the final outcome is what gets counted.
+            if !matches!(halt, Halt::Transient(_)) {
+                turn.record(
+                    Some(slug),
+                    Some(&variant),
+                    Some(code),
+                    Some(send_reason(reason)),
+                )
+                .await?;
+            }
+            Err(halt)
+        }
+    }
+}
+
+fn send_reason(kind: &'static str) -> &'static str {
+    match kind {
+        "blocked" => "blocked",
+        _ => "send_failed",
+    }
+}

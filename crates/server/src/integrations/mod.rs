@@ -1,0 +1,3 @@
+//! Thin clients of outside services; each base URL is configuration so tests point them at fakes.
+pub mod funderpro;
+pub mod telegram;

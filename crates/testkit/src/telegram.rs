@@ -1,0 +1,651 @@
+//! A fake Telegram Bot API on loopback that speaks the real wire format: `/bot{token}/{method}`
+//! with JSON, form-urlencoded or multipart bodies (or a query string), answering the
+//! `{ok, result}` / `{ok: false, error_code, description, parameters}` envelope. It records every
+//! call, keeps photo uploads and hands out `file_id`s that can be re-sent, queues updates for
+//! `getUpdates`, and injects faults: 429 with `retry_after`, 403 "bot was blocked by the user"
+//! for chosen chats, 5xx.
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Path, RawQuery, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+/// The bot the fake says it is (`getMe`).
+pub const FAKE_BOT_ID: i64 = 7_000_001;
+pub const FAKE_BOT_USERNAME: &str = "promostack_test_bot";
+
+/// A file part of a multipart call.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub field: String,
+    pub file_name: Option<String>,
+    pub content_type: Option<String>,
+    pub bytes: Bytes,
+}
+
+/// One call as the fake received it.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub token: String,
+    pub method: String,
+    /// Every non-file parameter; JSON-looking strings of form bodies are parsed.
+    pub params: Value,
+    pub upload: Option<Upload>,
+    /// The HTTP status the fake answered.
+    pub status: u16,
+    pub at: Instant,
+}
+
+impl Call {
+    pub fn chat_id(&self) -> Option<i64> {
+        match &self.params["chat_id"] {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.parse().ok(),
+            _ => None,
+        }
+    }
+
+    pub fn text(&self) -> Option<&str> {
+        self.params["text"].as_str()
+    }
+
+    pub fn ok(&self) -> bool {
+        self.status == 200
+    }
+}
+
+/// A fault to answer instead of the real result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// 429 Too Many Requests with `parameters.retry_after`.
+    RetryAfter(u64),
+    /// A 5xx status with a Bot-API-shaped body.
+    Status(u16),
+}
+
+#[derive(Default)]
+struct FakeState {
+    calls: Vec<Call>,
+    faults: HashMap<String, VecDeque<Fault>>,
+    blocked: HashSet<i64>,
+    file_ids: HashMap<String, usize>,
+    next_message_id: i64,
+    next_file: u64,
+    updates: VecDeque<Value>,
+    webhook: Option<Value>,
+    commands: Option<Value>,
+}
+
+#[derive(Clone)]
+pub struct FakeTelegram {
+    pub url: String,
+    state: Arc<Mutex<FakeState>>,
+    notify: Arc<Notify>,
+    updates_ready: Arc<Notify>,
+}
+
+impl FakeTelegram {
+    /// Start the fake on a free loopback port; it runs until the test process ends.
+    pub async fn start() -> FakeTelegram {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let fake = FakeTelegram {
+            url,
+            state: Arc::new(Mutex::new(FakeState::default())),
+            notify: Arc::new(Notify::new()),
+            updates_ready: Arc::new(Notify::new()),
+        };
+        let app = Router::new()
+            .route("/{bot}/{method}", any(handle))
+            .with_state(fake.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        fake
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, FakeState> {
+        self.state.lock().expect("fake telegram lock")
+    }
+
+    /// Every call so far, in order.
+    pub fn calls(&self) -> Vec<Call> {
+        self.lock().calls.clone()
+    }
+
+    /// Calls of one method.
+    pub fn calls_of(&self, method: &str) -> Vec<Call> {
+        self.lock()
+            .calls
+            .iter()
+            .filter(|c| c.method == method)
+            .cloned()
+            .collect()
+    }
+
+    /// Successful sends (`sendMessage`, `sendPhoto`) to a chat, in order.
+    pub fn sent_to(&self, chat_id: i64) -> Vec<Call> {
+        self.lock()
+            .calls
+            .iter()
+            .filter(|c| {
+                c.ok()
+                    && matches!(c.method.as_str(), "sendMessage" | "sendPhoto")
+                    && c.chat_id() == Some(chat_id)
+            })
+            .cloned()
+            .collect()
+    }
+
+    pub fn clear_calls(&self) {
+        self.lock().calls.clear();
+    }
+
+    /// Answer the next `times` calls of `method` with `fault`.
+    pub fn fail_next(&self, method: &str, fault: Fault, times: usize) {
+        let mut state = self.lock();
+        let queue = state.faults.entry(method.to_owned()).or_default();
+        queue.extend(std::iter::repeat_n(fault, times));
+    }
+
+    /// Sends to `chat_id` answer 403 "Forbidden: bot was blocked by the user".
+    pub fn block_chat(&self, chat_id: i64) {
+        self.lock().blocked.insert(chat_id);
+    }
+
+    pub fn unblock_chat(&self, chat_id: i64) {
+        self.lock().blocked.remove(&chat_id);
+    }
+
+    /// The last `setWebhook` parameters.
+    pub fn webhook(&self) -> Option<Value> {
+        self.lock().webhook.clone()
+    }
+
+    /// The last `setMyCommands` commands.
+    pub fn commands(&self) -> Option<Value> {
+        self.lock().commands.clone()
+    }
+
+    /// Queue an update for `getUpdates` (polling mode); `update_id` must be set by the caller.
+    pub fn push_update(&self, update: Value) {
+        self.lock().updates.push_back(update);
+        self.updates_ready.notify_waiters();
+    }
+
+    /// Updates queued and not yet confirmed by a later `offset`.
+    pub fn pending_updates(&self) -> usize {
+        self.lock().updates.len()
+    }
+
+    /// Wait until `predicate` holds for the recorded calls (checked on every call), or panic.
+    pub async fn wait_until(
+        &self,
+        what: &str,
+        limit: Duration,
+        predicate: impl Fn(&[Call]) -> bool,
+    ) -> Vec<Call> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let notified = self.notify.notified();
+            {
+                let state = self.lock();
+                if predicate(&state.calls) {
+                    return state.calls.clone();
+                }
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                let calls: Vec<_> = self
+                    .calls()
+                    .iter()
+                    .map(|c| format!("{} {} -> {}", c.method, c.params, c.status))
+                    .collect();
+                panic!("timed out waiting for {what}; calls: {calls:#?}");
+            }
+            let _ = tokio::time::timeout(deadline - now, notified).await;
+        }
+    }
+
+    /// Wait until `chat_id` has received `count` successful sends; returns them.
+    pub async fn wait_sent(&self, chat_id: i64, count: usize) -> Vec<Call> {
+        self.wait_until(
+            &format!("{count} sends to chat {chat_id}"),
+            Duration::from_secs(20),
+            |calls| {
+                calls
+                    .iter()
+                    .filter(|c| {
+                        c.ok()
+                            && matches!(c.method.as_str(), "sendMessage" | "sendPhoto")
+                            && c.chat_id() == Some(chat_id)
+                    })
+                    .count()
+                    >= count
+            },
+        )
+        .await;
+        self.sent_to(chat_id)
+    }
+}
+
+fn envelope_ok(result: Value) -> Response {
+    (
+        StatusCode::OK,
+        axum::Json(json!({"ok": true, "result": result})),
+    )
+        .into_response()
+}
+
+fn envelope_err(status: u16, description: &str, parameters: Option<Value>) -> Response {
+    let mut body = json!({"ok": false, "error_code": status, "description": description});
+    if let Some(parameters) = parameters {
+        body["parameters"] = parameters;
+    }
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        axum::Json(body),
+    )
+        .into_response()
+}
+
+/// Parse the parameters the way Telegram does: query string, then the body by content type.
+async fn parameters(
+    query: Option<String>,
+    request: Request,
+) -> Result<(Value, Option<Upload>), String> {
+    let mut params = serde_json::Map::new();
+    let mut upload = None;
+    if let Some(query) = query {
+        for (k, v) in form_urlencoded(&query) {
+            params.insert(k, loose(v));
+        }
+    }
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    if content_type.starts_with("multipart/form-data") {
+        let mut multipart = Multipart::from_request(request, &())
+            .await
+            .map_err(|e| e.to_string())?;
+        while let Some(field) = multipart.next_field().await.map_err(|e| e.to_string())? {
+            let name = field.name().unwrap_or_default().to_owned();
+            let file_name = field.file_name().map(str::to_owned);
+            let field_type = field.content_type().map(str::to_owned);
+            let bytes = field.bytes().await.map_err(|e| e.to_string())?;
+            if file_name.is_some() {
+                upload = Some(Upload {
+                    field: name,
+                    file_name,
+                    content_type: field_type,
+                    bytes,
+                });
+            } else {
+                params.insert(name, loose(String::from_utf8_lossy(&bytes).into_owned()));
+            }
+        }
+    } else {
+        let bytes = Bytes::from_request(request, &())
+            .await
+            .map_err(|e| e.to_string())?;
+        if content_type.starts_with("application/json") && !bytes.is_empty() {
+            let value: Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+            let Value::Object(map) = value else {
+                return Err("JSON body must be an object".into());
+            };
+            params.extend(map);
+        } else if content_type.starts_with("application/x-www-form-urlencoded") {
+            for (k, v) in form_urlencoded(&String::from_utf8_lossy(&bytes)) {
+                params.insert(k, loose(v));
+            }
+        }
+    }
+    Ok((Value::Object(params), upload))
+}
+
+/// Form values are strings; Telegram reads JSON-serialised fields (reply_markup, ...) from them.
+fn loose(value: String) -> Value {
+    if value.starts_with('{') || value.starts_with('[') {
+        serde_json::from_str(&value).unwrap_or(Value::String(value))
+    } else {
+        Value::String(value)
+    }
+}
+
+fn form_urlencoded(input: &str) -> Vec<(String, String)> {
+    input
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(input: &str) -> String {
+    let bytes = input.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn chat_of(chat_id: i64) -> Value {
+    // Telegram's id ranges: users positive, basic groups negative, channels/supergroups -100….
+    let kind = if chat_id > 0 {
+        "private"
+    } else if chat_id <= -1_000_000_000_000 {
+        "channel"
+    } else {
+        "group"
+    };
+    json!({"id": chat_id, "type": kind})
+}
+
+fn chat_id_param(params: &Value) -> Option<i64> {
+    match &params["chat_id"] {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// JPEG/PNG dimensions from the header, so `sendPhoto` answers real photo sizes.
+fn image_size(bytes: &[u8]) -> (u32, u32) {
+    if bytes.starts_with(b"\x89PNG") && bytes.len() >= 24 {
+        let w = u32::from_be_bytes(bytes[16..20].try_into().unwrap_or_default());
+        let h = u32::from_be_bytes(bytes[20..24].try_into().unwrap_or_default());
+        return (w, h);
+    }
+    let mut i = 2;
+    while bytes.starts_with(&[0xFF, 0xD8]) && i + 9 < bytes.len() {
+        if bytes[i] != 0xFF {
+            break;
+        }
+        let marker = bytes[i + 1];
+        let len = u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]) as usize;
+        if matches!(marker, 0xC0..=0xC3) {
+            let h = u16::from_be_bytes([bytes[i + 5], bytes[i + 6]]) as u32;
+            let w = u16::from_be_bytes([bytes[i + 7], bytes[i + 8]]) as u32;
+            return (w, h);
+        }
+        i += 2 + len;
+    }
+    (0, 0)
+}
+
+async fn handle(
+    State(fake): State<FakeTelegram>,
+    Path((bot, method)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    request: Request,
+) -> Response {
+    let Some(token) = bot.strip_prefix("bot").map(str::to_owned) else {
+        return envelope_err(404, "Not Found", None);
+    };
+    let (params, upload) = match parameters(query, request).await {
+        Ok(parsed) => parsed,
+        Err(e) => return envelope_err(400, &format!("Bad Request: {e}"), None),
+    };
+    if method == "getUpdates" {
+        return get_updates(&fake, token, params).await;
+    }
+    let response = answer(&fake, &method, &params, upload.as_ref());
+    let status = response.status().as_u16();
+    fake.lock().calls.push(Call {
+        token,
+        method,
+        params,
+        upload,
+        status,
+        at: Instant::now(),
+    });
+    fake.notify.notify_waiters();
+    response
+}
+
+fn answer(fake: &FakeTelegram, method: &str, params: &Value, upload: Option<&Upload>) -> Response {
+    let mut state = fake.lock();
+    if let Some(fault) = state.faults.get_mut(method).and_then(VecDeque::pop_front) {
+        return match fault {
+            Fault::RetryAfter(secs) => envelope_err(
+                429,
+                &format!("Too Many Requests: retry after {secs}"),
+                Some(json!({"retry_after": secs})),
+            ),
+            Fault::Status(status) => envelope_err(status, "Internal Server Error", None),
+        };
+    }
+    let sends = matches!(method, "sendMessage" | "sendPhoto");
+    let chat_id = chat_id_param(params);
+    if sends {
+        let Some(chat_id) = chat_id else {
+            return envelope_err(400, "Bad Request: chat_id is empty", None);
+        };
+        if state.blocked.contains(&chat_id) {
+            return envelope_err(403, "Forbidden: bot was blocked by the user", None);
+        }
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    match method {
+        "getMe" => envelope_ok(json!({
+            "id": FAKE_BOT_ID, "is_bot": true, "first_name": "PromoStack Test",
+            "username": FAKE_BOT_USERNAME, "can_join_groups": true,
+        })),
+        "sendMessage" => {
+            let Some(text) = params["text"].as_str().filter(|t| !t.is_empty()) else {
+                return envelope_err(400, "Bad Request: message text is empty", None);
+            };
+            if text.chars().count() > 4096 {
+                return envelope_err(400, "Bad Request: message is too long", None);
+            }
+            state.next_message_id += 1;
+            let mut message = json!({
+                "message_id": state.next_message_id, "date": now,
+                "chat": chat_of(chat_id.unwrap_or_default()), "text": text,
+            });
+            if params.get("reply_markup").is_some() {
+                message["reply_markup"] = params["reply_markup"].clone();
+            }
+            envelope_ok(message)
+        }
+        "sendPhoto" => {
+            let (file_id, size) = match (upload, params["photo"].as_str()) {
+                (Some(upload), _) if upload.field == "photo" => {
+                    if !(upload.bytes.starts_with(&[0xFF, 0xD8])
+                        || upload.bytes.starts_with(b"\x89PNG"))
+                    {
+                        return envelope_err(400, "Bad Request: IMAGE_PROCESS_FAILED", None);
+                    }
+                    state.next_file += 1;
+                    let file_id = format!("AgACAgFake{:06}", state.next_file);
+                    state.file_ids.insert(file_id.clone(), upload.bytes.len());
+                    (file_id, image_size(&upload.bytes))
+                }
+                (None, Some(file_id)) if state.file_ids.contains_key(file_id) => {
+                    (file_id.to_owned(), (1080, 1080))
+                }
+                _ => {
+                    return envelope_err(
+                        400,
+                        "Bad Request: wrong file identifier/HTTP URL specified",
+                        None,
+                    );
+                }
+            };
+            state.next_message_id += 1;
+            let unique = format!("uniq-{file_id}");
+            envelope_ok(json!({
+                "message_id": state.next_message_id, "date": now,
+                "chat": chat_of(chat_id.unwrap_or_default()),
+                "caption": params["caption"],
+                "photo": [
+                    {"file_id": format!("{file_id}-thumb"), "file_unique_id": format!("{unique}-t"), "width": size.0 / 10, "height": size.1 / 10},
+                    {"file_id": file_id, "file_unique_id": unique, "width": size.0, "height": size.1},
+                ],
+            }))
+        }
+        "answerCallbackQuery" | "deleteWebhook" | "editMessageReplyMarkup" => {
+            envelope_ok(json!(true))
+        }
+        "setWebhook" => {
+            if !params["url"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("https://"))
+            {
+                return envelope_err(
+                    400,
+                    "Bad Request: bad webhook: HTTPS url must be provided for webhook",
+                    None,
+                );
+            }
+            state.webhook = Some(params.clone());
+            envelope_ok(json!(true))
+        }
+        "getWebhookInfo" => {
+            let url = state
+                .webhook
+                .as_ref()
+                .and_then(|w| w["url"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            envelope_ok(json!({"url": url, "pending_update_count": 0}))
+        }
+        "setMyCommands" => {
+            state.commands = Some(params["commands"].clone());
+            envelope_ok(json!(true))
+        }
+        _ => envelope_err(404, "Not Found: method not found", None),
+    }
+}
+
+/// `getUpdates`: confirm everything below `offset`, then answer what is queued, waiting up to
+/// `timeout` seconds (capped at 2 s here) for something to arrive.
+async fn get_updates(fake: &FakeTelegram, token: String, params: Value) -> Response {
+    let offset = params["offset"]
+        .as_i64()
+        .or_else(|| params["offset"].as_str().and_then(|s| s.parse().ok()));
+    let timeout = params["timeout"]
+        .as_u64()
+        .or_else(|| params["timeout"].as_str().and_then(|s| s.parse().ok()))
+        .unwrap_or(0)
+        .min(2);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
+    loop {
+        let ready = fake.updates_ready.notified();
+        let batch: Vec<Value> = {
+            let mut state = fake.lock();
+            if let Some(offset) = offset {
+                state
+                    .updates
+                    .retain(|u| u["update_id"].as_i64().unwrap_or(i64::MIN) >= offset);
+            }
+            state.updates.iter().take(100).cloned().collect()
+        };
+        if !batch.is_empty() || tokio::time::Instant::now() >= deadline {
+            fake.lock().calls.push(Call {
+                token,
+                method: "getUpdates".into(),
+                params,
+                upload: None,
+                status: 200,
+                at: Instant::now(),
+            });
+            fake.notify.notify_waiters();
+            return envelope_ok(Value::Array(batch));
+        }
+        let _ = tokio::time::timeout_at(deadline, ready).await;
+    }
+}
+
+/// Updates as Telegram sends them, for tests.
+pub mod updates {
+    use serde_json::{Value, json};
+
+    /// A private-chat text message from user `user_id` (the chat id is the user id).
+    pub fn text(update_id: i64, user_id: i64, text: &str) -> Value {
+        json!({
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id, "date": 1_764_000_000,
+                "from": {"id": user_id, "is_bot": false, "first_name": "Ada", "username": format!("user{user_id}"), "language_code": "en"},
+                "chat": {"id": user_id, "type": "private", "first_name": "Ada"},
+                "text": text,
+            }
+        })
+    }
+
+    /// A group message from `user_id` in `chat_id`.
+    pub fn group_text(update_id: i64, chat_id: i64, user_id: i64, text: &str) -> Value {
+        json!({
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id, "date": 1_764_000_000,
+                "from": {"id": user_id, "is_bot": false, "first_name": "Ada"},
+                "chat": {"id": chat_id, "type": "supergroup", "title": "Deals"},
+                "text": text,
+            }
+        })
+    }
+
+    /// A post in a channel where the bot is an admin.
+    pub fn channel_post(update_id: i64, chat_id: i64, text: &str) -> Value {
+        json!({
+            "update_id": update_id,
+            "channel_post": {
+                "message_id": update_id, "date": 1_764_000_000,
+                "sender_chat": {"id": chat_id, "type": "channel", "title": "Deals channel"},
+                "chat": {"id": chat_id, "type": "channel", "title": "Deals channel"},
+                "text": text,
+            }
+        })
+    }
+
+    /// A press on an inline button carrying `data`, under a message in the user's chat.
+    pub fn callback(update_id: i64, user_id: i64, data: &str) -> Value {
+        json!({
+            "update_id": update_id,
+            "callback_query": {
+                "id": format!("cb{update_id}"),
+                "from": {"id": user_id, "is_bot": false, "first_name": "Ada", "language_code": "en"},
+                "message": {
+                    "message_id": 1, "date": 1_764_000_000,
+                    "chat": {"id": user_id, "type": "private"},
+                    "text": "Pick one",
+                },
+                "chat_instance": "1",
+                "data": data,
+            }
+        })
+    }
+}
