@@ -30,6 +30,8 @@ const PAGE: i64 = 500;
 const CONTROL_EVERY: Duration = Duration::from_millis(200);
 /// 429s one recipient may get before it is marked failed.
 const MAX_RATE_LIMITED: u32 = 8;
+/// 5xx answers one recipient may get before it is marked failed.
+const MAX_SERVER_RETRIES: u32 = 3;
 
 /// Paces sends at a fixed rate, and holds everything while Telegram's `retry_after` runs.
 struct Pacer {
@@ -47,7 +49,7 @@ impl Pacer {
         }
     }
 
-    /// Wait for the next send slot.
+    /// Wait for the next send slot; a hold that starts meanwhile is honoured before returning.
     async fn wait(&self) {
         loop {
             let hold = *self.hold_until.lock().expect("pacer lock");
@@ -57,16 +59,23 @@ impl Pacer {
                 tokio::time::sleep_until(until).await;
                 continue;
             }
-            break;
+            let at = {
+                let mut next = self.next.lock().expect("pacer lock");
+                // After a hold, start again from now rather than bursting to catch up.
+                let at = (*next).max(Instant::now() - self.interval);
+                *next = at + self.interval;
+                at
+            };
+            tokio::time::sleep_until(at).await;
+            let held = self
+                .hold_until
+                .lock()
+                .expect("pacer lock")
+                .is_some_and(|until| until > Instant::now());
+            if !held {
+                return;
+            }
         }
-        let at = {
-            let mut next = self.next.lock().expect("pacer lock");
-            // After a hold, start again from now rather than bursting to catch up.
-            let at = (*next).max(Instant::now() - self.interval);
-            *next = at + self.interval;
-            at
-        };
-        tokio::time::sleep_until(at).await;
     }
 
     /// Telegram said "retry after `secs`": nobody sends until then.
@@ -285,7 +294,8 @@ async fn dispatch(sending: &Arc<Sending>, ctx: &JobContext) -> anyhow::Result<St
                 stop = Stop::ClaimLost;
                 break 'pages;
             }
-            if checked.elapsed() >= CONTROL_EVERY {
+            // Slow broadcasts look before every send, fast ones every CONTROL_EVERY.
+            if checked.elapsed() >= CONTROL_EVERY.min(sending.pacer.interval) {
                 checked = Instant::now();
                 match repo::status_of(&sending.db, &sending.broadcast_id)
                     .await?
@@ -330,43 +340,50 @@ async fn send_one(sending: &Sending, user_id: i64) -> anyhow::Result<()> {
     let mut params = sending.params.clone();
     params["chat_id"] = json!(user_id);
     let mut rate_limited = 0;
+    let mut server_errors = 0;
     loop {
         let result = sending
             .client
-            .call::<crate::integrations::telegram::types::Message>(
+            .call_once::<crate::integrations::telegram::types::Message>(
                 sending.method,
                 params.clone(),
                 Some(user_id),
             )
             .await;
         let now = sending.clock.now();
-        match result {
-            Ok(message) => {
-                metrics::counter!("broadcast_messages_total", "outcome" => "sent").increment(1);
-                repo::mark_result(db, id, user_id, "sent", None, Some(message.message_id), now)
-                    .await?;
-                return Ok(());
-            }
+        let (status, error, message_id) = match result {
+            Ok(message) => ("sent", None, Some(message.message_id)),
             Err(TelegramError::Blocked { description }) => {
-                metrics::counter!("broadcast_messages_total", "outcome" => "blocked").increment(1);
-                repo::mark_result(db, id, user_id, "blocked", Some(&description), None, now)
-                    .await?;
                 repo::mark_user_blocked(db, &sending.tenant_id, user_id, now).await?;
-                return Ok(());
+                ("blocked", Some(description), None)
             }
-            // A 429 means Telegram did not deliver it: waiting and sending again cannot duplicate.
+            // A 429 means Telegram did not deliver it: everyone waits `retry_after`, then this
+            // row goes again (cannot duplicate).
             Err(TelegramError::RetryAfter { secs }) if rate_limited < MAX_RATE_LIMITED => {
                 rate_limited += 1;
+                metrics::counter!("broadcast_rate_limited_total").increment(1);
                 tracing::info!(broadcast = %id, retry_after = secs, "Telegram asked the broadcast to slow down");
                 sending.pacer.hold(secs);
                 sending.pacer.wait().await;
+                continue;
             }
-            Err(err) => {
-                metrics::counter!("broadcast_messages_total", "outcome" => "failed").increment(1);
-                repo::mark_result(db, id, user_id, "failed", Some(&err.to_string()), None, now)
-                    .await?;
-                return Ok(());
+            // Telegram's 5xx answers mean the request was not processed; retry a few times.
+            Err(TelegramError::Server { .. }) if server_errors < MAX_SERVER_RETRIES => {
+                server_errors += 1;
+                tokio::time::sleep(Duration::from_millis(250 << server_errors)).await;
+                sending.pacer.wait().await;
+                continue;
             }
-        }
+            // The request may have reached Telegram: resending could duplicate it.
+            Err(err @ TelegramError::Network(_)) => (
+                "uncertain",
+                Some(format!("{err}; not resent to avoid a duplicate")),
+                None,
+            ),
+            Err(err) => ("failed", Some(err.to_string()), None),
+        };
+        metrics::counter!("broadcast_messages_total", "outcome" => status).increment(1);
+        repo::mark_result(db, id, user_id, status, error.as_deref(), message_id, now).await?;
+        return Ok(());
     }
 }
