@@ -294,8 +294,14 @@ async fn dispatch(sending: &Arc<Sending>, ctx: &JobContext) -> anyhow::Result<St
                 stop = Stop::ClaimLost;
                 break 'pages;
             }
-            // Slow broadcasts look before every send, fast ones every CONTROL_EVERY.
-            if checked.elapsed() >= CONTROL_EVERY.min(sending.pacer.interval) {
+            // Slow broadcasts look before every send (a pause stops the very next one), fast
+            // ones every CONTROL_EVERY (a status read per send would cap the rate).
+            let control_every = if sending.pacer.interval >= Duration::from_millis(50) {
+                Duration::ZERO
+            } else {
+                CONTROL_EVERY
+            };
+            if checked.elapsed() >= control_every {
                 checked = Instant::now();
                 match repo::status_of(&sending.db, &sending.broadcast_id)
                     .await?
