@@ -1,5 +1,5 @@
 //! `/api/bot-stats` over 1,000,000 `bot_usage` rows (numbers in docs/performance.md,
-//! "Bot analytics"). Seeds one tenant with a million rows spread over 90 days (20,000 users,
+//! "Bot analytics"). Seeds one tenant with a million rows spread over 89 days (20,000 users,
 //! 12 templates, 5,000 codes, 90 % success) with one portable INSERT ... SELECT, then measures
 //! the whole report (the four index walks plus folding into local buckets) on SQLite and, when
 //! `TEST_DATABASE_URL` is set, on a fresh PostgreSQL database.
@@ -25,21 +25,6 @@ fn rows() -> i64 {
         .unwrap_or(1_000_000)
 }
 
-/// One statement both backends run: a recursive counter feeding deterministic columns.
-fn seed_sql(rows: i64) -> String {
-    let span = 90 * 24 * 3_600_000i64;
-    format!(
-        "INSERT INTO bot_usage (id, tenant_id, user_id, chat_id, chat_type, template_slug, variant, code, success, reason, latency_ms, created_at) \
-         WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {last}) \
-         SELECT 'u' || i, $1, (i * 7919) % 20000, (i * 7919) % 20000, 'private', 'tpl-' || (i % 12), 'square', \
-                'CODE' || ((i * 31) % 5000), (i % 10) <> 0, NULL, 100, {now} - (i * {step}) \
-         FROM n",
-        last = rows - 1,
-        now = NOW - 1,
-        step = span / rows,
-    )
-}
-
 async fn prepare(db: &Db, rows: i64) -> String {
     promostack::db::migrate(db).await.expect("migrate");
     let tenants = TenantService::new(db.clone(), Clock::fixed(NOW));
@@ -50,7 +35,7 @@ async fn prepare(db: &Db, rows: i64) -> String {
         .expect("count");
     if have < rows {
         let started = std::time::Instant::now();
-        promostack::on_pool!(db, pool => sqlx::query(sqlx::AssertSqlSafe(seed_sql(rows)))
+        promostack::on_pool!(db, pool => sqlx::query(sqlx::AssertSqlSafe(promostack_testkit::broadcast::usage_seed_sql(rows, NOW)))
             .bind(&tenant).execute(pool).await.map(|r| r.rows_affected()))
         .expect("seed");
         eprintln!(

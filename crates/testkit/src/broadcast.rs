@@ -242,3 +242,19 @@ impl TestApp {
         }
     }
 }
+
+/// One portable INSERT ... SELECT that writes `rows` usage rows for tenant `$1`, spread evenly
+/// over the 89 days before `now` (inside a 90-day report) (20,000 users, 12 templates, 5,000 codes, 90 % success).
+pub fn usage_seed_sql(rows: i64, now: i64) -> String {
+    let span = 89 * 24 * 3_600_000i64;
+    format!(
+        "INSERT INTO bot_usage (id, tenant_id, user_id, chat_id, chat_type, template_slug, variant, code, success, reason, latency_ms, created_at) \
+         WITH RECURSIVE n(i) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM n WHERE i < {last}) \
+         SELECT 'u' || i, $1, (i * 7919) % 20000, (i * 7919) % 20000, 'private', 'tpl-' || (i % 12), 'square', \
+                'CODE' || ((i * 31) % 5000), (i % 10) <> 0, NULL, 100, {now} - (i * {step}) \
+         FROM n",
+        last = rows - 1,
+        now = now - 1,
+        step = span / rows,
+    )
+}
