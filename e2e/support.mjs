@@ -46,7 +46,7 @@ const STRIP_ENV = /^(DATABASE_URL|DB_(HOST|PORT|NAME|USER|PASSWORD)|SPACES_.*|AD
  * GET /readyz answers 200 (/healthz is green as soon as the port is open, while /api/* still answers
  * 503 "starting up" until migrations and the first-start demo data are done).
  */
-export async function startServer({ password = 'e2e-correct-horse-battery', timeoutMs = 60_000 } = {}) {
+export async function startServer({ password = 'e2e-correct-horse-battery', timeoutMs = 60_000, env: extraEnv = {} } = {}) {
   const bin = path.resolve(repoRoot, process.env.PROMOSTACK_BIN || 'target/debug/promostack');
   if (!existsSync(bin)) {
     throw new Error(`promostack binary not found at ${bin}: build it with \`cargo build -p promostack\` or set PROMOSTACK_BIN`);
@@ -56,6 +56,8 @@ export async function startServer({ password = 'e2e-correct-horse-battery', time
   const env = {};
   for (const [k, v] of Object.entries(process.env)) if (!STRIP_ENV.test(k)) env[k] = v;
   Object.assign(env, { PORT: String(port), DATA_DIR: dataDir, ADMIN_PASSWORD: password, LOG_FORMAT: 'json' });
+  // A suite may point the server at fakes it started (e.g. TELEGRAM_API_URL).
+  Object.assign(env, extraEnv);
 
   const child = spawn(bin, [], { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logLines = [];

@@ -140,6 +140,16 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
             storage.clone(),
             clock.clone(),
         ),
+        analytics: crate::domains::analytics::AnalyticsService::new(
+            db.clone(),
+            clock.clone(),
+            TenantService::new(db.clone(), clock.clone()),
+        ),
+        broadcasts: crate::domains::broadcast::BroadcastService::new(
+            db.clone(),
+            clock.clone(),
+            ctx.config.broadcast,
+        ),
         ctx,
         db,
         storage,

@@ -101,6 +101,31 @@ pub struct Config {
     /// Leader lease timings (DESIGN.md §5); shortened in tests.
     pub leader: LeaderTimings,
     pub integrations: Integrations,
+    /// Job queue timings (workers/jobs.rs); shortened in tests.
+    pub jobs: crate::workers::jobs::JobTimings,
+    /// Broadcast sending rate.
+    pub broadcast: BroadcastConfig,
+}
+
+/// Messages a second a broadcast sends at, and the ceiling a request may ask for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BroadcastConfig {
+    pub rate_per_sec: f64,
+    /// Telegram allows about 30 messages a second per bot; tests and benchmarks against the
+    /// fake Bot API raise this in code (never through the environment).
+    pub max_rate_per_sec: f64,
+}
+
+pub const DEFAULT_BROADCAST_RATE: f64 = 20.0;
+pub const MAX_BROADCAST_RATE: f64 = 30.0;
+
+impl Default for BroadcastConfig {
+    fn default() -> Self {
+        Self {
+            rate_per_sec: DEFAULT_BROADCAST_RATE,
+            max_rate_per_sec: MAX_BROADCAST_RATE,
+        }
+    }
 }
 
 impl Config {
@@ -137,6 +162,8 @@ impl Config {
                 stripe_api_base: DEFAULT_STRIPE_API_BASE.into(),
                 ..Integrations::default()
             },
+            jobs: Default::default(),
+            broadcast: BroadcastConfig::default(),
         }
     }
 }
@@ -258,6 +285,12 @@ pub struct ServeArgs {
     /// `on` paces sends after Telegram's limits; `off` only against a fake Bot API.
     #[arg(long, env = "TELEGRAM_RATE_LIMIT", default_value = "on")]
     pub telegram_rate_limit: String,
+    /// Broadcast messages per second (at most 30, Telegram's per-bot limit).
+    #[arg(long, env = "BROADCAST_RATE", default_value_t = DEFAULT_BROADCAST_RATE)]
+    pub broadcast_rate: f64,
+    /// Leader lease time-to-live in ms (operations and crash tests; renewal is a third of it).
+    #[arg(long, env = "LEADER_LEASE_TTL_MS", hide = true)]
+    pub leader_lease_ttl_ms: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -352,6 +385,32 @@ impl TryFrom<ServeArgs> for Config {
         // Production token wins over the test one, as in the original deployment.
         let telegram_bot_token =
             secret(args.telegram_bot_token).or_else(|| secret(args.telegram_bot_token_test));
+        if !(args.broadcast_rate > 0.0 && args.broadcast_rate <= MAX_BROADCAST_RATE) {
+            return Err(ConfigError::Invalid(format!(
+                "BROADCAST_RATE must be above 0 and at most {MAX_BROADCAST_RATE} messages a second (Telegram's limit per bot)"
+            )));
+        }
+        let broadcast = BroadcastConfig {
+            rate_per_sec: args.broadcast_rate,
+            max_rate_per_sec: MAX_BROADCAST_RATE,
+        };
+        let mut jobs = crate::workers::jobs::JobTimings::default();
+        let mut leader = LeaderTimings::default();
+        if let Some(ttl) = args.leader_lease_ttl_ms {
+            if ttl < 1_500 {
+                return Err(ConfigError::Invalid(
+                    "LEADER_LEASE_TTL_MS must be at least 1500".into(),
+                ));
+            }
+            leader = LeaderTimings {
+                ttl_ms: ttl,
+                renew_every_ms: (ttl / 3) as u64,
+                retry_every_ms: (ttl / 3) as u64,
+            };
+            // A dead runner's job is reaped once its lease would have expired.
+            jobs.heartbeat_every_ms = (ttl / 6).max(250) as u64;
+            jobs.stale_after_ms = ttl;
+        }
         Ok(Config {
             bind: args.bind,
             port: args.port,
@@ -375,7 +434,7 @@ impl TryFrom<ServeArgs> for Config {
             max_body_bytes: args.max_body_bytes,
             trust_forwarded_for: args.trust_forwarded_for,
             demo_data: args.demo_data,
-            leader: LeaderTimings::default(),
+            leader,
             integrations: Integrations {
                 telegram_bot_token,
                 telegram_webhook_secret: secret(args.telegram_webhook_secret),
@@ -394,6 +453,8 @@ impl TryFrom<ServeArgs> for Config {
                 stripe_api_base: args.stripe_api_base,
                 telegram_unpaced: args.telegram_rate_limit.trim().eq_ignore_ascii_case("off"),
             },
+            jobs,
+            broadcast,
         })
     }
 }

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod context;
+pub mod csv;
 pub mod db;
 pub mod domains;
 pub mod http;

@@ -13,6 +13,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub mod campaigns;
+pub mod broadcast;
 pub mod clerk;
 pub mod coupons;
 pub mod db;

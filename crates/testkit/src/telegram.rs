@@ -524,6 +524,13 @@ fn answer(fake: &FakeTelegram, method: &str, params: &Value, upload: Option<&Upl
                 (None, Some(file_id)) if state.file_ids.contains_key(file_id) => {
                     (file_id.to_owned(), (1080, 1080))
                 }
+                // Telegram fetches a photo given by URL itself; the fake takes it as fetched.
+                (None, Some(url)) if url.starts_with("https://") || url.starts_with("http://") => {
+                    state.next_file += 1;
+                    let file_id = format!("AgACAgFakeUrl{:06}", state.next_file);
+                    state.file_ids.insert(file_id.clone(), 0);
+                    (file_id, (1080, 1080))
+                }
                 _ => {
                     return envelope_err(
                         400,

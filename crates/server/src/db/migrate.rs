@@ -43,6 +43,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "campaigns",
         sql: include_str!("migrations/0006_campaigns.sql"),
     },
+    Migration {
+        version: 7,
+        name: "broadcasts",
+        sql: include_str!("migrations/0007_broadcasts.sql"),
+    },
 ];
 
 /// Apply every pending migration. Safe to call from several instances at once: PostgreSQL

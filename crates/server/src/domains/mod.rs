@@ -1,6 +1,8 @@
 //! One folder per capability: `routes.rs` (HTTP), `service.rs` (rules), `repo.rs` (SQL).
 //! A domain calls another domain's service, never its repo.
+pub mod analytics;
 pub mod bot;
+pub mod broadcast;
 pub mod coupons;
 pub mod campaigns;
 pub mod system;

@@ -40,6 +40,8 @@ pub fn route_table() -> Vec<Route> {
     routes.extend(crate::domains::bot::routes::routes());
     routes.extend(crate::domains::coupons::routes::routes());
     routes.extend(crate::domains::campaigns::routes::routes());
+    routes.extend(crate::domains::analytics::routes::routes());
+    routes.extend(crate::domains::broadcast::routes::routes());
     routes
 }
 

@@ -4,7 +4,9 @@ use std::sync::OnceLock;
 use utoipa::OpenApi;
 
 use crate::auth::routes as auth;
+use crate::domains::analytics::routes as analytics;
 use crate::domains::bot::routes as bot;
+use crate::domains::broadcast::routes as broadcast;
 use crate::domains::coupons::routes as coupons;
 use crate::domains::campaigns::routes as campaigns;
 use crate::domains::system::routes as system;
@@ -77,6 +79,17 @@ use crate::domains::tenants::routes as tenants;
         campaigns::public_overlay,
         campaigns::submit,
         campaigns::composite_image,
+        analytics::bot_stats,
+        analytics::codes,
+        analytics::codes_csv,
+        broadcast::create,
+        broadcast::audience,
+        broadcast::status,
+        broadcast::history,
+        broadcast::pause,
+        broadcast::resume,
+        broadcast::cancel,
+        broadcast::report,
     )
 )]
 pub struct ApiDoc;

@@ -42,6 +42,8 @@ pub struct AppInner {
     pub bot: BotService,
     pub coupons: CouponService,
     pub campaigns: crate::domains::campaigns::CampaignService,
+    pub analytics: crate::domains::analytics::AnalyticsService,
+    pub broadcasts: crate::domains::broadcast::BroadcastService,
 }
 
 impl AppState {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+pub mod jobs;
 pub mod leader;
 
 use crate::http::AppState;
@@ -53,6 +54,8 @@ impl Registry {
         registry.register(crate::domains::bot::workers::BotSetup::default());
         registry.register(crate::domains::bot::workers::UpdateSweeper);
         registry.register(crate::domains::bot::workers::Poller::default());
+        registry
+            .register(jobs::JobRunner::default().with(crate::domains::broadcast::BroadcastSender));
         registry
     }
 

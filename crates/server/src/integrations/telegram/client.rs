@@ -368,6 +368,30 @@ impl BotClient {
         }
         self.call("getUpdates", params, None).await
     }
+
+    /// One paced attempt, no retries: a 429, 5xx or network error comes straight back. For
+    /// callers that must decide themselves whether a retry could duplicate a message (bulk
+    /// broadcasts pause everything on a 429 and never resend after an ambiguous failure).
+    pub async fn call_once<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: Value,
+        to: Option<i64>,
+    ) -> TgResult<T> {
+        if let Some(chat_id) = to {
+            self.inner
+                .limiter
+                .acquire(Destination {
+                    chat_id,
+                    is_group: chat_id < 0,
+                })
+                .await;
+        }
+        let outcome = self.attempt::<T>(method, Body::Json(params)).await;
+        let kind = outcome.as_ref().map_or_else(TelegramError::kind, |_| "ok");
+        metrics::counter!("telegram_requests_total", "method" => method.to_owned(), "outcome" => kind).increment(1);
+        outcome
+    }
 }
 
 fn apply_options(params: &mut Value, options: &SendOptions) {

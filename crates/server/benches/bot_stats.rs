@@ -1,0 +1,132 @@
+//! `/api/bot-stats` over 1,000,000 `bot_usage` rows (numbers in docs/performance.md,
+//! "Bot analytics"). Seeds one tenant with a million rows spread over 89 days (20,000 users,
+//! 12 templates, 5,000 codes, 90 % success) with one portable INSERT ... SELECT, then measures
+//! the whole report (the four index walks plus folding into local buckets) on SQLite and, when
+//! `TEST_DATABASE_URL` is set, on a fresh PostgreSQL database.
+//!
+//! `cargo bench -p promostack --bench bot_stats` (`BENCH_ROWS` overrides the row count).
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use promostack::config::{DatabaseConfig, Secret};
+use promostack::db::Db;
+use promostack::domains::analytics::AnalyticsService;
+use promostack::domains::analytics::range::Range;
+use promostack::domains::tenants::TenantService;
+use promostack::time::Clock;
+use sqlx::Connection;
+
+const NOW: i64 = 1_773_100_000_000; // 2026-03-10
+
+fn rows() -> i64 {
+    std::env::var("BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
+async fn prepare(db: &Db, rows: i64) -> String {
+    promostack::db::migrate(db).await.expect("migrate");
+    let tenants = TenantService::new(db.clone(), Clock::fixed(NOW));
+    let tenant = tenants.ensure_default().await.expect("tenant").id;
+    let have: i64 =
+        promostack::on_pool!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM bot_usage")
+        .fetch_one(pool).await)
+        .expect("count");
+    if have < rows {
+        let started = std::time::Instant::now();
+        promostack::on_pool!(db, pool => sqlx::query(sqlx::AssertSqlSafe(promostack_testkit::broadcast::usage_seed_sql(rows, NOW)))
+            .bind(&tenant).execute(pool).await.map(|r| r.rows_affected()))
+        .expect("seed");
+        eprintln!(
+            "seeded {rows} rows on {} in {:?}",
+            db.backend(),
+            started.elapsed()
+        );
+    }
+    // Fresh statistics and visibility map, as autovacuum would leave them.
+    match db {
+        Db::Postgres(pool) => {
+            sqlx::query("VACUUM ANALYZE bot_usage")
+                .execute(pool)
+                .await
+                .expect("vacuum");
+        }
+        Db::Sqlite(pool) => {
+            sqlx::query("ANALYZE").execute(pool).await.expect("analyze");
+        }
+    }
+    tenant
+}
+
+fn bench_backend(c: &mut Criterion, name: &str, config: DatabaseConfig) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let rows = rows();
+    let db = Db::connect(&config).expect("pool");
+    let tenant = runtime.block_on(prepare(&db, rows));
+    let clock = Clock::fixed(NOW);
+    let service = AnalyticsService::new(db.clone(), clock.clone(), TenantService::new(db, clock));
+    let mut group = c.benchmark_group(format!("bot_stats_{name}_{rows}_rows"));
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(6));
+    for (label, range) in [
+        ("90_days", Range::Days(90)),
+        ("30_days", Range::Days(30)),
+        ("today", Range::Today),
+    ] {
+        group.bench_function(label, |b| {
+            b.to_async(&runtime).iter(|| async {
+                let stats = service.bot_stats(&tenant, range).await.expect("stats");
+                assert!(range != Range::Days(90) || stats.total_generations == rows);
+                stats
+            })
+        });
+    }
+    group.finish();
+}
+
+fn bot_stats(c: &mut Criterion) {
+    let dir = std::env::var("BENCH_SQLITE_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::env::temp_dir().join("promostack-bench-bot-stats"));
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    let path = dir.join(format!("usage-{}.db", rows()));
+    bench_backend(c, "sqlite", DatabaseConfig::Sqlite { path });
+    if let Ok(admin) = std::env::var("TEST_DATABASE_URL") {
+        let name = format!("promostack_bench_usage_{}", rows());
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let mut conn = sqlx::PgConnection::connect(&admin).await.expect("postgres");
+            let exists: Option<i32> =
+                sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+                    .bind(&name)
+                    .fetch_optional(&mut conn)
+                    .await
+                    .expect("lookup");
+            if exists.is_none() {
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create database");
+            }
+        });
+        let url = promostack_testkit::db::replace_database(&admin, &name);
+        bench_backend(
+            c,
+            "postgres",
+            DatabaseConfig::Postgres {
+                url: Secret::new(url),
+            },
+        );
+    } else {
+        eprintln!("TEST_DATABASE_URL unset: PostgreSQL skipped");
+    }
+}
+
+criterion_group!(benches, bot_stats);
+criterion_main!(benches);

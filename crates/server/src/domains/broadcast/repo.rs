@@ -1,0 +1,241 @@
+//! SQL for broadcasts and their per-recipient ledger; every query is scoped by tenant id (the
+//! ledger through its broadcast, which is).
+use crate::db::{Db, DbResult, Tx};
+use crate::{on_pool, on_tx};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BroadcastRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub status: String,
+    pub job_key: String,
+    pub message: String,
+    pub parse_mode: Option<String>,
+    pub photo: Option<String>,
+    pub buttons_json: Option<String>,
+    pub rate_per_sec: f64,
+    pub recipients: i64,
+    pub created_by: Option<String>,
+    pub error: Option<String>,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "id, tenant_id, status, job_key, message, parse_mode, photo, buttons_json, rate_per_sec, recipients, \
+     created_by, error, created_at, started_at, finished_at, updated_at";
+
+/// The audience: the tenant's bot users who have not blocked the bot.
+pub async fn audience_size(db: &Db, tenant_id: &str) -> DbResult<i64> {
+    Ok(on_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM bot_users WHERE tenant_id = $1 AND blocked = FALSE"
+    ).bind(tenant_id).fetch_one(pool).await)?)
+}
+
+pub async fn insert(tx: &mut Tx, row: &BroadcastRow) -> DbResult<()> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO broadcast_jobs (id, tenant_id, status, job_key, message, parse_mode, photo, buttons_json, rate_per_sec, \
+           recipients, created_by, error, created_at, started_at, finished_at, updated_at) \
+         VALUES ($1, $2, $3, $12, $4, $5, $6, $7, $8, $9, $10, NULL, $11, NULL, NULL, $11)"
+    ).bind(&row.id).bind(&row.tenant_id).bind(&row.status).bind(&row.message).bind(&row.parse_mode)
+        .bind(&row.photo).bind(&row.buttons_json).bind(row.rate_per_sec).bind(row.recipients)
+        .bind(&row.created_by).bind(row.created_at).bind(&row.job_key)
+        .execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Snapshot the audience into the ledger (one `pending` row each); returns how many.
+pub async fn insert_recipients(
+    tx: &mut Tx,
+    tenant_id: &str,
+    broadcast_id: &str,
+    now: i64,
+) -> DbResult<u64> {
+    Ok(on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO broadcast_recipients (broadcast_id, user_id, username, status, attempts, updated_at) \
+         SELECT $2, user_id, username, 'pending', 0, $3 FROM bot_users WHERE tenant_id = $1 AND blocked = FALSE"
+    ).bind(tenant_id).bind(broadcast_id).bind(now)
+        .execute(&mut **conn).await.map(|r| r.rows_affected()))?)
+}
+
+pub async fn set_recipient_count(tx: &mut Tx, id: &str, count: i64) -> DbResult<()> {
+    on_tx!(tx, conn => sqlx::query("UPDATE broadcast_jobs SET recipients = $2 WHERE id = $1")
+        .bind(id).bind(count).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn get(db: &Db, tenant_id: &str, id: &str) -> DbResult<Option<BroadcastRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM broadcast_jobs WHERE tenant_id = $1 AND id = $2");
+    Ok(
+        on_pool!(db, pool => sqlx::query_as::<_, BroadcastRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(tenant_id).bind(id).fetch_optional(pool).await)?,
+    )
+}
+
+pub async fn list(db: &Db, tenant_id: &str, limit: i64) -> DbResult<Vec<BroadcastRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM broadcast_jobs WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+    );
+    Ok(
+        on_pool!(db, pool => sqlx::query_as::<_, BroadcastRow>(sqlx::AssertSqlSafe(sql.clone()))
+        .bind(tenant_id).bind(limit).fetch_all(pool).await)?,
+    )
+}
+
+/// Move a broadcast from one of `from` to `to`; returns whether it moved.
+pub async fn transition(
+    db: &Db,
+    tenant_id: &str,
+    id: &str,
+    from: &[&str],
+    to: &str,
+    now: i64,
+) -> DbResult<bool> {
+    let placeholders = (0..from.len())
+        .map(|i| format!("${}", i + 5))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "UPDATE broadcast_jobs SET status = $3, updated_at = $4, \
+           started_at = CASE WHEN $3 = 'running' AND started_at IS NULL THEN $4 ELSE started_at END, \
+           finished_at = CASE WHEN $3 IN ('completed', 'cancelled', 'failed') THEN $4 ELSE finished_at END \
+         WHERE tenant_id = $1 AND id = $2 AND status IN ({placeholders})"
+    );
+    let n = on_pool!(db, pool => {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(tenant_id).bind(id).bind(to).bind(now);
+        for status in from {
+            query = query.bind(*status);
+        }
+        query.execute(pool).await.map(|r| r.rows_affected())
+    })?;
+    Ok(n == 1)
+}
+
+pub async fn set_error(db: &Db, id: &str, error: &str, now: i64) -> DbResult<()> {
+    on_pool!(db, pool => sqlx::query("UPDATE broadcast_jobs SET error = $2, updated_at = $3 WHERE id = $1")
+        .bind(id).bind(error).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn status_of(db: &Db, id: &str) -> DbResult<Option<String>> {
+    Ok(
+        on_pool!(db, pool => sqlx::query_scalar::<_, String>("SELECT status FROM broadcast_jobs WHERE id = $1")
+        .bind(id).fetch_optional(pool).await)?,
+    )
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StatusCount {
+    pub status: String,
+    pub count: i64,
+}
+
+pub async fn counts(db: &Db, broadcast_id: &str) -> DbResult<Vec<StatusCount>> {
+    Ok(on_pool!(db, pool => sqlx::query_as::<_, StatusCount>(
+        "SELECT status, COUNT(*) AS count FROM broadcast_recipients WHERE broadcast_id = $1 GROUP BY status"
+    ).bind(broadcast_id).fetch_all(pool).await)?)
+}
+
+/// Rows left `sending` by a runner that died: the message may or may not have gone out, so they
+/// become `uncertain` and are never sent again.
+pub async fn mark_in_flight_uncertain(db: &Db, broadcast_id: &str, now: i64) -> DbResult<u64> {
+    Ok(on_pool!(db, pool => sqlx::query(
+        "UPDATE broadcast_recipients SET status = 'uncertain', \
+           error = 'in flight when the sender stopped; not re-sent to avoid a duplicate', updated_at = $2 \
+         WHERE broadcast_id = $1 AND status = 'sending'"
+    ).bind(broadcast_id).bind(now).execute(pool).await.map(|r| r.rows_affected()))?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PendingRow {
+    pub user_id: i64,
+}
+
+pub async fn next_pending(
+    db: &Db,
+    broadcast_id: &str,
+    after_user: i64,
+    limit: i64,
+) -> DbResult<Vec<i64>> {
+    Ok(on_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+        "SELECT user_id FROM broadcast_recipients WHERE broadcast_id = $1 AND status = 'pending' AND user_id > $2 \
+         ORDER BY user_id LIMIT $3"
+    ).bind(broadcast_id).bind(after_user).bind(limit).fetch_all(pool).await)?)
+}
+
+/// Claim one recipient for sending (durably, before the request goes out).
+pub async fn mark_sending(db: &Db, broadcast_id: &str, user_id: i64, now: i64) -> DbResult<bool> {
+    let n = on_pool!(db, pool => sqlx::query(
+        "UPDATE broadcast_recipients SET status = 'sending', attempts = attempts + 1, updated_at = $3 \
+         WHERE broadcast_id = $1 AND user_id = $2 AND status = 'pending'"
+    ).bind(broadcast_id).bind(user_id).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Record how a send ended: `sent`, `blocked` or `failed`.
+pub async fn mark_result(
+    db: &Db,
+    broadcast_id: &str,
+    user_id: i64,
+    status: &str,
+    error: Option<&str>,
+    message_id: Option<i64>,
+    now: i64,
+) -> DbResult<()> {
+    on_pool!(db, pool => sqlx::query(
+        "UPDATE broadcast_recipients SET status = $3, error = $4, message_id = $5, updated_at = $6 \
+         WHERE broadcast_id = $1 AND user_id = $2 AND status = 'sending'"
+    ).bind(broadcast_id).bind(user_id).bind(status).bind(error).bind(message_id).bind(now)
+        .execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// A cancelled broadcast's untouched rows.
+pub async fn cancel_pending(db: &Db, broadcast_id: &str, now: i64) -> DbResult<u64> {
+    Ok(on_pool!(db, pool => sqlx::query(
+        "UPDATE broadcast_recipients SET status = 'cancelled', updated_at = $2 WHERE broadcast_id = $1 AND status = 'pending'"
+    ).bind(broadcast_id).bind(now).execute(pool).await.map(|r| r.rows_affected()))?)
+}
+
+/// 403 from Telegram: the user blocked the bot; they leave the audience until they write again.
+pub async fn mark_user_blocked(db: &Db, tenant_id: &str, user_id: i64, now: i64) -> DbResult<()> {
+    on_pool!(db, pool => sqlx::query(
+        "UPDATE bot_users SET blocked = TRUE, blocked_at = $3 WHERE tenant_id = $1 AND user_id = $2"
+    ).bind(tenant_id).bind(user_id).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReportRow {
+    pub user_id: i64,
+    pub username: Option<String>,
+    pub status: String,
+    pub error: Option<String>,
+    pub updated_at: i64,
+}
+
+/// Every ledger row in user id order, through `line` into `out`.
+pub async fn stream_report<F>(
+    db: &Db,
+    broadcast_id: &str,
+    out: &tokio::sync::mpsc::Sender<String>,
+    line: F,
+) -> DbResult<()>
+where
+    F: Fn(ReportRow) -> String + Send + Sync,
+{
+    use futures_util::TryStreamExt;
+    on_pool!(db, pool => {
+        let mut rows = sqlx::query_as::<_, ReportRow>(
+            "SELECT user_id, username, status, error, updated_at FROM broadcast_recipients \
+             WHERE broadcast_id = $1 ORDER BY user_id"
+        ).bind(broadcast_id).fetch(pool);
+        while let Some(row) = rows.try_next().await? {
+            if out.send(line(row)).await.is_err() {
+                break;
+            }
+        }
+    });
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! Timing of `/api/bot-stats` over 1,000,000 usage rows through the HTTP API, for machines where
+//! the release criterion bench (`cargo bench --bench bot_stats`) is too slow to build. Ignored in
+//! the normal run: `cargo test -p promostack --test analytics_bench -- --ignored --nocapture`.
+//! Reports the median of 15 requests per range; numbers in docs/performance.md.
+use std::time::{Duration, Instant};
+
+use promostack::time::Clock;
+use promostack_testkit::broadcast::{seed_db, spawn_app_at, usage_seed_sql};
+use promostack_testkit::{Backend, json};
+
+const NOW: i64 = 1_773_100_000_000;
+const ROWS: i64 = 1_000_000;
+
+async fn measure(backend: Backend) {
+    let app = spawn_app_at(backend, Clock::fixed(NOW), |_| {}).await;
+    app.login_admin().await;
+    let tenant = json(app.get_tenant().await, 200).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let db = seed_db(&app.config.database);
+    let started = Instant::now();
+    promostack::on_pool!(&db, pool => sqlx::query(sqlx::AssertSqlSafe(usage_seed_sql(ROWS, NOW)))
+        .bind(&tenant).execute(pool).await.map(|r| r.rows_affected()))
+    .unwrap();
+    match &db {
+        promostack::db::Db::Postgres(pool) => {
+            sqlx::query("VACUUM ANALYZE bot_usage")
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+        promostack::db::Db::Sqlite(pool) => {
+            sqlx::query("ANALYZE").execute(pool).await.unwrap();
+        }
+    }
+    eprintln!(
+        "{backend:?}: seeded {ROWS} rows in {:.1?}",
+        started.elapsed()
+    );
+    for days in ["90", "30", "7", "today"] {
+        let mut times: Vec<Duration> = Vec::new();
+        for _ in 0..15 {
+            let t = Instant::now();
+            let stats = json(app.bot_stats(days).await, 200).await;
+            times.push(t.elapsed());
+            if days == "90" {
+                assert_eq!(stats["total_generations"], ROWS);
+            }
+        }
+        times.sort();
+        eprintln!(
+            "{backend:?} days={days}: median {:.1?}, min {:.1?}, max {:.1?}",
+            times[7], times[0], times[14]
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run with --ignored"]
+async fn bench_bot_stats_1m_sqlite() {
+    measure(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run with --ignored"]
+async fn bench_bot_stats_1m_postgres() {
+    measure(Backend::Postgres).await
+}

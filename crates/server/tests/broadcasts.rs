@@ -1,0 +1,248 @@
+//! Broadcasts through the HTTP API on both backends: validation before anything is queued,
+//! dry runs, idempotent creation, tenant isolation on every route. Sending itself (rate, 403,
+//! 429, progress, controls, report) is in broadcast_sending.rs; the kill -9 test in
+//! broadcast_crash.rs.
+use promostack_testkit::broadcast::{seed_bot_users, seed_db};
+use promostack_testkit::{Backend, TestApp, backend_tests, expect_error, json, spawn_app};
+use serde_json::{Value, json};
+
+backend_tests!(
+    bad_broadcasts_are_refused_with_a_reason,
+    dry_run_counts_the_audience,
+    idempotency_key_creates_one_broadcast,
+    broadcasts_are_tenant_scoped
+);
+
+async fn app_with_audience(backend: Backend, users: &[i64], blocked: &[i64]) -> (TestApp, String) {
+    let app = spawn_app(backend).await;
+    app.login_admin().await;
+    let tenant = json(app.get_tenant().await, 200).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let db = seed_db(&app.config.database);
+    seed_bot_users(&db, &tenant, users, false).await;
+    seed_bot_users(&db, &tenant, blocked, true).await;
+    (app, tenant)
+}
+
+async fn refused(app: &TestApp, body: Value, needle: &str) {
+    let err = expect_error(app.broadcast(body.clone()).await, 422, "validation_failed").await;
+    let message = err["error"].as_str().unwrap();
+    assert!(message.contains(needle), "{body} -> {message}");
+}
+
+async fn bad_broadcasts_are_refused_with_a_reason(backend: Backend) {
+    let (app, _) = app_with_audience(backend, &[1, 2], &[]).await;
+    refused(&app, json!({"message": ""}), "empty").await;
+    refused(&app, json!({"message": "   \n "}), "empty").await;
+    refused(&app, json!({"message": "a".repeat(4097)}), "4096").await;
+    refused(
+        &app,
+        json!({"message": "a".repeat(1025), "photo": "https://cdn.example.com/p.jpg"}),
+        "1024",
+    )
+    .await;
+    refused(
+        &app,
+        json!({"message": "<b>bold</i>", "parse_mode": "HTML"}),
+        "HTML",
+    )
+    .await;
+    refused(
+        &app,
+        json!({"message": "<script>x</script>", "parse_mode": "HTML"}),
+        "not supported",
+    )
+    .await;
+    refused(
+        &app,
+        json!({"message": "Sale!", "parse_mode": "MarkdownV2"}),
+        "'!' at character 5",
+    )
+    .await;
+    refused(
+        &app,
+        json!({"message": "*open", "parse_mode": "MarkdownV2"}),
+        "never closed",
+    )
+    .await;
+    refused(
+        &app,
+        json!({"message": "x", "parse_mode": "Markdown"}),
+        "HTML or MarkdownV2",
+    )
+    .await;
+    refused(
+        &app,
+        json!({"message": "x", "photo": "javascript:alert(1)"}),
+        "photo",
+    )
+    .await;
+    refused(
+        &app,
+        json!({"message": "x", "buttons": [[{"text": "Shop", "url": "ftp://x"}]]}),
+        "URL",
+    )
+    .await;
+    refused(
+        &app,
+        json!({"message": "x", "buttons": [[{"text": "", "url": "https://x.test"}]]}),
+        "text",
+    )
+    .await;
+    refused(&app, json!({"message": "x", "rate": 31}), "at most 30").await;
+    refused(&app, json!({"message": "x", "rate": 0}), "rate").await;
+    // Unknown fields and wrong types are refused too.
+    expect_error(
+        app.broadcast(json!({"message": "x", "mesage": 1})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    expect_error(
+        app.broadcast(json!({"message": 5})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    // Markup that is right passes the check (and the HTML length excludes tags).
+    let ok = json(
+        app.broadcast(json!({"message": format!("<b>{}</b>", "a".repeat(4096)), "parse_mode": "HTML", "dry_run": true}))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(ok["recipients"], 2);
+    // Nothing was queued by any of it.
+    assert_eq!(
+        json(app.broadcast_jobs().await, 200).await["jobs"],
+        json!([])
+    );
+}
+
+async fn dry_run_counts_the_audience(backend: Backend) {
+    let (app, _) = app_with_audience(backend, &[10, 11, 12], &[13, 14]).await;
+    assert_eq!(
+        json(app.broadcast_audience().await, 200).await["recipients"],
+        3
+    );
+    let dry = json(
+        app.broadcast(
+            json!({"message": "*New* templates\\!", "parse_mode": "MarkdownV2", "dry_run": true}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(dry["recipients"], 3);
+    assert_eq!(
+        json(app.broadcast_jobs().await, 200).await["jobs"],
+        json!([])
+    );
+    // An empty audience cannot be broadcast to (but can be counted).
+    let b = json(app.admin_create_tenant("Nobody", "nobody", None).await, 201).await;
+    app.use_tenant(b["id"].as_str());
+    assert_eq!(
+        json(app.broadcast_audience().await, 200).await["recipients"],
+        0
+    );
+    let err = expect_error(
+        app.broadcast(json!({"message": "hi"})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(err["error"].as_str().unwrap().contains("nobody to send to"));
+    assert_eq!(
+        json(app.broadcast_jobs().await, 200).await["jobs"],
+        json!([]),
+        "nothing half-written"
+    );
+}
+
+async fn idempotency_key_creates_one_broadcast(backend: Backend) {
+    let (app, _) = app_with_audience(backend, &[1, 2, 3], &[]).await;
+    let body = json!({"message": "Hello"});
+    let first = json(app.broadcast_with_key(body.clone(), "click-1").await, 201).await;
+    assert_eq!(first["created"], true);
+    assert_eq!(first["recipients"], 3);
+    let again = json(app.broadcast_with_key(body.clone(), "click-1").await, 200).await;
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(again["created"], false);
+    let other = json(app.broadcast_with_key(body, "click-2").await, 201).await;
+    assert_ne!(other["id"], first["id"]);
+    let jobs = json(app.broadcast_jobs().await, 200).await;
+    assert_eq!(jobs["jobs"].as_array().unwrap().len(), 2);
+    let status = json(
+        app.broadcast_status(first["id"].as_str().unwrap()).await,
+        200,
+    )
+    .await;
+    assert_eq!(status["recipients"], 3);
+    assert_eq!(status["message"], "Hello");
+    assert_eq!(status["rate"], 20.0, "the default rate");
+}
+
+async fn broadcasts_are_tenant_scoped(backend: Backend) {
+    let (app, _) = app_with_audience(backend, &[1, 2, 3], &[]).await;
+    let created = json(
+        app.broadcast(json!({"message": "For tenant A only"})).await,
+        201,
+    )
+    .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let b = json(app.admin_create_tenant("B", "tenant-b", None).await, 201).await;
+    let b_id = b["id"].as_str().unwrap().to_owned();
+    let db = seed_db(&app.config.database);
+    seed_bot_users(&db, &b_id, &[900], false).await;
+    app.use_tenant(Some(&b_id));
+    assert_eq!(
+        json(app.broadcast_audience().await, 200).await["recipients"],
+        1
+    );
+    assert_eq!(
+        json(app.broadcast_jobs().await, 200).await["jobs"],
+        json!([])
+    );
+    expect_error(app.broadcast_status(&id).await, 404, "not_found").await;
+    expect_error(app.broadcast_report(&id).await, 404, "not_found").await;
+    for action in ["pause", "resume", "cancel"] {
+        expect_error(app.broadcast_action(&id, action).await, 404, "not_found").await;
+    }
+    // B's idempotency keys live in B's space.
+    let mine = json(
+        app.broadcast_with_key(json!({"message": "B"}), "same-key")
+            .await,
+        201,
+    )
+    .await;
+    app.use_tenant(None);
+    let a_same = json(
+        app.broadcast_with_key(json!({"message": "A"}), "same-key")
+            .await,
+        201,
+    )
+    .await;
+    assert_ne!(a_same["id"], mine["id"]);
+    expect_error(
+        app.broadcast_status(mine["id"].as_str().unwrap()).await,
+        404,
+        "not_found",
+    )
+    .await;
+    // A's broadcast is untouched by B's attempts.
+    let status = json(app.broadcast_status(&id).await, 200).await;
+    assert_ne!(status["status"], "cancelled");
+    assert_eq!(status["recipients"], 3);
+    // Signed out: nothing.
+    app.logout().await;
+    expect_error(app.broadcast_jobs().await, 401, "unauthenticated").await;
+    expect_error(
+        app.broadcast(json!({"message": "x"})).await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+}

@@ -1,0 +1,260 @@
+//! Test support for broadcasts and bot analytics: a [`TestApp`] method per endpoint, an app on
+//! a fixed clock, and seeding of `bot_users` / `bot_usage` rows (the coupon bot writes these in
+//! production; tests and benchmarks insert them directly).
+use std::time::Duration;
+
+use promostack::config::{Config, DatabaseConfig, Secret};
+use promostack::db::Db;
+use promostack::time::Clock;
+use reqwest::{Method, Response};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::{ADMIN_PASSWORD, Backend, TestApp, TestDatabase};
+
+/// Start the app on a fresh database of `backend` with `clock` (e.g. [`Clock::fixed`]).
+pub async fn spawn_app_at(
+    backend: Backend,
+    clock: Clock,
+    customize: impl FnOnce(&mut Config),
+) -> TestApp {
+    promostack::install_crypto_provider();
+    let database = TestDatabase::create(backend).await;
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::local(data_dir.path());
+    config.database = database.config.clone();
+    config.admin_password = Some(Secret::new(ADMIN_PASSWORD));
+    customize(&mut config);
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+    let port = listener.local_addr().expect("local addr").port();
+    let address = format!("http://127.0.0.1:{port}");
+    let (tx, rx) = oneshot::channel::<()>();
+    let state = promostack::app::build_state(config.clone(), clock)
+        .await
+        .expect("state");
+    let handle = tokio::spawn(promostack::app::launch_with_state(
+        state,
+        promostack::workers::Registry::standard(),
+        listener,
+        async {
+            let _ = rx.await;
+        },
+    ));
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::ORIGIN,
+        address.parse().expect("origin header"),
+    );
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .default_headers(headers)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    let app = TestApp {
+        address,
+        port,
+        client,
+        config,
+        tenant: std::sync::Mutex::new(None),
+        shutdown: Some(tx),
+        handle: Some(handle),
+        _data_dir: Some(data_dir),
+        _database: Some(database),
+    };
+    app.wait_ready().await;
+    app
+}
+
+/// A pool on the app's database, for seeding rows.
+pub fn seed_db(config: &DatabaseConfig) -> Db {
+    Db::connect(config).expect("seed pool")
+}
+
+/// One `bot_usage` row to insert.
+#[derive(Debug, Clone)]
+pub struct Usage {
+    pub user_id: Option<i64>,
+    pub template: Option<String>,
+    pub code: Option<String>,
+    pub success: bool,
+    pub at: i64,
+}
+
+impl Usage {
+    pub fn new(user_id: i64, template: &str, code: &str, success: bool, at: i64) -> Usage {
+        Usage {
+            user_id: Some(user_id),
+            template: Some(template.into()),
+            code: Some(code.into()),
+            success,
+            at,
+        }
+    }
+}
+
+/// Insert usage rows for `tenant_id` in batched transactions.
+pub async fn seed_usage(db: &Db, tenant_id: &str, rows: &[Usage]) {
+    for chunk in rows.chunks(5_000) {
+        let mut tx = db.begin().await.expect("begin");
+        for row in chunk {
+            promostack::on_tx!(&mut tx, conn => sqlx::query(
+                "INSERT INTO bot_usage (id, tenant_id, user_id, chat_id, chat_type, template_slug, variant, code, success, reason, latency_ms, created_at) \
+                 VALUES ($1, $2, $3, $4, 'private', $5, 'square', $6, $7, $8, 120, $9)"
+            ).bind(promostack::db::new_id()).bind(tenant_id).bind(row.user_id).bind(row.user_id.unwrap_or(-100))
+                .bind(&row.template).bind(&row.code).bind(row.success)
+                .bind(if row.success { None } else { Some("invalid_coupon") }).bind(row.at)
+                .execute(&mut **conn).await.map(|r| r.rows_affected())).expect("insert usage");
+        }
+        tx.commit().await.expect("commit");
+    }
+}
+
+/// Insert bot users `ids` for `tenant_id` (usernames `user<id>`, or `usernames` when given).
+pub async fn seed_bot_users(db: &Db, tenant_id: &str, ids: &[i64], blocked: bool) {
+    for chunk in ids.chunks(5_000) {
+        let mut tx = db.begin().await.expect("begin");
+        for id in chunk {
+            promostack::on_tx!(&mut tx, conn => sqlx::query(
+                "INSERT INTO bot_users (tenant_id, user_id, username, first_name, language_code, first_seen, last_seen, blocked) \
+                 VALUES ($1, $2, $3, 'Test', 'en', 1, 1, $4)"
+            ).bind(tenant_id).bind(id).bind(format!("user{id}")).bind(blocked)
+                .execute(&mut **conn).await.map(|r| r.rows_affected())).expect("insert bot user");
+        }
+        tx.commit().await.expect("commit");
+    }
+}
+
+/// Set a bot user's username (e.g. to a formula, for CSV tests).
+pub async fn set_username(db: &Db, tenant_id: &str, user_id: i64, username: &str) {
+    promostack::on_pool!(db, pool => sqlx::query("UPDATE bot_users SET username = $3 WHERE tenant_id = $1 AND user_id = $2")
+        .bind(tenant_id).bind(user_id).bind(username).execute(pool).await.map(|r| r.rows_affected()))
+        .expect("update username");
+}
+
+/// `(blocked)` of a bot user.
+pub async fn is_blocked(db: &Db, tenant_id: &str, user_id: i64) -> bool {
+    promostack::on_pool!(db, pool => sqlx::query_scalar::<_, bool>("SELECT blocked FROM bot_users WHERE tenant_id = $1 AND user_id = $2")
+        .bind(tenant_id).bind(user_id).fetch_one(pool).await)
+        .expect("bot user")
+}
+
+impl TestApp {
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Response {
+        let builder = self.request(method, path);
+        let builder = match body {
+            Some(body) => builder.json(&body),
+            None => builder,
+        };
+        builder.send().await.expect("request sent")
+    }
+
+    pub async fn bot_stats(&self, days: &str) -> Response {
+        self.call(Method::GET, &format!("/api/bot-stats?days={days}"), None)
+            .await
+    }
+
+    pub async fn bot_codes(&self, days: &str, q: &str, page: &str) -> Response {
+        let url = reqwest::Url::parse_with_params(
+            &self.url("/api/bot-stats/codes"),
+            &[("days", days), ("q", q), ("page", page)],
+        )
+        .expect("url");
+        self.call(
+            Method::GET,
+            &format!("{}?{}", url.path(), url.query().unwrap_or("")),
+            None,
+        )
+        .await
+    }
+
+    pub async fn bot_codes_csv(&self, days: &str, q: &str) -> Response {
+        let url = reqwest::Url::parse_with_params(
+            &self.url("/api/bot-stats/codes.csv"),
+            &[("days", days), ("q", q)],
+        )
+        .expect("url");
+        self.call(
+            Method::GET,
+            &format!("{}?{}", url.path(), url.query().unwrap_or("")),
+            None,
+        )
+        .await
+    }
+
+    pub async fn broadcast(&self, body: Value) -> Response {
+        self.call(Method::POST, "/api/broadcast", Some(body)).await
+    }
+
+    pub async fn broadcast_with_key(&self, body: Value, key: &str) -> Response {
+        self.request(Method::POST, "/api/broadcast")
+            .header("idempotency-key", key)
+            .json(&body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn broadcast_audience(&self) -> Response {
+        self.call(Method::GET, "/api/broadcast-audience", None)
+            .await
+    }
+
+    pub async fn broadcast_status(&self, id: &str) -> Response {
+        self.call(Method::GET, &format!("/api/broadcast-status/{id}"), None)
+            .await
+    }
+
+    pub async fn broadcast_jobs(&self) -> Response {
+        self.call(Method::GET, "/api/broadcast-jobs", None).await
+    }
+
+    /// `action`: pause | resume | cancel.
+    pub async fn broadcast_action(&self, id: &str, action: &str) -> Response {
+        self.call(Method::POST, &format!("/api/broadcast/{id}/{action}"), None)
+            .await
+    }
+
+    pub async fn broadcast_report(&self, id: &str) -> Response {
+        self.call(Method::GET, &format!("/api/broadcast-report/{id}"), None)
+            .await
+    }
+
+    /// Poll the status until `done(status)` holds (or panic after `limit`).
+    pub async fn wait_broadcast(
+        &self,
+        id: &str,
+        limit: Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let status = crate::json(self.broadcast_status(id).await, 200).await;
+            if done(&status) {
+                return status;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "broadcast {id} did not get there in {limit:?}: {status}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// One portable INSERT ... SELECT that writes `rows` usage rows for tenant `$1`, spread evenly
+/// over the 89 days before `now` (inside a 90-day report) (20,000 users, 12 templates, 5,000 codes, 90 % success).
+pub fn usage_seed_sql(rows: i64, now: i64) -> String {
+    let span = 89 * 24 * 3_600_000i64;
+    format!(
+        "INSERT INTO bot_usage (id, tenant_id, user_id, chat_id, chat_type, template_slug, variant, code, success, reason, latency_ms, created_at) \
+         WITH RECURSIVE n(i) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM n WHERE i < {last}) \
+         SELECT 'u' || i, $1, (i * 7919) % 20000, (i * 7919) % 20000, 'private', 'tpl-' || (i % 12), 'square', \
+                'CODE' || ((i * 31) % 5000), (i % 10) <> 0, NULL, 100, {now} - (i * {step}) \
+         FROM n",
+        last = rows - 1,
+        now = now - 1,
+        step = span / rows,
+    )
+}

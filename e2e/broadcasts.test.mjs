@@ -1,0 +1,121 @@
+// Browser test of Broadcasts and Analytics against the real promostack binary, with the fake
+// Telegram Bot API of crates/testkit (target/debug/e2e-fixture) and bot users / usage rows seeded
+// into the server's SQLite file: send a broadcast and watch its progress reach 100 %, then open
+// analytics with data (KPIs, chart switching hourly/daily, top templates, code table, search).
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import path from 'node:path';
+import { once } from 'node:events';
+import { startServer, launchBrowser, screenshot, watchErrors, repoRoot } from './support.mjs';
+
+const DESKTOP = { width: 1440, height: 1000 };
+const USERS = 40;
+const fixtureBin = () => {
+  const bin = process.env.PROMOSTACK_BIN || 'target/debug/promostack';
+  return path.resolve(repoRoot, path.dirname(bin), 'e2e-fixture');
+};
+
+let fake;
+let fakeUrl;
+let server;
+let browser;
+let page;
+let errors;
+
+async function startFake() {
+  const child = spawn(fixtureBin(), ['fake-telegram'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let buffer = '';
+  child.stdout.on('data', (c) => { buffer += c; });
+  for (let i = 0; i < 100 && !buffer.includes('\n'); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(buffer.startsWith('http://127.0.0.1:'), `fake Bot API did not start: ${buffer}`);
+  return { child, url: buffer.split('\n')[0].trim() };
+}
+
+async function shot(name) {
+  await page.evaluate(() => {
+    document.querySelectorAll('.toast').forEach((t) => t.remove());
+    document.activeElement?.blur();
+  });
+  await screenshot(page, name);
+}
+
+describe('broadcasts and analytics', () => {
+  before(async () => {
+    ({ child: fake, url: fakeUrl } = await startFake());
+    server = await startServer({
+      env: { TELEGRAM_BOT_TOKEN: '123456:E2E-BROADCAST', TELEGRAM_API_URL: fakeUrl, TELEGRAM_RATE_LIMIT: 'off' },
+    });
+    const { stdout } = await promisify(execFile)(fixtureBin(), ['seed-bot-data', path.join(server.dataDir, 'promostack.db'), String(USERS), '600']);
+    assert.match(stdout, /seeded 40 bot users/);
+    browser = await launchBrowser();
+    const context = await browser.newContext({ viewport: DESKTOP });
+    page = await context.newPage();
+    errors = watchErrors(page);
+    await page.goto(server.baseUrl + '/login');
+    await page.fill('#password', server.password);
+    await page.click('button[type="submit"]');
+    await page.waitForURL(/\/$|#/);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (fake) { fake.stdin.end(); await once(fake, 'exit'); }
+  });
+
+  it('sends a broadcast and shows its progress reaching 100 %', async () => {
+    await page.goto(server.baseUrl + '/#coupons/broadcasts');
+    await page.waitForSelector('h1:has-text("Broadcasts")');
+    await page.waitForFunction((n) => document.querySelector('#bc-audience')?.textContent === String(n), USERS);
+    // Bad markup is reported before anything is sent.
+    await page.selectOption('#bc-mode', 'HTML');
+    await page.fill('#bc-message', '<b>New templates</i>');
+    await page.click('#bc-check');
+    await page.waitForFunction(() => /closes <b>/.test(document.querySelector('#bc-error').textContent));
+    await page.fill('#bc-message', '<b>New Black Friday templates</b> are live — try <i>/generate</i> now!');
+    await page.fill('#bc-button-text', 'Open the bot');
+    await page.fill('#bc-button-url', 'https://t.me/promostack_test_bot');
+    assert.equal(await page.textContent('#bc-preview strong'), 'New Black Friday templates');
+    await shot('broadcasts-editor');
+    await page.click('#bc-send');
+    await page.waitForSelector('dialog[open]');
+    assert.match(await page.textContent('dialog[open]'), /40 people/);
+    await page.click('dialog[open] button[value="ok"]');
+    await page.waitForSelector('#bc-live');
+    await page.waitForFunction(() => document.querySelector('#bc-live')?.dataset.status === 'running', null, { timeout: 20_000 }).catch(() => {});
+    await page.waitForFunction(() => document.querySelector('#bc-live')?.dataset.status === 'completed', null, { timeout: 60_000 });
+    assert.equal(await page.getAttribute('#bc-live', 'data-progress'), '100');
+    assert.match(await page.textContent('#bc-progress-text'), /100 % · 40 of 40 sent/);
+    await page.waitForSelector('#bc-history-table tbody tr[data-status="completed"]');
+    await shot('broadcasts-completed');
+    assert.deepEqual(errors, []);
+  });
+
+  it('opens analytics with data and switches the chart between daily and hourly', async () => {
+    await page.goto(server.baseUrl + '/#coupons/analytics');
+    await page.waitForSelector('h1:has-text("Analytics")');
+    await page.waitForSelector('#an-kpis');
+    assert.equal(await page.textContent('#an-generations'), '600');
+    assert.equal(await page.getAttribute('#an-chart', 'data-granularity'), 'daily');
+    assert.equal(await page.getAttribute('#an-chart', 'data-points'), '7');
+    assert.ok((await page.$$('#an-chart rect.chart-bar')).length === 7);
+    assert.ok((await page.$$('#an-top li')).length >= 4);
+    await page.waitForSelector('#an-code-table tbody tr');
+    assert.equal((await page.$$('#an-code-table tbody tr')).length, 6);
+    await shot('analytics-7-days');
+    await page.click('#an-range [data-range="today"]');
+    await page.waitForFunction(() => document.querySelector('#an-chart')?.dataset.granularity === 'hourly');
+    assert.equal(await page.getAttribute('#an-chart', 'data-points'), '24');
+    await page.click('#an-range [data-range="30"]');
+    await page.waitForFunction(() => document.querySelector('#an-chart')?.dataset.points === '30');
+    await page.fill('#an-search', 'gold');
+    await page.waitForFunction(() => document.querySelectorAll('#an-code-table tbody tr').length === 1);
+    assert.equal(await page.textContent('#an-code-table tbody tr code'), 'GOLD50');
+    await page.fill('#an-search', '');
+    await page.waitForFunction(() => document.querySelectorAll('#an-code-table tbody tr').length === 6);
+    await shot('analytics-30-days');
+    assert.deepEqual(errors, []);
+  });
+});

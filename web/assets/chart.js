@@ -1,0 +1,59 @@
+// A small SVG chart of our own (no third-party code): vertical bars for a series of
+// {label, value} points, with a few y gridlines, thinned x labels and a <title> per bar for
+// hover. Built with createElementNS and textContent only.
+const NS = 'http://www.w3.org/2000/svg';
+
+function el(tag, attrs = {}, text) {
+  const node = document.createElementNS(NS, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (text !== undefined) node.textContent = String(text);
+  return node;
+}
+
+/** A "nice" axis maximum and step for `max`: 1, 2 or 5 times a power of ten. */
+export function niceScale(max, ticks = 4) {
+  if (!(max > 0)) return { top: ticks, step: 1 };
+  const raw = max / ticks;
+  const pow = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= raw);
+  const whole = Math.max(1, Math.round(step));
+  return { top: whole * Math.ceil(max / whole), step: whole };
+}
+
+/**
+ * barChart({points: [{label, value, title}], height, ariaLabel}) -> <svg>
+ * The SVG scales to its container's width (viewBox), so it fits phones and wide screens.
+ */
+export function barChart({ points, height = 240, ariaLabel = 'Chart', maxLabels = 12 }) {
+  const width = 720;
+  const pad = { top: 12, right: 8, bottom: 28, left: 40 };
+  const innerW = width - pad.left - pad.right;
+  const innerH = height - pad.top - pad.bottom;
+  const max = Math.max(0, ...points.map((p) => p.value));
+  const { top, step } = niceScale(max);
+  const svg = el('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img', 'aria-label': ariaLabel, preserveAspectRatio: 'none' });
+  const grid = el('g', { class: 'chart-grid' });
+  for (let v = 0; v <= top; v += step) {
+    const y = pad.top + innerH - (v / top) * innerH;
+    grid.append(el('line', { x1: pad.left, x2: width - pad.right, y1: y, y2: y }));
+    grid.append(el('text', { x: pad.left - 6, y: y + 4, 'text-anchor': 'end', class: 'chart-axis' }, v.toLocaleString()));
+  }
+  svg.append(grid);
+  const n = Math.max(points.length, 1);
+  const slot = innerW / n;
+  const barW = Math.max(2, Math.min(36, slot * 0.7));
+  const every = Math.ceil(n / maxLabels);
+  const bars = el('g', { class: 'chart-bars' });
+  points.forEach((p, i) => {
+    const h = top ? (p.value / top) * innerH : 0;
+    const x = pad.left + i * slot + (slot - barW) / 2;
+    const bar = el('rect', { x, y: pad.top + innerH - h, width: barW, height: Math.max(h, p.value ? 1 : 0), rx: 2, class: 'chart-bar' });
+    bar.append(el('title', {}, p.title || `${p.label}: ${p.value}`));
+    bars.append(bar);
+    if (i % every === 0) {
+      bars.append(el('text', { x: x + barW / 2, y: height - 8, 'text-anchor': 'middle', class: 'chart-axis' }, p.label));
+    }
+  });
+  svg.append(bars);
+  return svg;
+}
