@@ -4,14 +4,16 @@
 //! MCUs per row, so intervals form a grid of tiles). Each restart interval's entropy-coded data is
 //! independent (DC prediction resets, byte aligned), and with fixed quantisation and standard
 //! Huffman tables the same pixels always encode to the same bytes. A render encodes just the
-//! tiles covering the text box with the same settings and splices those intervals between the
-//! cached ones: a standard baseline JPEG, identical to encoding the whole composed image with
-//! the same restart interval.
+//! tiles the text's ink touches (not the whole box: gaps between lines and beside short lines
+//! stay cached) with the same settings and splices those intervals between the cached ones: a
+//! standard baseline JPEG, byte for byte the encoding of the whole composed image with the same
+//! restart interval.
 use tiny_skia::Pixmap;
 
 use crate::Result;
 use crate::encode::{encode_jpeg_rgb, rgb_over_white};
 use crate::error::RenderError;
+use crate::render::TextLayer;
 use crate::spec::BoxSpec;
 
 /// 4:2:0 MCUs are 16×16 pixels.
@@ -21,7 +23,7 @@ pub(crate) struct JpegBase {
     pub quality: u8,
     width: u32,
     height: u32,
-    interval: u16,
+    pub interval: u16,
     tiles_x: u32,
     mcu_rows: u32,
     /// SOI up to and including the SOS header.
@@ -31,14 +33,8 @@ pub(crate) struct JpegBase {
     segments: Vec<(usize, usize)>,
 }
 
-/// Pixel rectangle (x0, y0, x1, y1) of whole tiles to re-encode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct TileRegion {
-    pub x0: u32,
-    pub y0: u32,
-    pub x1: u32,
-    pub y1: u32,
-}
+/// Tiles per encoder call: the stacked image's height (16 px per tile) must fit JPEG's 16 bits.
+const MAX_STACKED_TILES: usize = 4000;
 
 /// Splits a JPEG produced by jpeg-encoder into (header length, entropy data, interval ranges).
 fn split_scan(jpeg: &[u8]) -> Option<(usize, Vec<(usize, usize)>)> {
@@ -132,57 +128,87 @@ impl JpegBase {
         self.header.len() + self.data.len() + self.segments.len() * 16
     }
 
-    /// The tile-aligned pixel region covering `area`.
-    pub fn region_for(&self, area: &BoxSpec) -> TileRegion {
+    /// Renders the final JPEG: re-encodes only the tiles under `area` that `layer` actually
+    /// touches and splices them between the cached intervals of the background.
+    ///
+    /// The touched tiles are stacked into one image `tile width` pixels wide, one tile per MCU
+    /// row, so a single encoder call yields one restart interval per tile. Pixels past the right
+    /// and bottom image edges are the edge pixels repeated, exactly as the encoder pads the whole
+    /// image, so each re-encoded interval is byte for byte the one a whole-image encode of the
+    /// composed pixels would produce.
+    pub fn render(&self, background: &Pixmap, layer: &TextLayer, area: &BoxSpec) -> Result<Vec<u8>> {
         let tile_w = MCU * u32::from(self.interval);
-        let x0 = (area.x / tile_w) * tile_w;
-        let y0 = (area.y / MCU) * MCU;
-        let x1 = (area.x.saturating_add(area.width))
-            .div_ceil(tile_w)
-            .saturating_mul(tile_w)
-            .min(self.width);
-        let y1 = (area.y.saturating_add(area.height))
-            .div_ceil(MCU)
-            .saturating_mul(MCU)
-            .min(self.height);
-        TileRegion { x0, y0, x1, y1 }
-    }
-
-    /// Builds the final JPEG from the composed pixels of `region` (premultiplied RGBA).
-    pub fn splice(&self, region: TileRegion, premultiplied: &[u8]) -> Result<Vec<u8>> {
-        let (rw, rh) = (region.x1 - region.x0, region.y1 - region.y0);
-        let mut rgb = Vec::new();
-        rgb_over_white(premultiplied, &mut rgb);
-        let mut piece = Vec::new();
-        encode_jpeg_rgb(&rgb, rw, rh, self.quality, self.interval, &mut piece)?;
-        let (header_end, piece_segments) = split_scan(&piece)
-            .ok_or_else(|| RenderError::Encode("unexpected JPEG stream layout".into()))?;
-        let tile_w = MCU * u32::from(self.interval);
-        let (tx0, tx1) = (region.x0 / tile_w, region.x1.div_ceil(tile_w));
-        let (ty0, ty1) = (region.y0 / MCU, region.y1.div_ceil(MCU));
-        let piece_cols = tx1 - tx0;
-        if piece_segments.len() != (piece_cols * (ty1 - ty0)) as usize {
-            return Err(RenderError::Encode(
-                "re-encoded region does not match the tile grid".into(),
-            ));
+        let (tx0, tx1) = (
+            area.x / tile_w,
+            area.x.saturating_add(area.width).div_ceil(tile_w).min(self.tiles_x),
+        );
+        let (ty0, ty1) = (
+            area.y / MCU,
+            area.y.saturating_add(area.height).div_ceil(MCU).min(self.mcu_rows),
+        );
+        let mut touched = Vec::new();
+        for ty in ty0..ty1 {
+            for tx in tx0..tx1 {
+                let (x, y) = (tx * tile_w, ty * MCU);
+                if layer.touches(x, y, x + tile_w, y + MCU) {
+                    touched.push(ty * self.tiles_x + tx);
+                }
+            }
         }
 
-        let mut out = Vec::with_capacity(self.header.len() + self.data.len() + piece.len());
+        let width = self.width as usize;
+        let pixels = background.data();
+        let mut rgb = Vec::with_capacity(touched.len() * (tile_w * MCU * 3) as usize);
+        let mut row = vec![0u8; tile_w as usize * 4];
+        let mut pieces: Vec<(Vec<u8>, Vec<(usize, usize)>)> = Vec::new();
+        for chunk in touched.chunks(MAX_STACKED_TILES) {
+            rgb.clear();
+            for &tile in chunk {
+                let (x0, ty) = ((tile % self.tiles_x) * tile_w, tile / self.tiles_x);
+                let x_end = (x0 + tile_w).min(self.width);
+                for r in 0..MCU {
+                    let y = (ty * MCU + r).min(self.height - 1);
+                    let start = (y as usize * width + x0 as usize) * 4;
+                    let row = &mut row[..(x_end - x0) as usize * 4];
+                    row.copy_from_slice(&pixels[start..start + row.len()]);
+                    layer.blend_row(row, x0, y);
+                    rgb_over_white(row, &mut rgb);
+                    let last = rgb.len() - 3;
+                    for _ in x_end..x0 + tile_w {
+                        rgb.extend_from_within(last..last + 3);
+                    }
+                }
+            }
+            let mut piece = Vec::new();
+            let stacked_h = chunk.len() as u32 * MCU;
+            encode_jpeg_rgb(&rgb, tile_w, stacked_h, self.quality, self.interval, &mut piece)?;
+            let (header_end, segments) = split_scan(&piece)
+                .ok_or_else(|| RenderError::Encode("unexpected JPEG stream layout".into()))?;
+            if segments.len() != chunk.len() {
+                return Err(RenderError::Encode(
+                    "re-encoded tiles do not match the tile grid".into(),
+                ));
+            }
+            debug_assert!(header_end <= segments[0].0);
+            pieces.push((piece, segments));
+        }
+
+        let mut out = Vec::with_capacity(self.header.len() + self.data.len() + 64 * 1024);
         out.extend_from_slice(&self.header);
         let total = self.segments.len();
-        for ty in 0..self.mcu_rows {
-            for tx in 0..self.tiles_x {
-                let index = (ty * self.tiles_x + tx) as usize;
-                if (ty0..ty1).contains(&ty) && (tx0..tx1).contains(&tx) {
-                    let (s, e) = piece_segments[((ty - ty0) * piece_cols + (tx - tx0)) as usize];
-                    out.extend_from_slice(&piece[header_end..][s - header_end..e - header_end]);
-                } else {
-                    let (s, e) = self.segments[index];
-                    out.extend_from_slice(&self.data[s..e]);
+        let mut next_touched = touched.iter().copied().enumerate().peekable();
+        for (index, &(s, e)) in self.segments.iter().enumerate() {
+            match next_touched.peek() {
+                Some(&(k, tile)) if tile as usize == index => {
+                    let (piece, segments) = &pieces[k / MAX_STACKED_TILES];
+                    let (ps, pe) = segments[k % MAX_STACKED_TILES];
+                    out.extend_from_slice(&piece[ps..pe]);
+                    next_touched.next();
                 }
-                if index + 1 < total {
-                    out.extend_from_slice(&[0xFF, 0xD0 + (index % 8) as u8]);
-                }
+                _ => out.extend_from_slice(&self.data[s..e]),
+            }
+            if index + 1 < total {
+                out.extend_from_slice(&[0xFF, 0xD0 + (index % 8) as u8]);
             }
         }
         out.extend_from_slice(&[0xFF, 0xD9]);

@@ -23,6 +23,7 @@ pub mod fuzzing;
 mod jpeg_splice;
 mod layout;
 mod png_splice;
+mod raster;
 mod render;
 mod spec;
 

@@ -11,9 +11,10 @@ use crate::decode::{DecodeLimits, decode_image};
 use crate::encode::{OutputFormat, encode_pixmap, is_opaque};
 use crate::error::RenderError;
 use crate::font::Font;
-use crate::jpeg_splice::{JpegBase, TileRegion};
+use crate::jpeg_splice::JpegBase;
 use crate::layout::{TextLayout, layout_text};
 use crate::png_splice::PngBase;
+use crate::raster::Coverage;
 use crate::spec::{BoxSpec, Rgba, Style, TemplateSpec};
 
 /// One variant's background with the logo composited, plus lazily built encoder caches.
@@ -191,45 +192,146 @@ pub(crate) fn draw_text(
     pixmap.fill_path(path, &paint, FillRule::Winding, transform, None);
 }
 
-/// The code drawn (stroke, then fill) on a transparent layer covering its dirty area. Every
-/// output composites this same layer, so PNG, JPEG, WebP and [`render_pixmap`] agree exactly
-/// whatever part of the image each one re-encodes.
-struct TextLayer {
-    pixmap: Option<Pixmap>,
-    x: u32,
-    y: u32,
+/// The code's coverage: an anti-aliased mask of the stroke and one of the fill over the text's
+/// dirty area, blended straight into the target (stroke under fill, then over the background).
+/// Every output blends this same layer with [`TextLayer::blend_row`], so PNG, JPEG, WebP and
+/// [`render_pixmap`] agree exactly whatever part of the image each one re-encodes.
+pub(crate) struct TextLayer {
+    area: BoxSpec,
+    /// Coverage over `area`; `None` when there is nothing to draw.
+    stroke: Option<Coverage>,
+    fill: Option<Coverage>,
+    /// Premultiplied RGBA.
+    stroke_color: [u32; 4],
+    fill_color: [u32; 4],
+}
+
+/// `v / 255` rounded, exact for `v ≤ 255 × 255`.
+#[inline(always)]
+fn div255(v: u32) -> u32 {
+    let v = v + 128;
+    (v + (v >> 8)) >> 8
+}
+
+fn premultiplied(c: Rgba) -> [u32; 4] {
+    let a = u32::from(c.a);
+    [
+        div255(u32::from(c.r) * a),
+        div255(u32::from(c.g) * a),
+        div255(u32::from(c.b) * a),
+        a,
+    ]
 }
 
 impl TextLayer {
-    fn new(layout: &TextLayout, style: &Style, area: &BoxSpec) -> TextLayer {
-        let pixmap = Pixmap::new(area.width, area.height).map(|mut p| {
-            draw_text(
-                &mut p,
-                layout,
-                style,
-                Transform::from_translate(-(area.x as f32), -(area.y as f32)),
-            );
-            p
-        });
-        TextLayer {
-            pixmap,
-            x: area.x,
-            y: area.y,
+    pub(crate) fn new(layout: &TextLayout, style: &Style, area: &BoxSpec) -> TextLayer {
+        let mut layer = TextLayer {
+            area: *area,
+            stroke: None,
+            fill: None,
+            stroke_color: premultiplied(style.stroke()),
+            fill_color: premultiplied(style.fill()),
+        };
+        let Some(path) = &layout.path else {
+            return layer;
+        };
+        // Coverage masks from our own area rasteriser rather than tiny-skia painting: no
+        // supersampling and no paint pipeline, and the blend below does stroke, fill and
+        // background in one pass.
+        let (dx, dy) = (-(area.x as f32), -(area.y as f32));
+        if layout.stroke_px > 0.0 && style.stroke().a > 0 {
+            let stroke = Stroke {
+                width: layout.stroke_px,
+                line_join: LineJoin::Round,
+                line_cap: LineCap::Round,
+                ..Stroke::default()
+            };
+            if let Some(outline) = path.stroke(&stroke, 1.0) {
+                layer.stroke = Some(Coverage::fill(&outline, dx, dy, area.width, area.height));
+            }
+        }
+        if style.fill().a > 0 {
+            layer.fill = Some(Coverage::fill(path, dx, dy, area.width, area.height));
+        }
+        layer
+    }
+
+    /// The span of image columns the text touches in image row `y` (empty when none).
+    fn span(&self, y: u32) -> (u32, u32) {
+        let a = &self.area;
+        if y < a.y || y >= a.y + a.height {
+            return (0, 0);
+        }
+        let row = (y - a.y) as usize;
+        let (mut start, mut end) = (u32::MAX, 0);
+        for mask in [&self.stroke, &self.fill].into_iter().flatten() {
+            let (s, e) = mask.spans[row];
+            if s < e {
+                start = start.min(a.x + s);
+                end = end.max(a.x + e);
+            }
+        }
+        if start < end { (start, end) } else { (0, 0) }
+    }
+
+    /// Whether any pixel of `x0..x1 × y0..y1` (image coordinates) is touched by the text.
+    pub(crate) fn touches(&self, x0: u32, y0: u32, x1: u32, y1: u32) -> bool {
+        (y0..y1).any(|y| {
+            let (s, e) = self.span(y);
+            s < e && s < x1 && e > x0
+        })
+    }
+
+    /// Blends the text into `row`: premultiplied RGBA pixels of image row `y` starting at image
+    /// column `x0`.
+    #[inline]
+    pub(crate) fn blend_row(&self, row: &mut [u8], x0: u32, y: u32) {
+        let a = &self.area;
+        let (span_start, span_end) = self.span(y);
+        let row_px = (row.len() / 4) as u32;
+        let (cx0, cx1) = (x0.max(span_start), (x0 + row_px).min(span_end));
+        if cx0 >= cx1 {
+            return;
+        }
+        let n = (cx1 - cx0) as usize;
+        let offset = (y - a.y) as usize * a.width as usize + (cx0 - a.x) as usize;
+        let zeros = [0u8; 0];
+        let stroke = self.stroke.as_ref().map_or(&zeros[..], |m| &m.data[offset..offset + n]);
+        let fill = self.fill.as_ref().map_or(&zeros[..], |m| &m.data[offset..offset + n]);
+        let pixels = &mut row[(cx0 - x0) as usize * 4..][..n * 4];
+        let (sc, fc) = (self.stroke_color, self.fill_color);
+        let solid = |c: [u32; 4]| (c[3] == 255).then(|| [c[0] as u8, c[1] as u8, c[2] as u8, 255]);
+        let (solid_stroke, solid_fill) = (solid(sc), solid(fc));
+        for (i, px) in pixels.chunks_exact_mut(4).enumerate() {
+            let ms = u32::from(stroke.get(i).copied().unwrap_or(0));
+            let mf = u32::from(fill.get(i).copied().unwrap_or(0));
+            // Most covered pixels are fully inside the fill or the stroke.
+            match (ms, mf, solid_stroke, solid_fill) {
+                (0, 0, _, _) => continue,
+                (_, 255, _, Some(f)) | (255, 0, Some(f), _) => {
+                    px.copy_from_slice(&f);
+                    continue;
+                }
+                _ => {}
+            }
+            // Layer = fill over stroke (premultiplied), then layer over the pixel.
+            let fa = div255(fc[3] * mf);
+            let keep_stroke = 255 - fa;
+            let la = fa + div255(div255(sc[3] * ms) * keep_stroke);
+            let keep_dst = 255 - la;
+            for c in 0..3 {
+                let lc = div255(fc[c] * mf) + div255(div255(sc[c] * ms) * keep_stroke);
+                px[c] = (lc + div255(u32::from(px[c]) * keep_dst)).min(255) as u8;
+            }
+            px[3] = (la + div255(u32::from(px[3]) * keep_dst)).min(255) as u8;
         }
     }
 
-    /// Draws the layer onto `target`, whose top-left pixel is (x0, y0) of the image.
-    fn composite(&self, target: &mut Pixmap, x0: u32, y0: u32) {
-        if let Some(layer) = &self.pixmap {
-            let (dx, dy) = (self.x as i64 - x0 as i64, self.y as i64 - y0 as i64);
-            target.draw_pixmap(
-                dx as i32,
-                dy as i32,
-                layer.as_ref(),
-                &PixmapPaint::default(),
-                Transform::identity(),
-                None,
-            );
+    /// Blends the text onto `target`, whose top-left pixel is (x0, y0) of the image.
+    pub(crate) fn composite(&self, target: &mut Pixmap, x0: u32, y0: u32) {
+        let stride = target.width() as usize * 4;
+        for (r, row) in target.data_mut().chunks_exact_mut(stride).enumerate() {
+            self.blend_row(row, x0, y0 + r as u32);
         }
     }
 }
@@ -363,9 +465,7 @@ pub fn render(
     match format {
         OutputFormat::Jpeg { quality } => {
             let base = background.jpeg_base(quality)?;
-            let TileRegion { x0, y0, x1, y1 } = base.region_for(&area);
-            let region = background.compose_region(&layer, x0, y0, x1, y1)?;
-            base.splice(TileRegion { x0, y0, x1, y1 }, region.data())
+            base.render(&background.pixmap, &layer, &area)
         }
         OutputFormat::Png => {
             let base = background.png_base()?;
@@ -377,6 +477,79 @@ pub fn render(
             let mut pixmap = background.pixmap.clone();
             layer.composite(&mut pixmap, 0, 0);
             encode_pixmap(&pixmap, format)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode::{encode_jpeg_rgb, rgb_over_white};
+
+    fn assert_spliced_equals_whole(bg: &PreparedBackground, style: &Style, code: &str, what: &str) {
+        let font = Font::bundled();
+        for quality in [90, 55] {
+            let format = OutputFormat::Jpeg { quality };
+            let spliced = render(bg, style, &font, code, format).unwrap();
+            let composed = render_pixmap(bg, style, &font, code).unwrap();
+            let mut rgb = Vec::new();
+            rgb_over_white(composed.data(), &mut rgb);
+            let interval = bg.jpeg_base(quality).unwrap().interval;
+            let mut whole = Vec::new();
+            encode_jpeg_rgb(&rgb, bg.width(), bg.height(), quality, interval, &mut whole).unwrap();
+            assert!(
+                spliced == whole,
+                "{what} {code:?} q{quality}: spliced JPEG differs from a whole-image encode"
+            );
+        }
+    }
+
+    /// The spliced JPEG is the whole composed image encoded with the same restart interval, byte
+    /// for byte: untouched tiles come from the cache, touched ones are re-encoded identically.
+    #[test]
+    fn spliced_jpeg_is_byte_identical_to_a_whole_image_encode() {
+        for template in crate::demo::demo_templates() {
+            for (variant, png) in &template.images {
+                let bg = PreparedBackground::prepare(
+                    &template.spec,
+                    variant,
+                    png,
+                    template.logo.as_deref(),
+                    &DecodeLimits::default(),
+                )
+                .unwrap();
+                let what = format!("{} {variant}", template.spec.slug);
+                for code in ["SAVE20", "WELCOME BONUS 12", "Ünïcødé✓漢字", "I"] {
+                    assert_spliced_equals_whole(&bg, &template.spec.style, code, &what);
+                }
+            }
+        }
+    }
+
+    /// Text reaching the right and bottom edges of an image whose size is not a multiple of the
+    /// tile size: the re-encoded edge tiles are padded exactly as the whole-image encoder pads.
+    #[test]
+    fn spliced_jpeg_pads_edge_tiles_like_the_encoder() {
+        for (w, h, text) in [
+            (333, 201, r#"{"x":200,"y":120,"width":133,"height":81}"#),
+            (1080, 1350, r#"{"x":0,"y":1200,"width":1080,"height":150}"#),
+            (50, 30, r#"{"x":0,"y":0,"width":50,"height":30}"#),
+        ] {
+            let json = format!(
+                r##"{{"name":"T","style":{{"color":"#FF2266","strokeColor":"#102030","strokeWidth":0.1}},
+                "variants":{{"square":{{"image":"a.png","text":{text}}}}}}}"##
+            );
+            let spec = TemplateSpec::from_json(json.as_bytes()).unwrap();
+            // A pattern, so that padding with the wrong pixels would change the bytes.
+            let mut pixmap = Pixmap::new(w, h).unwrap();
+            for (i, px) in pixmap.data_mut().chunks_exact_mut(4).enumerate() {
+                let (x, y) = ((i as u32 % w) as u8, (i as u32 / w) as u8);
+                px.copy_from_slice(&[x.wrapping_mul(7), y.wrapping_mul(5), x ^ y, 255]);
+            }
+            let bg = PreparedBackground::from_pixmaps(&spec, "square", pixmap, None).unwrap();
+            for code in ["EDGE99", "W"] {
+                assert_spliced_equals_whole(&bg, &spec.style, code, &format!("{w}x{h}"));
+            }
         }
     }
 }

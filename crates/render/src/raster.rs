@@ -1,0 +1,261 @@
+//! Anti-aliased coverage masks by exact area accumulation (the font-rs / stb_truetype method):
+//! each edge adds its signed area to the cells it crosses, and a running sum along each row
+//! gives every pixel's exact covered fraction. One pass per edge plus one pass per pixel, with no
+//! supersampling, which is several times cheaper than tiny-skia's 4× supersampled scan converter
+//! for the large stroked outlines of coupon codes, and at least as smooth (exact area, 255 levels).
+//!
+//! Fill rule: the accumulated value is the pixel-averaged winding number, and coverage is its
+//! magnitude clamped to 1. That equals the non-zero rule wherever a pixel does not mix regions of
+//! opposite winding, which for glyph outlines and their round-joined strokes (overlaps add up with
+//! the same sign) only happens along zero-area seams.
+use tiny_skia::{Path, PathSegment, Point};
+
+/// Maximum distance (pixels) between a curve and the lines that approximate it.
+const FLATNESS: f32 = 0.1;
+/// Upper bound on lines per curve (a curve spanning the largest allowed image at `FLATNESS`).
+const MAX_CURVE_LINES: usize = 256;
+
+/// A coverage mask (row-major, the rasterised width per row) (0–255) with, per row, the span of non-zero pixels.
+pub(crate) struct Coverage {
+    pub data: Vec<u8>,
+    /// `(start, end)` of the non-zero pixels of each row; `start >= end` for an empty row.
+    pub spans: Vec<(u32, u32)>,
+}
+
+impl Coverage {
+    /// Rasterises `path` (closed implicitly, as a fill) translated by `(dx, dy)`.
+    pub fn fill(path: &Path, dx: f32, dy: f32, width: u32, height: u32) -> Coverage {
+        let (w, h) = (width as usize, height as usize);
+        let mut acc = Accumulator {
+            width: w,
+            height: h,
+            // One spare cell per row: an edge on the right border spills into it.
+            stride: w + 2,
+            cells: vec![0.0; (w + 2) * h],
+        };
+        let at = |p: Point| Point::from_xy(p.x + dx, p.y + dy);
+        let mut start = Point::zero();
+        let mut last = Point::zero();
+        for segment in path.segments() {
+            match segment {
+                PathSegment::MoveTo(p) => {
+                    acc.line(last, start);
+                    start = at(p);
+                    last = start;
+                }
+                PathSegment::LineTo(p) => {
+                    let p = at(p);
+                    acc.line(last, p);
+                    last = p;
+                }
+                PathSegment::QuadTo(c, p) => {
+                    let (c, p) = (at(c), at(p));
+                    let dd = (last.x - 2.0 * c.x + p.x).hypot(last.y - 2.0 * c.y + p.y);
+                    let n = segments_for(dd / 8.0);
+                    let mut prev = last;
+                    for i in 1..=n {
+                        let t = i as f32 / n as f32;
+                        let u = 1.0 - t;
+                        let q = Point::from_xy(
+                            u * u * last.x + 2.0 * u * t * c.x + t * t * p.x,
+                            u * u * last.y + 2.0 * u * t * c.y + t * t * p.y,
+                        );
+                        acc.line(prev, q);
+                        prev = q;
+                    }
+                    last = p;
+                }
+                PathSegment::CubicTo(c1, c2, p) => {
+                    let (c1, c2, p) = (at(c1), at(c2), at(p));
+                    let dd1 = (last.x - 2.0 * c1.x + c2.x).hypot(last.y - 2.0 * c1.y + c2.y);
+                    let dd2 = (c1.x - 2.0 * c2.x + p.x).hypot(c1.y - 2.0 * c2.y + p.y);
+                    let n = segments_for(dd1.max(dd2) * 0.75);
+                    let mut prev = last;
+                    for i in 1..=n {
+                        let t = i as f32 / n as f32;
+                        let u = 1.0 - t;
+                        let (b0, b1, b2, b3) = (u * u * u, 3.0 * u * u * t, 3.0 * u * t * t, t * t * t);
+                        let q = Point::from_xy(
+                            b0 * last.x + b1 * c1.x + b2 * c2.x + b3 * p.x,
+                            b0 * last.y + b1 * c1.y + b2 * c2.y + b3 * p.y,
+                        );
+                        acc.line(prev, q);
+                        prev = q;
+                    }
+                    last = p;
+                }
+                PathSegment::Close => {
+                    acc.line(last, start);
+                    last = start;
+                }
+            }
+        }
+        acc.line(last, start);
+        acc.into_coverage()
+    }
+}
+
+/// Lines needed so that a curve with deviation bound `deviation × 1/n²` stays within `FLATNESS`.
+fn segments_for(deviation: f32) -> usize {
+    let n = (deviation / FLATNESS).sqrt().ceil();
+    if n.is_finite() {
+        (n as usize).clamp(1, MAX_CURVE_LINES)
+    } else {
+        1
+    }
+}
+
+struct Accumulator {
+    width: usize,
+    height: usize,
+    stride: usize,
+    cells: Vec<f32>,
+}
+
+impl Accumulator {
+    /// Adds the signed area of the edge `p0 → p1` (downwards positive) to the cells it crosses.
+    fn line(&mut self, p0: Point, p1: Point) {
+        if !(p0.y - p1.y).is_normal() || !p0.x.is_finite() || !p1.x.is_finite() {
+            return; // horizontal (no area), or not a number
+        }
+        let (dir, p0, p1) = if p0.y < p1.y {
+            (1.0, p0, p1)
+        } else {
+            (-1.0, p1, p0)
+        };
+        let h = self.height as f32;
+        if p1.y <= 0.0 || p0.y >= h {
+            return;
+        }
+        // Ink never reaches the mask border (callers leave a margin); clamping keeps any stray
+        // coordinate in bounds.
+        let max_x = self.width as f32;
+        let dxdy = (p1.x - p0.x) / (p1.y - p0.y);
+        let y_start = p0.y.max(0.0);
+        let mut x = p0.x + (y_start - p0.y) * dxdy;
+        let y_end = p1.y.min(h);
+        let mut y = y_start.floor() as usize;
+        while (y as f32) < y_end && y < self.height {
+            let top = (y as f32).max(y_start);
+            let bottom = ((y + 1) as f32).min(y_end);
+            let dy = bottom - top;
+            let x_next = x + dxdy * dy;
+            let d = dy * dir;
+            let row = y * self.stride;
+            let (xa, xb) = if x < x_next { (x, x_next) } else { (x_next, x) };
+            let (xa, xb) = (xa.clamp(0.0, max_x), xb.clamp(0.0, max_x));
+            let xa_floor = xa.floor();
+            let xai = xa_floor as usize;
+            let xbi = xb.ceil() as usize;
+            if xbi <= xai + 1 {
+                // Within one pixel column: the area right of the edge's midpoint.
+                let mid = 0.5 * (xa + xb) - xa_floor;
+                self.cells[row + xai] += d - d * mid;
+                self.cells[row + xai + 1] += d * mid;
+            } else {
+                let s = 1.0 / (xb - xa);
+                let xaf = xa - xa_floor;
+                let a0 = 0.5 * s * (1.0 - xaf) * (1.0 - xaf);
+                let xbf = xb - xbi as f32 + 1.0;
+                let am = 0.5 * s * xbf * xbf;
+                self.cells[row + xai] += d * a0;
+                if xbi == xai + 2 {
+                    self.cells[row + xai + 1] += d * (1.0 - a0 - am);
+                } else {
+                    let a1 = s * (1.5 - xaf);
+                    self.cells[row + xai + 1] += d * (a1 - a0);
+                    for cell in &mut self.cells[row + xai + 2..row + xbi - 1] {
+                        *cell += d * s;
+                    }
+                    let a2 = a1 + (xbi - xai - 3) as f32 * s;
+                    self.cells[row + xbi - 1] += d * (1.0 - a2 - am);
+                }
+                self.cells[row + xbi] += d * am;
+            }
+            x = x_next;
+            y += 1;
+        }
+    }
+
+    fn into_coverage(self) -> Coverage {
+        let (w, h) = (self.width, self.height);
+        let mut data = vec![0u8; w * h];
+        let mut spans = Vec::with_capacity(h);
+        for (cells, out) in self.cells.chunks_exact(self.stride).zip(data.chunks_exact_mut(w)) {
+            let mut sum = 0.0f32;
+            let (mut first, mut last) = (u32::MAX, 0u32);
+            for (x, (cell, px)) in cells.iter().zip(out.iter_mut()).enumerate() {
+                sum += cell;
+                let c = (sum.abs().min(1.0) * 255.0 + 0.5) as u8;
+                *px = c;
+                if c != 0 {
+                    first = first.min(x as u32);
+                    last = x as u32 + 1;
+                }
+            }
+            spans.push(if first < last { (first, last) } else { (0, 0) });
+        }
+        Coverage {
+            data,
+            spans,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tiny_skia::{PathBuilder, Rect};
+
+    #[test]
+    fn a_pixel_aligned_square_is_solid_inside_and_empty_outside() {
+        let path = PathBuilder::from_rect(Rect::from_ltrb(2.0, 3.0, 7.0, 5.0).unwrap());
+        let c = Coverage::fill(&path, 0.0, 0.0, 10, 8);
+        for y in 0..8 {
+            for x in 0..10 {
+                let inside = (2..7).contains(&x) && (3..5).contains(&y);
+                assert_eq!(c.data[y * 10 + x], if inside { 255 } else { 0 }, "({x},{y})");
+            }
+        }
+        assert_eq!(c.spans[3], (2, 7));
+        assert_eq!(c.spans[0], (0, 0));
+    }
+
+    #[test]
+    fn partial_pixels_get_their_exact_area_and_both_windings_fill() {
+        // Half-pixel offsets: edge pixels are half covered; a reversed (counter-wound) copy of
+        // the same square covers the same pixels.
+        let mut pb = PathBuilder::new();
+        pb.move_to(1.5, 1.0);
+        pb.line_to(4.5, 1.0);
+        pb.line_to(4.5, 3.0);
+        pb.line_to(1.5, 3.0);
+        pb.close();
+        let forward = Coverage::fill(&pb.finish().unwrap(), 0.0, 0.0, 6, 4);
+        let mut pb = PathBuilder::new();
+        pb.move_to(1.5, 1.0);
+        pb.line_to(1.5, 3.0);
+        pb.line_to(4.5, 3.0);
+        pb.line_to(4.5, 1.0);
+        pb.close();
+        let backward = Coverage::fill(&pb.finish().unwrap(), 0.0, 0.0, 6, 4);
+        assert_eq!(forward.data, backward.data);
+        assert_eq!(&forward.data[6..12], &[0, 128, 255, 255, 128, 0]);
+    }
+
+    #[test]
+    fn overlapping_contours_of_one_winding_do_not_double_and_a_circle_has_its_area() {
+        let mut pb = PathBuilder::new();
+        pb.push_rect(Rect::from_ltrb(1.0, 1.0, 5.0, 5.0).unwrap());
+        pb.push_rect(Rect::from_ltrb(3.0, 1.0, 8.0, 5.0).unwrap());
+        let c = Coverage::fill(&pb.finish().unwrap(), 0.0, 0.0, 10, 6);
+        assert!(c.data[2 * 10 + 1..2 * 10 + 8].iter().all(|&v| v == 255));
+        let circle = PathBuilder::from_circle(20.0, 20.0, 15.0).unwrap();
+        let c = Coverage::fill(&circle, 0.0, 0.0, 40, 40);
+        let area: f32 = c.data.iter().map(|&v| f32::from(v) / 255.0).sum();
+        // Flattening inscribes chords at most FLATNESS inside the curve.
+        let exact = std::f32::consts::PI * 15.0 * 15.0;
+        let perimeter = 2.0 * std::f32::consts::PI * 15.0;
+        assert!(area < exact + 0.5 && area > exact - perimeter * FLATNESS, "area {area} vs {exact}");
+    }
+}
