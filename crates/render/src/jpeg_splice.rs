@@ -136,15 +136,26 @@ impl JpegBase {
     /// and bottom image edges are the edge pixels repeated, exactly as the encoder pads the whole
     /// image, so each re-encoded interval is byte for byte the one a whole-image encode of the
     /// composed pixels would produce.
-    pub fn render(&self, background: &Pixmap, layer: &TextLayer, area: &BoxSpec) -> Result<Vec<u8>> {
+    pub fn render(
+        &self,
+        background: &Pixmap,
+        layer: &TextLayer,
+        area: &BoxSpec,
+    ) -> Result<Vec<u8>> {
         let tile_w = MCU * u32::from(self.interval);
         let (tx0, tx1) = (
             area.x / tile_w,
-            area.x.saturating_add(area.width).div_ceil(tile_w).min(self.tiles_x),
+            area.x
+                .saturating_add(area.width)
+                .div_ceil(tile_w)
+                .min(self.tiles_x),
         );
         let (ty0, ty1) = (
             area.y / MCU,
-            area.y.saturating_add(area.height).div_ceil(MCU).min(self.mcu_rows),
+            area.y
+                .saturating_add(area.height)
+                .div_ceil(MCU)
+                .min(self.mcu_rows),
         );
         let mut touched = Vec::new();
         for ty in ty0..ty1 {
@@ -181,7 +192,14 @@ impl JpegBase {
             }
             let mut piece = Vec::new();
             let stacked_h = chunk.len() as u32 * MCU;
-            encode_jpeg_rgb(&rgb, tile_w, stacked_h, self.quality, self.interval, &mut piece)?;
+            encode_jpeg_rgb(
+                &rgb,
+                tile_w,
+                stacked_h,
+                self.quality,
+                self.interval,
+                &mut piece,
+            )?;
             let (header_end, segments) = split_scan(&piece)
                 .ok_or_else(|| RenderError::Encode("unexpected JPEG stream layout".into()))?;
             if segments.len() != chunk.len() {

@@ -74,7 +74,8 @@ impl Coverage {
                     for i in 1..=n {
                         let t = i as f32 / n as f32;
                         let u = 1.0 - t;
-                        let (b0, b1, b2, b3) = (u * u * u, 3.0 * u * u * t, 3.0 * u * t * t, t * t * t);
+                        let (b0, b1, b2, b3) =
+                            (u * u * u, 3.0 * u * u * t, 3.0 * u * t * t, t * t * t);
                         let q = Point::from_xy(
                             b0 * last.x + b1 * c1.x + b2 * c2.x + b3 * p.x,
                             b0 * last.y + b1 * c1.y + b2 * c2.y + b3 * p.y,
@@ -181,7 +182,11 @@ impl Accumulator {
         let (w, h) = (self.width, self.height);
         let mut data = vec![0u8; w * h];
         let mut spans = Vec::with_capacity(h);
-        for (cells, out) in self.cells.chunks_exact(self.stride).zip(data.chunks_exact_mut(w)) {
+        for (cells, out) in self
+            .cells
+            .chunks_exact(self.stride)
+            .zip(data.chunks_exact_mut(w))
+        {
             let mut sum = 0.0f32;
             let (mut first, mut last) = (u32::MAX, 0u32);
             for (x, (cell, px)) in cells.iter().zip(out.iter_mut()).enumerate() {
@@ -195,10 +200,7 @@ impl Accumulator {
             }
             spans.push(if first < last { (first, last) } else { (0, 0) });
         }
-        Coverage {
-            data,
-            spans,
-        }
+        Coverage { data, spans }
     }
 }
 
@@ -214,7 +216,11 @@ mod tests {
         for y in 0..8 {
             for x in 0..10 {
                 let inside = (2..7).contains(&x) && (3..5).contains(&y);
-                assert_eq!(c.data[y * 10 + x], if inside { 255 } else { 0 }, "({x},{y})");
+                assert_eq!(
+                    c.data[y * 10 + x],
+                    if inside { 255 } else { 0 },
+                    "({x},{y})"
+                );
             }
         }
         assert_eq!(c.spans[3], (2, 7));
@@ -256,6 +262,9 @@ mod tests {
         // Flattening inscribes chords at most FLATNESS inside the curve.
         let exact = std::f32::consts::PI * 15.0 * 15.0;
         let perimeter = 2.0 * std::f32::consts::PI * 15.0;
-        assert!(area < exact + 0.5 && area > exact - perimeter * FLATNESS, "area {area} vs {exact}");
+        assert!(
+            area < exact + 0.5 && area > exact - perimeter * FLATNESS,
+            "area {area} vs {exact}"
+        );
     }
 }

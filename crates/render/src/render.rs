@@ -296,8 +296,14 @@ impl TextLayer {
         let n = (cx1 - cx0) as usize;
         let offset = (y - a.y) as usize * a.width as usize + (cx0 - a.x) as usize;
         let zeros = [0u8; 0];
-        let stroke = self.stroke.as_ref().map_or(&zeros[..], |m| &m.data[offset..offset + n]);
-        let fill = self.fill.as_ref().map_or(&zeros[..], |m| &m.data[offset..offset + n]);
+        let stroke = self
+            .stroke
+            .as_ref()
+            .map_or(&zeros[..], |m| &m.data[offset..offset + n]);
+        let fill = self
+            .fill
+            .as_ref()
+            .map_or(&zeros[..], |m| &m.data[offset..offset + n]);
         let pixels = &mut row[(cx0 - x0) as usize * 4..][..n * 4];
         let (sc, fc) = (self.stroke_color, self.fill_color);
         let solid = |c: [u32; 4]| (c[3] == 255).then(|| [c[0] as u8, c[1] as u8, c[2] as u8, 255]);

@@ -12,8 +12,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub mod campaigns;
 pub mod broadcast;
+pub mod campaigns;
 pub mod clerk;
 pub mod coupons;
 pub mod db;

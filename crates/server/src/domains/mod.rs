@@ -3,8 +3,8 @@
 pub mod analytics;
 pub mod bot;
 pub mod broadcast;
-pub mod coupons;
 pub mod campaigns;
+pub mod coupons;
 pub mod system;
 pub mod templates;
 pub mod tenants;
