@@ -16,6 +16,9 @@ use crate::error::RenderError;
 use crate::render::TextLayer;
 use crate::spec::BoxSpec;
 
+/// A stack of re-encoded tiles: its entropy-coded bytes and each tile's (start, end) in them.
+type EncodedPiece = (Vec<u8>, Vec<(usize, usize)>);
+
 /// 4:2:0 MCUs are 16×16 pixels.
 const MCU: u32 = 16;
 
@@ -171,7 +174,7 @@ impl JpegBase {
         let pixels = background.data();
         let mut rgb = Vec::with_capacity(touched.len() * (tile_w * MCU * 3) as usize);
         let mut row = vec![0u8; tile_w as usize * 4];
-        let mut pieces: Vec<(Vec<u8>, Vec<(usize, usize)>)> = Vec::new();
+        let mut pieces: Vec<EncodedPiece> = Vec::new();
         for chunk in touched.chunks(MAX_STACKED_TILES) {
             rgb.clear();
             for &tile in chunk {
