@@ -2,8 +2,10 @@
 //! and both granularities, time-zone bucketing on DST days, popular codes (pagination, search,
 //! CSV), bad input and tenant isolation.
 use promostack::time::Clock;
-use promostack_testkit::broadcast::{Usage, seed_db, seed_usage, spawn_app_at};
-use promostack_testkit::{Backend, TestApp, backend_tests, expect_error, json};
+use promostack_testkit::broadcast::{Usage, seed_db, seed_usage};
+use promostack_testkit::{
+    Backend, TestApp, backend_tests, expect_error, json, spawn_app_with_clock,
+};
 use serde_json::{Value, json};
 
 backend_tests!(
@@ -22,7 +24,7 @@ fn ms(s: &str) -> i64 {
 }
 
 async fn app_at(backend: Backend, now: &str) -> TestApp {
-    let app = spawn_app_at(backend, Clock::fixed(ms(now)), |_| {}).await;
+    let app = spawn_app_with_clock(backend, Clock::fixed(ms(now)), |_| {}).await;
     app.login_admin().await;
     app
 }

@@ -5,14 +5,14 @@
 use std::time::{Duration, Instant};
 
 use promostack::time::Clock;
-use promostack_testkit::broadcast::{seed_db, spawn_app_at, usage_seed_sql};
-use promostack_testkit::{Backend, json};
+use promostack_testkit::broadcast::{seed_db, usage_seed_sql};
+use promostack_testkit::{Backend, json, spawn_app_with_clock};
 
 const NOW: i64 = 1_773_100_000_000;
 const ROWS: i64 = 1_000_000;
 
 async fn measure(backend: Backend) {
-    let app = spawn_app_at(backend, Clock::fixed(NOW), |_| {}).await;
+    let app = spawn_app_with_clock(backend, Clock::fixed(NOW), |_| {}).await;
     app.login_admin().await;
     let tenant = json(app.get_tenant().await, 200).await["id"]
         .as_str()

@@ -1,8 +1,9 @@
 //! Campaigns through the HTTP API on both backends: CRUD, status over (injected) time, the
 //! public entry form's rules, overlays (local and S3 storage), review and CSV, tenant isolation.
 use promostack::time::Clock;
-use promostack_testkit::campaigns::spawn_app_with_clock;
-use promostack_testkit::{Backend, TestApp, backend_tests, expect_error, json};
+use promostack_testkit::{
+    Backend, TestApp, backend_tests, expect_error, json, spawn_app_with_clock,
+};
 use serde_json::{Value, json};
 
 backend_tests!(

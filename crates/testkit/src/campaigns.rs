@@ -1,70 +1,9 @@
-//! Campaigns: an app whose clock the test holds (status changes over time), and one
-//! [`TestApp`] method per campaign endpoint.
-use std::time::Duration;
-
-use promostack::config::{Config, Secret};
-use promostack::time::Clock;
+//! Campaigns: one [`TestApp`] method per campaign endpoint. Status changes over time: start the
+//! app with [`crate::spawn_app_with_clock`] and move the clock.
 use reqwest::{Method, Response};
 use serde_json::Value;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
-use crate::{ADMIN_PASSWORD, Backend, TestApp, TestDatabase};
-
-/// Start the app on a fresh database of `backend` with `clock` as its time source; move time
-/// with [`Clock::advance`] on the same clock.
-pub async fn spawn_app_with_clock(
-    backend: Backend,
-    clock: Clock,
-    customize: impl FnOnce(&mut Config),
-) -> TestApp {
-    promostack::install_crypto_provider();
-    let database = TestDatabase::create(backend).await;
-    let data_dir = tempfile::tempdir().expect("temp dir");
-    let mut config = Config::local(data_dir.path());
-    config.database = database.config.clone();
-    config.admin_password = Some(Secret::new(ADMIN_PASSWORD));
-    customize(&mut config);
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
-    let port = listener.local_addr().expect("local addr").port();
-    let address = format!("http://127.0.0.1:{port}");
-    let state = promostack::app::build_state(config.clone(), clock)
-        .await
-        .expect("app state");
-    let (tx, rx) = oneshot::channel::<()>();
-    let handle = tokio::spawn(promostack::app::launch_with_state(
-        state,
-        promostack::workers::Registry::standard(),
-        listener,
-        async {
-            let _ = rx.await;
-        },
-    ));
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::ORIGIN,
-        address.parse().expect("origin header"),
-    );
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .default_headers(headers)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client");
-    let app = TestApp {
-        address,
-        port,
-        client,
-        config,
-        tenant: std::sync::Mutex::new(None),
-        shutdown: Some(tx),
-        handle: Some(handle),
-        _data_dir: Some(data_dir),
-        _database: Some(database),
-    };
-    app.wait_ready().await;
-    app
-}
+use crate::TestApp;
 
 impl TestApp {
     async fn campaign_send(&self, method: Method, path: &str, body: Option<Value>) -> Response {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use promostack::config::{Config, DatabaseConfig, Secret};
 use promostack::storage::StorageConfig;
+use promostack::time::Clock;
 use reqwest::{Method, Response};
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -63,24 +64,35 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Start the app on a fresh database of `backend`; `customize` adjusts the configuration.
 pub async fn spawn_app_with(backend: Backend, customize: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_with_clock(backend, Clock::system(), customize).await
+}
+
+/// Start the app on a fresh database of `backend` with `clock` as its time source (e.g.
+/// [`Clock::fixed`]; move time with [`Clock::advance`] on the same clock).
+pub async fn spawn_app_with_clock(
+    backend: Backend,
+    clock: Clock,
+    customize: impl FnOnce(&mut Config),
+) -> TestApp {
     let database = TestDatabase::create(backend).await;
     let data_dir = tempfile::tempdir().expect("temp dir");
     let mut config = Config::local(data_dir.path());
     config.database = database.config.clone();
     config.admin_password = Some(Secret::new(ADMIN_PASSWORD));
     customize(&mut config);
-    let app = start(config, Some(data_dir), Some(database)).await;
+    let app = start(config, clock, Some(data_dir), Some(database)).await;
     app.wait_ready().await;
     app
 }
 
 /// Start the app with exactly `config` (shared databases, proxies); does not wait for readiness.
 pub async fn start_app(config: Config) -> TestApp {
-    start(config, None, None).await
+    start(config, Clock::system(), None, None).await
 }
 
 async fn start(
     config: Config,
+    clock: Clock,
     data_dir: Option<tempfile::TempDir>,
     database: Option<TestDatabase>,
 ) -> TestApp {
@@ -89,9 +101,20 @@ async fn start(
     let port = listener.local_addr().expect("local addr").port();
     let address = format!("http://127.0.0.1:{port}");
     let (tx, rx) = oneshot::channel::<()>();
-    let handle = tokio::spawn(promostack::launch(config.clone(), listener, async {
-        let _ = rx.await;
-    }));
+    let state_config = config.clone();
+    // What `promostack::launch` does, with the test's clock.
+    let handle = tokio::spawn(async move {
+        let state = promostack::app::build_state(state_config, clock).await?;
+        promostack::app::launch_with_state(
+            state,
+            promostack::workers::Registry::standard(),
+            listener,
+            async {
+                let _ = rx.await;
+            },
+        )
+        .await
+    });
     let mut headers = reqwest::header::HeaderMap::new();
     // Browsers send Origin on unsafe requests; the CSRF check requires it with cookies.
     headers.insert(

@@ -601,9 +601,7 @@ impl CampaignService {
                 s.handle.unwrap_or_default(),
                 s.email.unwrap_or_default(),
             ];
-            let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-            out.push_str(&line.join(","));
-            out.push_str("\r\n");
+            out.push_str(&crate::csv::row(&cells.each_ref().map(String::as_str)));
         }
         Ok(out)
     }
@@ -764,21 +762,6 @@ fn rfc3339(ms: Millis) -> String {
         .unwrap_or_else(|_| ms.to_string())
 }
 
-/// One CSV cell: a leading `= + - @` (or tab/CR) is neutralised with `'` so spreadsheets show
-/// text instead of running a formula; quotes, commas and line breaks are quoted.
-pub fn csv_cell(value: &str) -> String {
-    let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if guarded.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -792,17 +775,6 @@ mod tests {
         assert_eq!(Status::at(start, end, true, 500), Status::Paused);
         assert_eq!(Status::at(start, end, false, 2_000), Status::Ended);
         assert_eq!(Status::at(start, end, true, 2_000), Status::Ended);
-    }
-
-    #[test]
-    fn csv_cells_are_inert() {
-        assert_eq!(csv_cell("plain"), "plain");
-        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_cell("+1"), "'+1");
-        assert_eq!(csv_cell("-2"), "'-2");
-        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(csv_cell("a,b"), "\"a,b\"");
-        assert_eq!(csv_cell("line\nbreak"), "\"line\nbreak\"");
     }
 
     #[test]

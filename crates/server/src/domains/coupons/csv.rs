@@ -3,6 +3,7 @@
 //! pasted list with one code per line. Quoting follows RFC 4180.
 use super::repo::CouponRow;
 use super::service::{CouponInput, Discount, DiscountKind};
+use crate::csv::cell;
 use crate::http::error::{ApiError, ApiResult};
 use crate::time::Millis;
 
@@ -192,20 +193,6 @@ pub fn parse_import(text: &str, _now: Millis) -> ApiResult<Vec<(usize, CouponInp
     Ok(out)
 }
 
-fn field(value: &str) -> String {
-    // Spreadsheets run cells that start like a formula; an apostrophe keeps them text.
-    let value = if value.starts_with(['=', '+', '-', '@']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
-
 pub fn export(rows: &[CouponRow]) -> String {
     let mut out = COLUMNS.join(",");
     out.push('\n');
@@ -220,13 +207,13 @@ pub fn export(rows: &[CouponRow]) -> String {
             .map(|t| t.to_string())
             .unwrap_or_default();
         let cells = [
-            field(&row.code),
+            cell(&row.code),
             row.discount_type.clone().unwrap_or_default(),
             value,
             row.currency.clone().unwrap_or_default(),
             row.active.to_string(),
             expires,
-            field(row.note.as_deref().unwrap_or("")),
+            cell(row.note.as_deref().unwrap_or("")),
         ];
         out.push_str(&cells.join(","));
         out.push('\n');
