@@ -1,7 +1,8 @@
 //! Benchmark (ignored in the normal run; numbers in docs/performance.md, "Broadcasts"):
 //! 10,000 recipients against the fake Bot API at a raised test rate. Run with
 //! `cargo test -p promostack --test broadcast_bench -- --ignored --nocapture --test-threads 1`
-//! (`BENCH_RATE` overrides the rate, default 500 msg/s).
+//! (`BENCH_RATE` overrides the rate, default 500 msg/s; `BENCH_LATENCY_MS` makes every Bot API
+//! call take that long, default 0).
 //!
 //! - clean: wall time (first to last request the fake received) against recipients ÷ rate;
 //! - faults: 5 % of users blocked and a 429 (retry_after 1 s) injected every 2 s: nothing lost,
@@ -24,12 +25,22 @@ fn rate() -> f64 {
         .unwrap_or(500.0)
 }
 
+fn latency() -> Duration {
+    Duration::from_millis(
+        std::env::var("BENCH_LATENCY_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    )
+}
+
 async fn setup(
     backend: Backend,
     blocked_every: Option<i64>,
 ) -> (TestApp, FakeTelegram, Vec<i64>, Vec<i64>) {
     promostack::install_crypto_provider();
     let fake = FakeTelegram::start().await;
+    fake.set_latency(latency());
     let url = fake.url.clone();
     let app = spawn_app_with(backend, move |c| {
         c.integrations.telegram_bot_token = Some(Secret::new("123456:BENCH"));
@@ -95,8 +106,9 @@ async fn clean(backend: Backend) {
     );
     let deviation = (span.as_secs_f64() - ideal.as_secs_f64()) / ideal.as_secs_f64() * 100.0;
     eprintln!(
-        "{backend:?} clean: {RECIPIENTS} recipients at {} msg/s: first-to-last send {span:.2?} (ideal {ideal:.2?}, {deviation:+.2} %), request to completed {total:.2?}",
-        rate()
+        "{backend:?} clean: {RECIPIENTS} recipients at {} msg/s, Bot API latency {:?}: first-to-last send {span:.2?} (ideal {ideal:.2?}, {deviation:+.2} %), request to completed {total:.2?}",
+        rate(),
+        latency()
     );
     assert!(
         deviation.abs() <= 5.0,

@@ -1,18 +1,24 @@
 //! Crash safety with the real binary: start `promostack` as a child process (on PostgreSQL and
 //! on SQLite), let a broadcast run, SIGKILL the process mid-job, start it again on the same
 //! database, and check that the job finishes with nobody receiving the message twice (the fake
-//! Bot API records every call) and at most the rows in flight at the kill marked uncertain.
+//! Bot API records every call) and at most the rows in flight at the kill marked uncertain —
+//! with a fast Bot API (one or two in flight) and a slow one (300 ms per call: about ten in
+//! flight, never more than the sender's in-flight bound).
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use promostack::config::DatabaseConfig;
+use promostack::domains::broadcast::sender::MAX_IN_FLIGHT;
 use promostack_testkit::broadcast::{seed_bot_users, seed_db};
 use promostack_testkit::telegram::FakeTelegram;
 use promostack_testkit::{ADMIN_PASSWORD, Backend, TestDatabase, backend_tests};
 use serde_json::{Value, json};
 
-backend_tests!(kill_9_mid_broadcast_resumes_without_duplicates);
+backend_tests!(
+    kill_9_mid_broadcast_resumes_without_duplicates,
+    kill_9_with_slow_telegram_leaves_only_in_flight_rows_uncertain
+);
 
 const RECIPIENTS: i64 = 150;
 
@@ -108,8 +114,22 @@ impl Server {
 }
 
 async fn kill_9_mid_broadcast_resumes_without_duplicates(backend: Backend) {
+    // At 30 msg/s on loopback, one or two requests are in flight at any moment.
+    kill_9_mid_broadcast(backend, Duration::ZERO).await;
+}
+
+async fn kill_9_with_slow_telegram_leaves_only_in_flight_rows_uncertain(backend: Backend) {
+    // 300 ms per call at 30 msg/s: about ten requests in flight when the process dies.
+    kill_9_mid_broadcast(backend, Duration::from_millis(300)).await;
+}
+
+/// Kill -9 a third of the way through, restart, and check the ledger against the fake's
+/// record: exactly the rows in flight at the kill (never more than the sender's bound) end
+/// uncertain, nobody got the message twice.
+async fn kill_9_mid_broadcast(backend: Backend, latency: Duration) {
     promostack::install_crypto_provider();
     let fake = FakeTelegram::start().await;
+    fake.set_latency(latency);
     let database = TestDatabase::create(backend).await;
     let data_dir = tempfile::tempdir().unwrap();
     let sqlite_config = DatabaseConfig::Sqlite {
@@ -149,6 +169,13 @@ async fn kill_9_mid_broadcast_resumes_without_duplicates(backend: Backend) {
     }
     first.child.kill().expect("SIGKILL");
     first.child.wait().unwrap();
+    // The rows in flight at the kill: claimed (`sending` committed), outcome not committed.
+    let in_flight: Vec<i64> = ledger(&db_config, &id)
+        .await
+        .into_iter()
+        .filter(|(_, status)| status == "sending")
+        .map(|(user, _)| user)
+        .collect();
     let delivered_before = fake
         .calls_of("sendMessage")
         .iter()
@@ -173,8 +200,10 @@ async fn kill_9_mid_broadcast_resumes_without_duplicates(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     eprintln!(
-        "{backend:?}: killed after {delivered_before} deliveries; final sent {} uncertain {}",
-        status["sent"], status["uncertain"]
+        "{backend:?}, Bot API latency {latency:?}: killed after {delivered_before} deliveries with {} in flight; final sent {} uncertain {}",
+        in_flight.len(),
+        status["sent"],
+        status["uncertain"]
     );
     second.child.kill().ok();
     second.child.wait().ok();
@@ -190,17 +219,25 @@ async fn kill_9_mid_broadcast_resumes_without_duplicates(backend: Backend) {
     );
     let sent = status["sent"].as_i64().unwrap();
     let uncertain = status["uncertain"].as_i64().unwrap();
+    assert!(
+        uncertain <= MAX_IN_FLIGHT as i64,
+        "{uncertain} uncertain, more than the {MAX_IN_FLIGHT} that can be in flight"
+    );
     assert_eq!(sent + uncertain, RECIPIENTS, "{status}");
     assert_eq!(status["pending"], 0);
     assert_eq!(status["failed"], 0);
-    // At 30 msg/s on loopback, one or two requests are in flight at any moment.
-    assert!(
-        uncertain <= 2,
-        "only in-flight rows may be uncertain: {status}"
-    );
     // Every row reported sent was delivered exactly once; uncertain ones at most once.
     assert!(per_chat.len() as i64 >= sent && per_chat.len() as i64 <= sent + uncertain);
-    let report = second_report(&db_config, &id).await;
+    let report = ledger(&db_config, &id).await;
+    let uncertain_rows: Vec<i64> = report
+        .iter()
+        .filter(|(_, status)| status == "uncertain")
+        .map(|(user, _)| *user)
+        .collect();
+    assert_eq!(
+        uncertain_rows, in_flight,
+        "exactly the rows in flight at the kill end uncertain"
+    );
     for (user, row_status) in report {
         let got = per_chat.get(&user).copied().unwrap_or(0);
         match row_status.as_str() {
@@ -212,8 +249,8 @@ async fn kill_9_mid_broadcast_resumes_without_duplicates(backend: Backend) {
     drop(database);
 }
 
-/// The ledger as stored (the second process is gone by now).
-async fn second_report(config: &DatabaseConfig, id: &str) -> Vec<(i64, String)> {
+/// The ledger as stored, by user id (no process is running when it is read).
+async fn ledger(config: &DatabaseConfig, id: &str) -> Vec<(i64, String)> {
     let db = seed_db(config);
     promostack::on_pool!(&db, pool => sqlx::query_as::<_, (i64, String)>(
         "SELECT user_id, status FROM broadcast_recipients WHERE broadcast_id = $1 ORDER BY user_id"

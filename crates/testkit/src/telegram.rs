@@ -84,6 +84,8 @@ struct FakeState {
     commands: Option<Value>,
     /// Successful sends counted before the last `clear_calls` (benchmarks clear as they go).
     carried: (u64, u64),
+    /// How long every answer takes (a slow or distant Bot API); calls are recorded on arrival.
+    latency: Duration,
 }
 
 #[derive(Clone)]
@@ -182,6 +184,11 @@ impl FakeTelegram {
         let mut state = self.lock();
         let queue = state.faults.entry(method.to_owned()).or_default();
         queue.extend(std::iter::repeat_n(fault, times));
+    }
+
+    /// Answer every later call `latency` after it arrived (its `at` stays the arrival time).
+    pub fn set_latency(&self, latency: Duration) {
+        self.lock().latency = latency;
     }
 
     /// Sends to `chat_id` answer 403 "Forbidden: bot was blocked by the user".
@@ -446,17 +453,25 @@ async fn handle(
     if method == "getUpdates" {
         return get_updates(&fake, token, params).await;
     }
+    let at = Instant::now();
     let response = answer(&fake, &method, &params, upload.as_ref());
     let status = response.status().as_u16();
-    fake.lock().calls.push(Call {
-        token,
-        method,
-        params,
-        upload,
-        status,
-        at: Instant::now(),
-    });
+    let latency = {
+        let mut state = fake.lock();
+        state.calls.push(Call {
+            token,
+            method,
+            params,
+            upload,
+            status,
+            at,
+        });
+        state.latency
+    };
     fake.notify.notify_waiters();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     response
 }
 

@@ -164,30 +164,80 @@ pub async fn next_pending(
     ).bind(broadcast_id).bind(after_user).bind(limit).fetch_all(pool).await)?)
 }
 
-/// Claim one recipient for sending (durably, before the request goes out).
-pub async fn mark_sending(db: &Db, broadcast_id: &str, user_id: i64, now: i64) -> DbResult<bool> {
-    let n = on_pool!(db, pool => sqlx::query(
-        "UPDATE broadcast_recipients SET status = 'sending', attempts = attempts + 1, updated_at = $3 \
-         WHERE broadcast_id = $1 AND user_id = $2 AND status = 'pending'"
-    ).bind(broadcast_id).bind(user_id).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
-    Ok(n == 1)
+/// Claim recipients for sending (durably, before their requests go out); returns the ids that
+/// were still `pending` (the others are skipped).
+pub async fn mark_sending(
+    tx: &mut Tx,
+    broadcast_id: &str,
+    user_ids: &[i64],
+    now: i64,
+) -> DbResult<Vec<i64>> {
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders = (0..user_ids.len())
+        .map(|i| format!("${}", i + 3))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "UPDATE broadcast_recipients SET status = 'sending', attempts = attempts + 1, updated_at = $2 \
+         WHERE broadcast_id = $1 AND status = 'pending' AND user_id IN ({placeholders}) RETURNING user_id"
+    );
+    Ok(on_tx!(tx, conn => {
+        let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone())).bind(broadcast_id).bind(now);
+        for user_id in user_ids {
+            query = query.bind(*user_id);
+        }
+        query.fetch_all(&mut **conn).await
+    })?)
 }
 
-/// Record how a send ended: `sent`, `blocked` or `failed`.
-pub async fn mark_result(
-    db: &Db,
+/// How one send ended, for [`mark_results`].
+pub struct SendResult<'a> {
+    pub user_id: i64,
+    /// `sent`, `blocked`, `failed` or `uncertain`.
+    pub status: &'a str,
+    pub error: Option<&'a str>,
+    pub message_id: Option<i64>,
+}
+
+/// Record how sends ended, in one statement (rows still `sending` only).
+pub async fn mark_results(
+    tx: &mut Tx,
     broadcast_id: &str,
-    user_id: i64,
-    status: &str,
-    error: Option<&str>,
-    message_id: Option<i64>,
+    results: &[SendResult<'_>],
     now: i64,
 ) -> DbResult<()> {
-    on_pool!(db, pool => sqlx::query(
-        "UPDATE broadcast_recipients SET status = $3, error = $4, message_id = $5, updated_at = $6 \
-         WHERE broadcast_id = $1 AND user_id = $2 AND status = 'sending'"
-    ).bind(broadcast_id).bind(user_id).bind(status).bind(error).bind(message_id).bind(now)
-        .execute(pool).await.map(|r| r.rows_affected()))?;
+    if results.is_empty() {
+        return Ok(());
+    }
+    // VALUES columns are named column1.. on both backends; the casts type the parameters alike.
+    let values = (0..results.len())
+        .map(|i| {
+            let p = 3 + i * 4;
+            format!(
+                "(CAST(${} AS BIGINT), ${}, ${}, CAST(${} AS BIGINT))",
+                p,
+                p + 1,
+                p + 2,
+                p + 3
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "UPDATE broadcast_recipients SET status = v.column2, error = v.column3, message_id = v.column4, updated_at = $2 \
+         FROM (VALUES {values}) AS v \
+         WHERE broadcast_recipients.broadcast_id = $1 AND broadcast_recipients.user_id = v.column1 \
+           AND broadcast_recipients.status = 'sending'"
+    );
+    on_tx!(tx, conn => {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(broadcast_id).bind(now);
+        for r in results {
+            query = query.bind(r.user_id).bind(r.status).bind(r.error).bind(r.message_id);
+        }
+        query.execute(&mut **conn).await.map(|r| r.rows_affected())
+    })?;
     Ok(())
 }
 
@@ -198,11 +248,30 @@ pub async fn cancel_pending(db: &Db, broadcast_id: &str, now: i64) -> DbResult<u
     ).bind(broadcast_id).bind(now).execute(pool).await.map(|r| r.rows_affected()))?)
 }
 
-/// 403 from Telegram: the user blocked the bot; they leave the audience until they write again.
-pub async fn mark_user_blocked(db: &Db, tenant_id: &str, user_id: i64, now: i64) -> DbResult<()> {
-    on_pool!(db, pool => sqlx::query(
-        "UPDATE bot_users SET blocked = TRUE, blocked_at = $3 WHERE tenant_id = $1 AND user_id = $2"
-    ).bind(tenant_id).bind(user_id).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+/// 403 from Telegram: the users blocked the bot; they leave the audience until they write again.
+pub async fn mark_users_blocked(
+    tx: &mut Tx,
+    tenant_id: &str,
+    user_ids: &[i64],
+    now: i64,
+) -> DbResult<()> {
+    if user_ids.is_empty() {
+        return Ok(());
+    }
+    let placeholders = (0..user_ids.len())
+        .map(|i| format!("${}", i + 3))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "UPDATE bot_users SET blocked = TRUE, blocked_at = $2 WHERE tenant_id = $1 AND user_id IN ({placeholders})"
+    );
+    on_tx!(tx, conn => {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(tenant_id).bind(now);
+        for user_id in user_ids {
+            query = query.bind(*user_id);
+        }
+        query.execute(&mut **conn).await.map(|r| r.rows_affected())
+    })?;
     Ok(())
 }
 
