@@ -66,6 +66,8 @@ fn bench_backend(c: &mut Criterion, name: &str, config: DatabaseConfig) {
         .enable_all()
         .build()
         .unwrap();
+    // sqlx pools start their maintenance task on the current runtime.
+    let _guard = runtime.enter();
     let rows = rows();
     let db = Db::connect(&config).expect("pool");
     let tenant = runtime.block_on(prepare(&db, rows));
