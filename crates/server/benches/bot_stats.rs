@@ -1,8 +1,11 @@
 //! `/api/bot-stats` over 1,000,000 `bot_usage` rows (numbers in docs/performance.md,
 //! "Bot analytics"). Seeds one tenant with a million rows spread over 89 days (20,000 users,
-//! 12 templates, 5,000 codes, 90 % success) with one portable INSERT ... SELECT, then measures
-//! the whole report (the four index walks plus folding into local buckets) on SQLite and, when
-//! `TEST_DATABASE_URL` is set, on a fresh PostgreSQL database.
+//! 12 templates, 5,000 codes, 90 % success) with one portable INSERT ... SELECT and the rollup
+//! back-fill of migration 8, then measures the whole report (rollup reads, raw edges, distinct
+//! users of the first page of codes, folding into local buckets) on SQLite and, when
+//! `TEST_DATABASE_URL` is set, on a PostgreSQL database (kept between runs, like the SQLite file).
+//!
+//! Also measures the write path: one usage row alone against `record_usage` (row + rollups).
 //!
 //! `cargo bench -p promostack --bench bot_stats` (`BENCH_ROWS` overrides the row count).
 use std::time::Duration;
@@ -10,8 +13,8 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use promostack::config::{DatabaseConfig, Secret};
 use promostack::db::Db;
-use promostack::domains::analytics::AnalyticsService;
 use promostack::domains::analytics::range::Range;
+use promostack::domains::analytics::{AnalyticsService, NewUsage};
 use promostack::domains::tenants::TenantService;
 use promostack::time::Clock;
 use sqlx::Connection;
@@ -35,9 +38,7 @@ async fn prepare(db: &Db, rows: i64) -> String {
         .expect("count");
     if have < rows {
         let started = std::time::Instant::now();
-        promostack::on_pool!(db, pool => sqlx::query(sqlx::AssertSqlSafe(promostack_testkit::broadcast::usage_seed_sql(rows, NOW)))
-            .bind(&tenant).execute(pool).await.map(|r| r.rows_affected()))
-        .expect("seed");
+        promostack_testkit::broadcast::seed_usage_bulk(db, &tenant, rows, NOW).await;
         eprintln!(
             "seeded {rows} rows on {} in {:?}",
             db.backend(),
@@ -47,7 +48,7 @@ async fn prepare(db: &Db, rows: i64) -> String {
     // Fresh statistics and visibility map, as autovacuum would leave them.
     match db {
         Db::Postgres(pool) => {
-            sqlx::query("VACUUM ANALYZE bot_usage")
+            sqlx::query("VACUUM ANALYZE")
                 .execute(pool)
                 .await
                 .expect("vacuum");
@@ -65,18 +66,24 @@ fn bench_backend(c: &mut Criterion, name: &str, config: DatabaseConfig) {
         .enable_all()
         .build()
         .unwrap();
+    // sqlx pools start their maintenance task on the current runtime.
+    let _guard = runtime.enter();
     let rows = rows();
     let db = Db::connect(&config).expect("pool");
     let tenant = runtime.block_on(prepare(&db, rows));
     let clock = Clock::fixed(NOW);
+    let db_for_writes = db.clone();
     let service = AnalyticsService::new(db.clone(), clock.clone(), TenantService::new(db, clock));
     let mut group = c.benchmark_group(format!("bot_stats_{name}_{rows}_rows"));
+    // Small samples: the whole bench (both backends, four ranges) runs in about a minute.
     group
-        .sample_size(20)
-        .measurement_time(Duration::from_secs(6));
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
     for (label, range) in [
         ("90_days", Range::Days(90)),
         ("30_days", Range::Days(30)),
+        ("7_days", Range::Days(7)),
         ("today", Range::Today),
     ] {
         group.bench_function(label, |b| {
@@ -87,6 +94,68 @@ fn bench_backend(c: &mut Criterion, name: &str, config: DatabaseConfig) {
             })
         });
     }
+    group.finish();
+    bench_writes(c, name, &runtime, &service, &db_for_writes);
+}
+
+/// The write-path cost: one attempt recorded the old way (a single autocommitted INSERT) against
+/// `record_usage` (the INSERT plus the rollup upserts, one transaction). Into a separate tenant, so
+/// the report data stays as seeded.
+fn bench_writes(
+    c: &mut Criterion,
+    name: &str,
+    runtime: &tokio::runtime::Runtime,
+    service: &AnalyticsService,
+    db: &Db,
+) {
+    let tenant = "bench-writes";
+    runtime.block_on(async {
+        promostack::on_pool!(db, pool => sqlx::query(
+            "INSERT INTO tenants (id, slug, name, timezone, is_default, created_at, updated_at) \
+             VALUES ($1, $1, $1, 'UTC', FALSE, 0, 0) ON CONFLICT (id) DO NOTHING"
+        ).bind(tenant).execute(pool).await.map(|r| r.rows_affected()))
+        .expect("writes tenant");
+    });
+    let mut group = c.benchmark_group(format!("bot_usage_write_{name}"));
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    let counter = std::sync::atomic::AtomicI64::new(0);
+    let next = || counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    group.bench_function("insert_row_only", |b| {
+        b.to_async(runtime).iter(|| async {
+            let i = next();
+            promostack::on_pool!(db, pool => sqlx::query(
+                "INSERT INTO bot_usage (id, tenant_id, user_id, chat_id, chat_type, template_slug, variant, code, success, reason, latency_ms, created_at) \
+                 VALUES ($1, $2, $3, $3, 'private', $4, 'square', $5, TRUE, NULL, 100, $6)"
+            ).bind(promostack::db::new_id()).bind(tenant).bind(i % 20_000).bind(format!("tpl-{}", i % 12))
+                .bind(format!("CODE{}", i % 5_000)).bind(NOW - i * 1_000)
+                .execute(pool).await.map(|r| r.rows_affected()))
+            .expect("insert")
+        })
+    });
+    group.bench_function("record_usage_with_rollups", |b| {
+        b.to_async(runtime).iter(|| async {
+            let i = next();
+            let (template, code) = (format!("tpl-{}", i % 12), format!("CODE{}", i % 5_000));
+            service
+                .record_usage(&NewUsage {
+                    tenant_id: tenant,
+                    user_id: Some(i % 20_000),
+                    chat_id: i % 20_000,
+                    chat_type: "private",
+                    template_slug: Some(&template),
+                    variant: Some("square"),
+                    code: Some(&code),
+                    failure: None,
+                    latency_ms: 100,
+                    created_at: NOW - i * 1_000,
+                })
+                .await
+                .expect("record")
+        })
+    });
     group.finish();
 }
 

@@ -1,6 +1,9 @@
 //! Bot analytics through the HTTP API on both backends, on a fixed clock: the series zero-fill
 //! and both granularities, time-zone bucketing on DST days, popular codes (pagination, search,
 //! CSV), bad input and tenant isolation.
+use jiff::tz::TimeZone;
+use promostack::db::Db;
+use promostack::domains::analytics::range::{Range, Window};
 use promostack::time::Clock;
 use promostack_testkit::broadcast::{Usage, seed_db, seed_usage};
 use promostack_testkit::{
@@ -13,7 +16,9 @@ backend_tests!(
     buckets_follow_the_tenant_time_zone,
     popular_codes_pages_search_and_csv,
     bad_analytics_input,
-    analytics_are_tenant_scoped
+    analytics_are_tenant_scoped,
+    rollups_match_raw_rows_in_every_zone,
+    backfilled_and_recorded_rows_count_once
 );
 
 const HOUR: i64 = 3_600_000;
@@ -352,4 +357,347 @@ async fn analytics_are_tenant_scoped(backend: Backend) {
         .await
         .unwrap();
     assert!(!csv.contains("SECRET-CODE"), "{csv}");
+}
+
+/// The report computed straight from the raw `bot_usage` rows with the queries analytics ran
+/// before the rollups existed: the specification the rollup-backed answers must equal.
+mod oracle {
+    use super::*;
+
+    fn percent(part: i64, whole: i64) -> f64 {
+        if whole == 0 {
+            0.0
+        } else {
+            (part as f64 * 1000.0 / whole as f64).round() / 10.0
+        }
+    }
+
+    /// Every code matching `pattern` (a LIKE pattern) in the window, in report order:
+    /// `{code, count, successes, users, last_used}`.
+    pub async fn codes(db: &Db, tenant: &str, w: &Window, pattern: &str) -> Vec<Value> {
+        let rows: Vec<(String, i64, i64, i64, i64)> = promostack::on_pool!(db, pool => sqlx::query_as(
+            "SELECT code, COUNT(*) AS generations, CAST(SUM(CASE WHEN success THEN 1 ELSE 0 END) AS BIGINT) AS successes, \
+                    COUNT(DISTINCT user_id) AS users, MAX(created_at) AS last_used \
+             FROM bot_usage \
+             WHERE tenant_id = $1 AND code IS NOT NULL AND created_at >= $2 AND created_at < $3 \
+               AND LOWER(code) LIKE $4 ESCAPE '\\' \
+             GROUP BY code ORDER BY generations DESC, code"
+        ).bind(tenant).bind(w.start).bind(w.end).bind(pattern).fetch_all(pool).await)
+        .unwrap();
+        rows.into_iter()
+            .map(|(code, count, successes, users, last_used)| {
+                json!({"code": code, "count": count, "successes": successes, "users": users, "last_used": last_used})
+            })
+            .collect()
+    }
+
+    /// The `/api/bot-stats` payload for `w`.
+    pub async fn stats(db: &Db, tenant: &str, w: &Window) -> Value {
+        let (from, to) = w.slots();
+        let slots: Vec<(i64, i64, i64)> = promostack::on_pool!(db, pool => sqlx::query_as(
+            "SELECT created_at / 900000 AS slot, COUNT(*), CAST(SUM(CASE WHEN success THEN 1 ELSE 0 END) AS BIGINT) \
+             FROM bot_usage WHERE tenant_id = $1 AND created_at / 900000 >= $2 AND created_at / 900000 < $3 \
+             GROUP BY created_at / 900000"
+        ).bind(tenant).bind(from).bind(to).fetch_all(pool).await)
+        .unwrap();
+        let mut series: Vec<Value> = w
+            .buckets()
+            .into_iter()
+            .map(|b| json!({"label": b.label, "date": b.date, "count": 0, "successes": 0}))
+            .collect();
+        let (mut total, mut successes) = (0i64, 0i64);
+        for (slot, count, ok) in slots {
+            if let Some(i) = w.bucket_of(slot) {
+                let point = &mut series[i];
+                point["count"] = json!(point["count"].as_i64().unwrap() + count);
+                point["successes"] = json!(point["successes"].as_i64().unwrap() + ok);
+                total += count;
+                successes += ok;
+            }
+        }
+        let users: i64 = promostack::on_pool!(db, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT user_id FROM bot_usage \
+               WHERE tenant_id = $1 AND user_id IS NOT NULL AND created_at >= $2 AND created_at < $3 \
+               GROUP BY user_id) AS users"
+        ).bind(tenant).bind(w.start).bind(w.end).fetch_one(pool).await)
+        .unwrap();
+        let templates: Vec<(String, i64, i64)> = promostack::on_pool!(db, pool => sqlx::query_as(
+            "SELECT template_slug, COUNT(*) AS generations, CAST(SUM(CASE WHEN success THEN 1 ELSE 0 END) AS BIGINT) \
+             FROM bot_usage \
+             WHERE tenant_id = $1 AND template_slug IS NOT NULL AND created_at >= $2 AND created_at < $3 \
+             GROUP BY template_slug ORDER BY generations DESC, template_slug LIMIT 10"
+        ).bind(tenant).bind(w.start).bind(w.end).fetch_all(pool).await)
+        .unwrap();
+        let codes = codes(db, tenant, w, "%").await;
+        json!({
+            "days": w.range.as_str(),
+            "granularity": if matches!(w.range, Range::Today | Range::Yesterday) { "hourly" } else { "daily" },
+            "timezone": w.tz.iana_name().unwrap_or("UTC"),
+            "start": w.start,
+            "end": w.end,
+            "total_generations": total,
+            "successful_generations": successes,
+            "unique_users": users,
+            "success_rate": percent(successes, total),
+            "top_templates": templates.into_iter().map(|(t, n, ok)| json!({
+                "template": t, "count": n, "success_rate": percent(ok, n)
+            })).collect::<Vec<_>>(),
+            "daily_usage": series,
+            "popular_codes_total": codes.len(),
+            "popular_codes": codes.into_iter().take(50).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Deterministic pseudo-random numbers (xorshift64*), so a failure replays.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> i64 {
+        (self.next() % n) as i64
+    }
+}
+
+/// Realistic usage around `now`: skewed codes, users and templates over the last 100 days, and
+/// rows exactly on, and 1 ms either side of, UTC and local midnights and quarter hours of the
+/// zones under test (some after `now`, a few after today), anonymous posts and missing fields.
+fn random_usage(rng: &mut Rng, now: i64, n: usize, zones: &[&str]) -> Vec<Usage> {
+    let mut instants: Vec<i64> = (0..n)
+        .map(|_| now - rng.below(100 * DAY as u64) + rng.below(2 * DAY as u64))
+        .collect();
+    for zone in zones {
+        let tz = TimeZone::get(zone).unwrap();
+        for range in [
+            Range::Today,
+            Range::Yesterday,
+            Range::Days(7),
+            Range::Days(90),
+        ] {
+            let w = Window::resolve(range, tz.clone(), now).unwrap();
+            for edge in [w.start, w.end, w.start + 23 * HOUR, w.start + DAY] {
+                instants.extend([edge - 1, edge, edge + 1]);
+            }
+        }
+    }
+    let utc_midnight = now - now.rem_euclid(DAY);
+    for k in -3..=2 {
+        let at = utc_midnight + k * DAY;
+        instants.extend([at - 1, at, at + 1, at + 900_000 - 1]);
+    }
+    instants
+        .into_iter()
+        .map(|at| {
+            // Zipf-like: a few codes, users and templates dominate.
+            let skewed = |rng: &mut Rng, n: u64| {
+                let r = rng.below(n) + 1;
+                rng.below(r as u64)
+            };
+            let user = skewed(rng, 400);
+            Usage {
+                user_id: (rng.below(25) != 0).then_some(1_000 + user),
+                template: (rng.below(30) != 0).then(|| format!("tpl-{}", skewed(rng, 14))),
+                code: (rng.below(20) != 0).then(|| format!("Code{}", skewed(rng, 300))),
+                success: rng.below(10) < 8,
+                at,
+            }
+        })
+        .collect()
+}
+
+/// The rollup rows of a tenant, for comparing the write path with the back-fill.
+async fn rollup_rows(db: &Db, tenant: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (table, key) in [
+        ("bot_usage_slots", "CAST(slot AS TEXT)"),
+        (
+            "bot_usage_template_days",
+            "CAST(span AS TEXT) || ':' || CAST(day AS TEXT) || ':' || template_slug",
+        ),
+        (
+            "bot_usage_code_days",
+            "CAST(span AS TEXT) || ':' || CAST(day AS TEXT) || ':' || code || ':' || CAST(last_used AS TEXT)",
+        ),
+        (
+            "bot_usage_user_last",
+            "CAST(user_id AS TEXT) || ':' || CAST(last_used AS TEXT)",
+        ),
+    ] {
+        let cols = if table == "bot_usage_user_last" {
+            "CAST(0 AS BIGINT), CAST(0 AS BIGINT)"
+        } else {
+            "generations, successes"
+        };
+        let rows: Vec<(String, i64, i64)> =
+            promostack::on_pool!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {key}, {cols} FROM {table} WHERE tenant_id = $1"
+        ))).bind(tenant).fetch_all(pool).await)
+            .unwrap();
+        out.extend(
+            rows.into_iter()
+                .map(|(k, g, s)| format!("{table} {k} {g} {s}")),
+        );
+    }
+    out.sort();
+    out
+}
+
+const RANGES: [&str; 5] = ["today", "yesterday", "7", "30", "90"];
+
+/// Compare every range's payload, code pages, a search and the CSV with the oracle.
+async fn check_against_oracle(app: &TestApp, db: &Db, tenant: &str, zone: &str, now: i64) {
+    let tz = TimeZone::get(zone).unwrap();
+    for days in RANGES {
+        let w = Window::resolve(Range::parse(days).unwrap(), tz.clone(), now).unwrap();
+        let got = json(app.bot_stats(days).await, 200).await;
+        let want = oracle::stats(db, tenant, &w).await;
+        assert_eq!(got, want, "{zone} days={days} at {now}");
+
+        let all = oracle::codes(db, tenant, &w, "%").await;
+        if all.len() > 50 {
+            let page2 = json(app.bot_codes(days, "", "2").await, 200).await;
+            assert_eq!(
+                page2["codes"],
+                json!(all[50..all.len().min(100)]),
+                "{zone} {days} page 2"
+            );
+        }
+        let found = json(app.bot_codes(days, "ode1", "1").await, 200).await;
+        let want_found = oracle::codes(db, tenant, &w, "%ode1%").await;
+        assert_eq!(found["total"], json!(want_found.len()));
+        assert_eq!(
+            found["codes"],
+            json!(want_found[..want_found.len().min(50)])
+        );
+
+        let csv = app.bot_codes_csv(days, "").await.text().await.unwrap();
+        let lines: Vec<&str> = csv
+            .split("\r\n")
+            .filter(|l| !l.is_empty())
+            .skip(1)
+            .collect();
+        let want_lines: Vec<String> = all
+            .iter()
+            .map(|c| {
+                let last = jiff::Timestamp::from_millisecond(c["last_used"].as_i64().unwrap())
+                    .unwrap()
+                    .to_zoned(tz.clone())
+                    .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                    .to_string();
+                format!(
+                    "{},{},{},{},{last}",
+                    c["code"].as_str().unwrap(),
+                    c["count"],
+                    c["successes"],
+                    c["users"]
+                )
+            })
+            .collect();
+        assert_eq!(lines, want_lines, "{zone} {days} csv");
+    }
+}
+
+async fn rollups_match_raw_rows_in_every_zone(backend: Backend) {
+    // 2026-03-29 and 2026-10-25 are Berlin's DST change days (23 and 25 hours).
+    let spring = ms("2026-03-29T11:20:00Z");
+    let clock = Clock::fixed(spring);
+    let app = spawn_app_with_clock(backend, clock.clone(), |_| {}).await;
+    app.login_admin().await;
+    let tenant = tenant_id(&app).await;
+    let db = seed_db(&app.config.database);
+    let zones = ["Europe/Berlin", "Asia/Kathmandu", "UTC", "America/New_York"];
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let fall = ms("2026-10-25T23:10:00Z");
+    let mut rows = random_usage(&mut rng, spring, 2_500, &zones);
+    rows.extend(random_usage(&mut rng, fall, 2_500, &zones));
+    seed_usage(&db, &tenant, &rows).await;
+
+    // Another tenant's rows, some with the same codes, users and instants, must not leak.
+    let b = json(app.admin_create_tenant("B", "tenant-b", None).await, 201).await;
+    let tenant_b = b["id"].as_str().unwrap().to_owned();
+    let mut other = random_usage(&mut rng, spring, 800, &zones);
+    other.extend(random_usage(&mut rng, fall, 800, &zones));
+    seed_usage(&db, &tenant_b, &other).await;
+
+    for (now, label) in [(spring, "spring"), (fall, "fall")] {
+        clock.advance(now - clock.now());
+        // The session cookie is 24 h old by then.
+        app.login_admin().await;
+        for zone in zones {
+            json(app.update_tenant(json!({"timezone": zone})).await, 200).await;
+            check_against_oracle(&app, &db, &tenant, zone, now).await;
+            eprintln!("{label} {zone}: rollups equal the raw rows");
+        }
+    }
+    // Tenant B sees exactly its own rows.
+    app.use_tenant(Some(&tenant_b));
+    check_against_oracle(&app, &db, &tenant_b, "UTC", fall).await;
+
+    // The write path left exactly what the back-fill computes from the raw rows.
+    let recorded = rollup_rows(&db, &tenant).await;
+    promostack::domains::analytics::repo::rebuild_rollups(&db, &tenant)
+        .await
+        .unwrap();
+    assert_eq!(rollup_rows(&db, &tenant).await, recorded);
+}
+
+async fn backfilled_and_recorded_rows_count_once(backend: Backend) {
+    // Rows written before migration 8 (straight into bot_usage, as the old code did) are
+    // back-filled by it; rows recorded after it go through the write path; both count once.
+    let database = promostack_testkit::TestDatabase::create(backend).await;
+    let db = Db::connect(&database.config).unwrap();
+    promostack::db::migrate_to(&db, 7).await.unwrap();
+    let now = ms("2026-10-25T12:00:00Z");
+    for (id, slug) in [("tenant-a", "a"), ("tenant-b", "b")] {
+        promostack::on_pool!(&db, pool => sqlx::query(
+            "INSERT INTO tenants (id, slug, name, timezone, is_default, created_at, updated_at) \
+             VALUES ($1, $2, $2, 'Europe/Berlin', FALSE, 0, 0)"
+        ).bind(id).bind(slug).execute(pool).await.map(|r| r.rows_affected()))
+        .unwrap();
+    }
+    let mut rng = Rng(0x0bac_0f11_0000_0007);
+    let zones = ["Europe/Berlin"];
+    let before = random_usage(&mut rng, now, 1_500, &zones);
+    for (tenant, rows) in [("tenant-a", &before), ("tenant-b", &before[..300].to_vec())] {
+        for row in rows.iter() {
+            promostack::on_pool!(&db, pool => sqlx::query(
+                "INSERT INTO bot_usage (id, tenant_id, user_id, chat_id, chat_type, template_slug, variant, code, success, reason, latency_ms, created_at) \
+                 VALUES ($1, $2, $3, 1, 'private', $4, 'square', $5, $6, NULL, 100, $7)"
+            ).bind(promostack::db::new_id()).bind(tenant).bind(row.user_id).bind(&row.template)
+                .bind(&row.code).bind(row.success).bind(row.at)
+                .execute(pool).await.map(|r| r.rows_affected()))
+            .unwrap();
+        }
+    }
+    promostack::db::migrate(&db).await.unwrap();
+    seed_usage(&db, "tenant-a", &random_usage(&mut rng, now, 1_500, &zones)).await;
+
+    let clock = Clock::fixed(now);
+    let tenants = promostack::domains::tenants::TenantService::new(db.clone(), clock.clone());
+    let analytics =
+        promostack::domains::analytics::AnalyticsService::new(db.clone(), clock, tenants);
+    let tz = TimeZone::get("Europe/Berlin").unwrap();
+    for days in RANGES {
+        let range = Range::parse(days).unwrap();
+        let w = Window::resolve(range, tz.clone(), now).unwrap();
+        let got =
+            serde_json::to_value(analytics.bot_stats("tenant-a", range).await.unwrap()).unwrap();
+        assert_eq!(got, oracle::stats(&db, "tenant-a", &w).await, "days={days}");
+    }
+    let recorded = rollup_rows(&db, "tenant-a").await;
+    promostack::domains::analytics::repo::rebuild_rollups(&db, "tenant-a")
+        .await
+        .unwrap();
+    assert_eq!(rollup_rows(&db, "tenant-a").await, recorded);
+    // Deleting a tenant takes its rollups with it.
+    promostack::on_pool!(&db, pool => sqlx::query("DELETE FROM tenants WHERE id = 'tenant-b'")
+        .execute(pool).await.map(|r| r.rows_affected()))
+    .unwrap();
+    assert!(rollup_rows(&db, "tenant-b").await.is_empty());
+    db.close().await;
 }

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use promostack::time::Clock;
-use promostack_testkit::broadcast::{seed_db, usage_seed_sql};
+use promostack_testkit::broadcast::{seed_db, seed_usage_bulk};
 use promostack_testkit::{Backend, json, spawn_app_with_clock};
 
 const NOW: i64 = 1_773_100_000_000;
@@ -20,15 +20,10 @@ async fn measure(backend: Backend) {
         .to_owned();
     let db = seed_db(&app.config.database);
     let started = Instant::now();
-    promostack::on_pool!(&db, pool => sqlx::query(sqlx::AssertSqlSafe(usage_seed_sql(ROWS, NOW)))
-        .bind(&tenant).execute(pool).await.map(|r| r.rows_affected()))
-    .unwrap();
+    seed_usage_bulk(&db, &tenant, ROWS, NOW).await;
     match &db {
         promostack::db::Db::Postgres(pool) => {
-            sqlx::query("VACUUM ANALYZE bot_usage")
-                .execute(pool)
-                .await
-                .unwrap();
+            sqlx::query("VACUUM ANALYZE").execute(pool).await.unwrap();
         }
         promostack::db::Db::Sqlite(pool) => {
             sqlx::query("ANALYZE").execute(pool).await.unwrap();

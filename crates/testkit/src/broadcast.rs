@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use promostack::config::DatabaseConfig;
 use promostack::db::Db;
+use promostack::domains::analytics::NewUsage;
+use promostack::time::Clock;
 use reqwest::{Method, Response};
 use serde_json::Value;
 
@@ -37,20 +39,39 @@ impl Usage {
     }
 }
 
-/// Insert usage rows for `tenant_id` in batched transactions.
+/// Record usage rows for `tenant_id` through the production write path
+/// (`AnalyticsService::record_usages`: raw row + rollups), in batched transactions.
 pub async fn seed_usage(db: &Db, tenant_id: &str, rows: &[Usage]) {
+    let clock = Clock::fixed(0);
+    let analytics = promostack::domains::analytics::AnalyticsService::new(
+        db.clone(),
+        clock.clone(),
+        promostack::domains::tenants::TenantService::new(db.clone(), clock),
+    );
     for chunk in rows.chunks(5_000) {
-        let mut tx = db.begin().await.expect("begin");
-        for row in chunk {
-            promostack::on_tx!(&mut tx, conn => sqlx::query(
-                "INSERT INTO bot_usage (id, tenant_id, user_id, chat_id, chat_type, template_slug, variant, code, success, reason, latency_ms, created_at) \
-                 VALUES ($1, $2, $3, $4, 'private', $5, 'square', $6, $7, $8, 120, $9)"
-            ).bind(promostack::db::new_id()).bind(tenant_id).bind(row.user_id).bind(row.user_id.unwrap_or(-100))
-                .bind(&row.template).bind(&row.code).bind(row.success)
-                .bind(if row.success { None } else { Some("invalid_coupon") }).bind(row.at)
-                .execute(&mut **conn).await.map(|r| r.rows_affected())).expect("insert usage");
-        }
-        tx.commit().await.expect("commit");
+        let usages: Vec<NewUsage<'_>> = chunk
+            .iter()
+            .map(|row| NewUsage {
+                tenant_id,
+                user_id: row.user_id,
+                chat_id: row.user_id.unwrap_or(-100),
+                chat_type: "private",
+                template_slug: row.template.as_deref(),
+                variant: Some("square"),
+                code: row.code.as_deref(),
+                failure: if row.success {
+                    None
+                } else {
+                    Some("invalid_coupon")
+                },
+                latency_ms: 120,
+                created_at: row.at,
+            })
+            .collect();
+        analytics
+            .record_usages(&usages)
+            .await
+            .expect("record usage");
     }
 }
 
@@ -188,6 +209,7 @@ impl TestApp {
 
 /// One portable INSERT ... SELECT that writes `rows` usage rows for tenant `$1`, spread evenly
 /// over the 89 days before `now` (inside a 90-day report) (20,000 users, 12 templates, 5,000 codes, 90 % success).
+/// It bypasses the write path: follow it with [`seed_usage_bulk`]'s rollup rebuild (or call that).
 pub fn usage_seed_sql(rows: i64, now: i64) -> String {
     let span = 89 * 24 * 3_600_000i64;
     format!(
@@ -200,4 +222,15 @@ pub fn usage_seed_sql(rows: i64, now: i64) -> String {
         now = now - 1,
         step = span / rows,
     )
+}
+
+/// Bulk-load `rows` synthetic usage rows ([`usage_seed_sql`]) for `tenant_id`, then rebuild the
+/// tenant's rollups with the back-fill of migration 8, as after an upgrade.
+pub async fn seed_usage_bulk(db: &Db, tenant_id: &str, rows: i64, now: i64) {
+    promostack::on_pool!(db, pool => sqlx::query(sqlx::AssertSqlSafe(usage_seed_sql(rows, now)))
+        .bind(tenant_id).execute(pool).await.map(|r| r.rows_affected()))
+    .expect("seed usage");
+    promostack::domains::analytics::repo::rebuild_rollups(db, tenant_id)
+        .await
+        .expect("rebuild rollups");
 }

@@ -48,11 +48,22 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "broadcasts",
         sql: include_str!("migrations/0007_broadcasts.sql"),
     },
+    Migration {
+        version: 8,
+        name: "bot_usage_rollups",
+        sql: include_str!("migrations/0008_bot_usage_rollups.sql"),
+    },
 ];
 
 /// Apply every pending migration. Safe to call from several instances at once: PostgreSQL
 /// serialises them with a transaction-scoped advisory lock, SQLite with `BEGIN IMMEDIATE`.
 pub async fn migrate(db: &Db) -> DbResult<Vec<i64>> {
+    migrate_to(db, i64::MAX).await
+}
+
+/// Apply pending migrations up to and including `version` (tests of a migration's back-fill
+/// start from the schema before it).
+pub async fn migrate_to(db: &Db, version: i64) -> DbResult<Vec<i64>> {
     // Even `CREATE TABLE IF NOT EXISTS` races on PostgreSQL (catalog unique violation), so the
     // bookkeeping table is created under the same lock as the migrations.
     let mut tx = db.begin().await?;
@@ -62,7 +73,7 @@ pub async fn migrate(db: &Db) -> DbResult<Vec<i64>> {
     ).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
     tx.commit().await?;
     let mut applied = Vec::new();
-    for migration in MIGRATIONS {
+    for migration in MIGRATIONS.iter().filter(|m| m.version <= version) {
         let mut tx = db.begin().await?;
         if let Tx::Postgres(conn) = &mut tx {
             sqlx::query("SELECT pg_advisory_xact_lock(7123001)")

@@ -12,7 +12,7 @@ use crate::config::DatabaseConfig;
 
 mod migrate;
 pub mod settings;
-pub use migrate::{MIGRATIONS, migrate};
+pub use migrate::{MIGRATIONS, migrate, migrate_to};
 
 #[derive(Clone, Debug)]
 pub enum Db {

@@ -14,6 +14,23 @@ use crate::time::Millis;
 /// Width of one stored slot: a quarter hour in milliseconds.
 pub const SLOT_MS: i64 = 900_000;
 
+/// One UTC day in milliseconds (`day` of the per-day rollups is `created_at / DAY_MS`).
+pub const DAY_MS: i64 = 86_400_000;
+
+/// Block lengths, in UTC days, of the template and code rollups, largest first. A block of span
+/// `s` starts on a day that is a multiple of `s`. With 16/4/1 any run of whole days is tiled by at
+/// most five runs of equal blocks (1s, 4s, 16s, 4s, 1s), 90 days by at most 14 blocks.
+pub const SPANS: [i64; 3] = [16, 4, 1];
+
+/// How a window reads the template and code rollups: whole UTC days as runs of blocks
+/// `(span, first_day, end_day)` (blocks whose `day` is in `[first_day, end_day)`), and the partial
+/// days at both edges as raw-row ranges `[from, to)` in ms. Unused entries are empty ranges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayCover {
+    pub blocks: [(i64, i64, i64); 5],
+    pub edges: [(i64, i64); 2],
+}
+
 /// The `days` query values the original accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Range {
@@ -121,6 +138,40 @@ impl Window {
 
     pub fn granularity(&self) -> Granularity {
         self.range.granularity()
+    }
+
+    /// The rollup blocks and raw edges that together cover `[start, end)` exactly once.
+    pub fn day_cover(&self) -> DayCover {
+        let first = (self.start + DAY_MS - 1).div_euclid(DAY_MS);
+        let last = self.end.div_euclid(DAY_MS);
+        let mut cover = DayCover {
+            blocks: [(1, 0, 0); 5],
+            edges: [(self.start, self.end), (0, 0)],
+        };
+        if first >= last {
+            return cover;
+        }
+        cover.edges = [(self.start, first * DAY_MS), (last * DAY_MS, self.end)];
+        // Greedy from the left: the largest aligned block that fits. Block sizes then rise and
+        // fall (1s, 4s, 16s, 4s, 1s), so equal neighbours merge into at most five runs.
+        let mut runs: Vec<(i64, i64, i64)> = Vec::new();
+        let mut day = first;
+        while day < last {
+            let span = SPANS
+                .into_iter()
+                .find(|s| day % s == 0 && day + s <= last)
+                .unwrap_or(1);
+            match runs.last_mut() {
+                Some(run) if run.0 == span && run.2 == day => run.2 = day + span,
+                _ => runs.push((span, day, day + span)),
+            }
+            day += span;
+        }
+        debug_assert!(runs.len() <= 5, "{runs:?}");
+        for (slot, run) in cover.blocks.iter_mut().zip(runs) {
+            *slot = run;
+        }
+        cover
     }
 
     /// The zero-filled buckets: 24 local hours 00:00–23:00, or one per local day.
@@ -242,6 +293,45 @@ mod tests {
         assert_eq!(w.bucket_of(ms("2026-10-25T00:30:00Z") / SLOT_MS), Some(2));
         assert_eq!(w.bucket_of(ms("2026-10-25T01:30:00Z") / SLOT_MS), Some(2));
         assert_eq!(w.bucket_of(ms("2026-10-25T22:59:00Z") / SLOT_MS), Some(23));
+    }
+
+    #[test]
+    fn day_cover_tiles_every_window_exactly_once() {
+        for zone in ["UTC", "Europe/Berlin", "Asia/Kathmandu", "America/New_York"] {
+            let tz = TimeZone::get(zone).unwrap();
+            for offset in 0..200 {
+                let now = ms("2026-01-01T10:00:00Z") + offset * 29 * 3_600_000;
+                for range in [
+                    Range::Today,
+                    Range::Yesterday,
+                    Range::Days(7),
+                    Range::Days(90),
+                ] {
+                    let w = Window::resolve(range, tz.clone(), now).unwrap();
+                    let cover = w.day_cover();
+                    // Every millisecond-day of the window is covered by exactly one piece.
+                    let mut pieces: Vec<(i64, i64)> =
+                        cover.edges.iter().copied().filter(|(a, b)| a < b).collect();
+                    for (span, from, to) in cover.blocks {
+                        assert!(from % span == 0 && to % span == 0);
+                        let mut day = from;
+                        while day < to {
+                            pieces.push((day * DAY_MS, (day + span) * DAY_MS));
+                            day += span;
+                        }
+                    }
+                    pieces.sort();
+                    assert_eq!(pieces.first().unwrap().0, w.start);
+                    assert_eq!(pieces.last().unwrap().1, w.end);
+                    for pair in pieces.windows(2) {
+                        assert_eq!(pair[0].1, pair[1].0, "{zone} {range:?} {cover:?}");
+                    }
+                    for (from, to) in cover.edges {
+                        assert!(to - from < DAY_MS || (from, to) == (w.start, w.end));
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -3,15 +3,18 @@
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
+use super::NewUsage;
 use super::range::{Granularity, Range, Window};
 use super::repo::{self, CodeRow};
-use crate::db::Db;
+use crate::db::{Db, DbResult};
 use crate::domains::tenants::TenantService;
 use crate::http::error::{ApiError, ApiResult};
 use crate::time::Clock;
 
 pub const CODES_PER_PAGE: i64 = 50;
 const TOP_TEMPLATES: i64 = 10;
+/// Codes per distinct-users lookup in the CSV export.
+const CSV_CHUNK: usize = 200;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UsagePoint {
@@ -38,13 +41,13 @@ pub struct CodeUsage {
     pub last_used: i64,
 }
 
-impl From<CodeRow> for CodeUsage {
-    fn from(row: CodeRow) -> Self {
+impl CodeUsage {
+    fn new(row: CodeRow, users: i64) -> Self {
         CodeUsage {
             code: row.code,
             count: row.generations,
             successes: row.successes,
-            users: row.users,
+            users,
             last_used: row.last_used,
         }
     }
@@ -111,6 +114,43 @@ impl AnalyticsService {
         Self { db, clock, tenants }
     }
 
+    /// Record one generation attempt (the coupon bot calls this for every attempt): the raw row
+    /// and its rollups in one transaction.
+    pub async fn record_usage(&self, usage: &NewUsage<'_>) -> DbResult<()> {
+        self.record_usages(std::slice::from_ref(usage)).await
+    }
+
+    /// Record several attempts in one transaction (imports, seeding); all or none.
+    pub async fn record_usages(&self, usages: &[NewUsage<'_>]) -> DbResult<()> {
+        let mut tx = self.db.begin().await?;
+        for usage in usages {
+            repo::record_usage(&mut tx, usage).await?;
+        }
+        tx.commit().await
+    }
+
+    /// Distinct users of each of `rows`' codes in the window, in `rows`' order.
+    async fn with_users(
+        &self,
+        tenant_id: &str,
+        window: &Window,
+        rows: Vec<CodeRow>,
+    ) -> DbResult<Vec<CodeUsage>> {
+        let codes: Vec<&str> = rows.iter().map(|r| r.code.as_str()).collect();
+        let users: std::collections::HashMap<String, i64> =
+            repo::code_users(&self.db, tenant_id, window.start, window.end, &codes)
+                .await?
+                .into_iter()
+                .collect();
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let n = users.get(&row.code).copied().unwrap_or(0);
+                CodeUsage::new(row, n)
+            })
+            .collect())
+    }
+
     /// The report window for `range` in the tenant's zone (UTC when the stored name is unknown).
     pub async fn window(&self, tenant_id: &str, range: Range) -> ApiResult<Window> {
         let tenant = self.tenants.get(tenant_id).await?;
@@ -122,21 +162,14 @@ impl AnalyticsService {
     pub async fn bot_stats(&self, tenant_id: &str, range: Range) -> ApiResult<BotStats> {
         let window = self.window(tenant_id, range).await?;
         let (from_slot, to_slot) = window.slots();
+        let cover = window.day_cover();
         let db = &self.db;
-        // Four independent index walks, run side by side on separate connections.
+        // Four independent reads of the rollups, side by side on separate connections.
         let (slots, users, templates, codes) = tokio::try_join!(
             repo::usage_by_slot(db, tenant_id, from_slot, to_slot),
             repo::unique_users(db, tenant_id, window.start, window.end),
-            repo::top_templates(db, tenant_id, window.start, window.end, TOP_TEMPLATES),
-            repo::popular_codes(
-                db,
-                tenant_id,
-                window.start,
-                window.end,
-                "%",
-                CODES_PER_PAGE,
-                0
-            ),
+            repo::top_templates(db, tenant_id, &cover, TOP_TEMPLATES),
+            repo::popular_codes(db, tenant_id, &cover, "%", CODES_PER_PAGE, 0),
         )?;
         let buckets = window.buckets();
         let mut series: Vec<UsagePoint> = buckets
@@ -158,6 +191,7 @@ impl AnalyticsService {
             }
         }
         let codes_total = codes.first().map_or(0, |c| c.total);
+        let codes = self.with_users(tenant_id, &window, codes).await?;
         Ok(BotStats {
             days: range.as_str(),
             granularity: window.granularity(),
@@ -177,7 +211,7 @@ impl AnalyticsService {
                 })
                 .collect(),
             daily_usage: series,
-            popular_codes: codes.into_iter().map(CodeUsage::from).collect(),
+            popular_codes: codes,
             popular_codes_total: codes_total,
         })
     }
@@ -197,11 +231,11 @@ impl AnalyticsService {
         let window = self.window(tenant_id, range).await?;
         let pattern = repo::like_pattern(query);
         let offset = (page - 1).saturating_mul(CODES_PER_PAGE);
+        let cover = window.day_cover();
         let rows = repo::popular_codes(
             &self.db,
             tenant_id,
-            window.start,
-            window.end,
+            &cover,
             &pattern,
             CODES_PER_PAGE,
             offset,
@@ -209,9 +243,7 @@ impl AnalyticsService {
         .await?;
         let total = match rows.first() {
             Some(row) => row.total,
-            None => {
-                repo::count_codes(&self.db, tenant_id, window.start, window.end, &pattern).await?
-            }
+            None => repo::count_codes(&self.db, tenant_id, &cover, &pattern).await?,
         };
         let pages = ((total + CODES_PER_PAGE - 1) / CODES_PER_PAGE).max(1);
         if page > pages {
@@ -222,7 +254,7 @@ impl AnalyticsService {
             )));
         }
         Ok(CodePage {
-            codes: rows.into_iter().map(CodeUsage::from).collect(),
+            codes: self.with_users(tenant_id, &window, rows).await?,
             page,
             pages,
             per_page: CODES_PER_PAGE,
@@ -241,7 +273,6 @@ impl AnalyticsService {
         let query = validate_query(query)?;
         let window = self.window(tenant_id, range).await?;
         let pattern = repo::like_pattern(query);
-        let tz = window.tz.clone();
         if tx
             .send("code,generations,successful,users,last_used\r\n".into())
             .await
@@ -249,33 +280,51 @@ impl AnalyticsService {
         {
             return Ok(());
         }
+        // Codes come in chunks so distinct users are looked up for a few hundred codes at a time.
         repo::stream_codes(
             &self.db,
             tenant_id,
-            window.start,
-            window.end,
+            &window.day_cover(),
             &pattern,
-            &tx,
-            |row| {
-                let last = jiff::Timestamp::from_millisecond(row.last_used)
-                    .map(|t| {
-                        t.to_zoned(tz.clone())
-                            .strftime("%Y-%m-%dT%H:%M:%S%:z")
-                            .to_string()
-                    })
-                    .unwrap_or_default();
-                crate::csv::row(&[
-                    &row.code,
-                    &row.generations.to_string(),
-                    &row.successes.to_string(),
-                    &row.users.to_string(),
-                    &last,
-                ])
+            CSV_CHUNK,
+            |rows| {
+                let (service, tenant_id, window, tx) = (
+                    self.clone(),
+                    tenant_id.to_owned(),
+                    window.clone(),
+                    tx.clone(),
+                );
+                async move {
+                    let codes = service.with_users(&tenant_id, &window, rows).await?;
+                    for code in codes {
+                        if tx.send(csv_line(&code, &window.tz)).await.is_err() {
+                            return Ok(false);
+                        }
+                    }
+                    Ok(true)
+                }
             },
         )
         .await?;
         Ok(())
     }
+}
+
+fn csv_line(code: &CodeUsage, tz: &TimeZone) -> String {
+    let last = jiff::Timestamp::from_millisecond(code.last_used)
+        .map(|t| {
+            t.to_zoned(tz.clone())
+                .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                .to_string()
+        })
+        .unwrap_or_default();
+    crate::csv::row(&[
+        &code.code,
+        &code.count.to_string(),
+        &code.successes.to_string(),
+        &code.users.to_string(),
+        &last,
+    ])
 }
 
 fn validate_query(query: &str) -> ApiResult<&str> {

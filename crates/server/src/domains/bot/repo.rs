@@ -1,6 +1,6 @@
 //! SQL of the coupon bot: received updates, conversation state, the file_id cache, the bot's
-//! audience (`bot_users`) and generation attempts (`bot_usage`).
-use crate::db::{Db, DbResult, new_id};
+//! audience (`bot_users`); generation attempts are recorded through the analytics service.
+use crate::db::{Db, DbResult};
 use crate::on_pool;
 
 /// Store an update as received; `false` when (bot, update_id) was already stored (a replay).
@@ -224,32 +224,5 @@ pub async fn mark_blocked(db: &Db, tenant_id: &str, user_id: i64, now: i64) -> D
     on_pool!(db, pool => sqlx::query(
         "UPDATE bot_users SET blocked = TRUE, blocked_at = $3 WHERE tenant_id = $1 AND user_id = $2"
     ).bind(tenant_id).bind(user_id).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
-/// One generation attempt.
-#[derive(Debug, Clone)]
-pub struct Usage<'a> {
-    pub tenant_id: &'a str,
-    pub user_id: Option<i64>,
-    pub chat_id: i64,
-    pub chat_type: &'a str,
-    pub template_slug: Option<&'a str>,
-    pub variant: Option<&'a str>,
-    pub code: Option<&'a str>,
-    /// `None` on success, else the machine reason.
-    pub failure: Option<&'a str>,
-    pub latency_ms: i64,
-    pub now: i64,
-}
-
-pub async fn record_usage(db: &Db, usage: &Usage<'_>) -> DbResult<()> {
-    on_pool!(db, pool => sqlx::query(
-        "INSERT INTO bot_usage (id, tenant_id, user_id, chat_id, chat_type, template_slug, variant, code, success, reason, latency_ms, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-    ).bind(new_id()).bind(usage.tenant_id).bind(usage.user_id).bind(usage.chat_id).bind(usage.chat_type)
-        .bind(usage.template_slug).bind(usage.variant).bind(usage.code).bind(usage.failure.is_none())
-        .bind(usage.failure).bind(usage.latency_ms).bind(usage.now)
-        .execute(pool).await.map(|r| r.rows_affected()))?;
     Ok(())
 }

@@ -11,8 +11,9 @@ use tokio::sync::Semaphore;
 
 use super::commands::{self, Command};
 use super::matching::{self, Candidate, Match};
-use super::repo::{self, Usage};
+use super::repo;
 use crate::db::{Db, DbError};
+use crate::domains::analytics::NewUsage;
 use crate::domains::templates::Template;
 use crate::domains::templates::render::RenderRequest;
 use crate::http::AppState;
@@ -457,9 +458,9 @@ impl<'a> Turn<'a> {
         code: Option<&str>,
         failure: Option<&str>,
     ) -> Step {
-        repo::record_usage(
-            &self.state.db,
-            &Usage {
+        self.state
+            .analytics
+            .record_usage(&NewUsage {
                 tenant_id: self.tenant(),
                 user_id: self.user_id(),
                 chat_id: self.chat_id,
@@ -469,10 +470,9 @@ impl<'a> Turn<'a> {
                 code,
                 failure,
                 latency_ms: self.started.elapsed().as_millis() as i64,
-                now: self.state.clock.now(),
-            },
-        )
-        .await?;
+                created_at: self.state.clock.now(),
+            })
+            .await?;
         Ok(())
     }
 }
