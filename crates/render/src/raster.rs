@@ -32,6 +32,7 @@ impl Coverage {
             // One spare cell per row: an edge on the right border spills into it.
             stride: w + 2,
             cells: vec![0.0; (w + 2) * h],
+            touched: vec![(usize::MAX, 0); h],
         };
         let at = |p: Point| Point::from_xy(p.x + dx, p.y + dy);
         let mut start = Point::zero();
@@ -111,6 +112,9 @@ struct Accumulator {
     height: usize,
     stride: usize,
     cells: Vec<f32>,
+    /// Per row, the first and last cell any edge wrote to: the running sum is exactly zero
+    /// before the first and constant after the last, so only that range needs summing.
+    touched: Vec<(usize, usize)>,
 }
 
 impl Accumulator {
@@ -148,6 +152,9 @@ impl Accumulator {
             let xa_floor = xa.floor();
             let xai = xa_floor as usize;
             let xbi = xb.ceil() as usize;
+            let touched = &mut self.touched[y];
+            touched.0 = touched.0.min(xai);
+            touched.1 = touched.1.max(xbi.max(xai + 1));
             if xbi <= xai + 1 {
                 // Within one pixel column: the area right of the edge's midpoint.
                 let mid = 0.5 * (xa + xb) - xa_floor;
@@ -182,21 +189,41 @@ impl Accumulator {
         let (w, h) = (self.width, self.height);
         let mut data = vec![0u8; w * h];
         let mut spans = Vec::with_capacity(h);
-        for (cells, out) in self
+        let to_u8 = |sum: f32| (sum.abs().min(1.0) * 255.0 + 0.5) as u8;
+        for ((cells, out), &(first_cell, last_cell)) in self
             .cells
             .chunks_exact(self.stride)
             .zip(data.chunks_exact_mut(w))
+            .zip(&self.touched)
         {
+            if first_cell >= w {
+                // No edge crossed this row (or only the spare cell past the right border).
+                spans.push((0, 0));
+                continue;
+            }
+            let end = (last_cell + 1).min(w);
             let mut sum = 0.0f32;
             let (mut first, mut last) = (u32::MAX, 0u32);
-            for (x, (cell, px)) in cells.iter().zip(out.iter_mut()).enumerate() {
+            for (x, (cell, px)) in cells[first_cell..end]
+                .iter()
+                .zip(out[first_cell..end].iter_mut())
+                .enumerate()
+            {
                 sum += cell;
-                let c = (sum.abs().min(1.0) * 255.0 + 0.5) as u8;
+                let c = to_u8(sum);
                 *px = c;
                 if c != 0 {
-                    first = first.min(x as u32);
-                    last = x as u32 + 1;
+                    first = first.min((first_cell + x) as u32);
+                    last = (first_cell + x) as u32 + 1;
                 }
+            }
+            // Past the last touched cell the sum no longer changes (float rounding can leave a
+            // residue that still rounds to a non-zero coverage).
+            let rest = to_u8(sum);
+            if rest != 0 && end < w {
+                out[end..].fill(rest);
+                first = first.min(end as u32);
+                last = w as u32;
             }
             spans.push(if first < last { (first, last) } else { (0, 0) });
         }
