@@ -304,10 +304,19 @@ impl TileCoder {
             coef[i] = if v < 0 { -p } else { p };
         }
         let mut zz = [0i32; 64];
+        for (z, &natural) in zz.iter_mut().zip(&ZIGZAG) {
+            *z = coef[natural];
+        }
+        // Bit i set when zig-zag coefficient i is non-zero: 0/1 bytes (a vectorised compare),
+        // eight at a time gathered into one byte by a multiply (byte k → bit k).
+        let mut flags = [0u8; 64];
+        for (f, &z) in flags.iter_mut().zip(&zz) {
+            *f = u8::from(z != 0);
+        }
         let mut nonzero = 0u64;
-        for (i, z) in zz.iter_mut().enumerate() {
-            *z = coef[ZIGZAG[i]];
-            nonzero |= u64::from(*z != 0) << i;
+        for (k, chunk) in flags.chunks_exact(8).enumerate() {
+            let bytes = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+            nonzero |= (bytes.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
         }
 
         let diff = zz[0] - *prev_dc;

@@ -8,6 +8,8 @@
 //! magnitude clamped to 1. That equals the non-zero rule wherever a pixel does not mix regions of
 //! opposite winding, which for glyph outlines and their round-joined strokes (overlaps add up with
 //! the same sign) only happens along zero-area seams.
+use std::cell::RefCell;
+
 use tiny_skia::{Path, PathSegment, Point};
 
 /// Maximum distance (pixels) between a curve and the lines that approximate it.
@@ -26,14 +28,43 @@ impl Coverage {
     /// Rasterises `path` (closed implicitly, as a fill) translated by `(dx, dy)`.
     pub fn fill(path: &Path, dx: f32, dy: f32, width: u32, height: u32) -> Coverage {
         let (w, h) = (width as usize, height as usize);
-        let mut acc = Accumulator {
-            width: w,
-            height: h,
-            // One spare cell per row: an edge on the right border spills into it.
-            stride: w + 2,
-            cells: vec![0.0; (w + 2) * h],
-            touched: vec![(usize::MAX, 0); h],
-        };
+        // One spare cell per row: an edge on the right border spills into it.
+        let n = (w + 2) * h;
+        let mut local = Vec::new();
+        CELLS.with_borrow_mut(|reused| {
+            let cells = if n <= MAX_REUSED_CELLS {
+                if reused.len() < n {
+                    reused.resize(n, 0.0);
+                }
+                &mut reused[..n]
+            } else {
+                local.resize(n, 0.0);
+                &mut local[..]
+            };
+            let acc = Accumulator {
+                width: w,
+                height: h,
+                stride: w + 2,
+                cells,
+                touched: vec![(usize::MAX, 0); h],
+            };
+            acc.fill(path, dx, dy)
+        })
+    }
+}
+
+thread_local! {
+    /// The accumulation cells, reused between masks and kept all zero between uses (summing a
+    /// row clears what the edges wrote), so no mask allocates and clears a float buffer.
+    static CELLS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Larger masks (huge text boxes) use a buffer of their own rather than keep one per thread.
+const MAX_REUSED_CELLS: usize = 4 << 20;
+
+impl Accumulator<'_> {
+    fn fill(mut self, path: &Path, dx: f32, dy: f32) -> Coverage {
+        let acc = &mut self;
         let at = |p: Point| Point::from_xy(p.x + dx, p.y + dy);
         let mut start = Point::zero();
         let mut last = Point::zero();
@@ -93,7 +124,7 @@ impl Coverage {
             }
         }
         acc.line(last, start);
-        acc.into_coverage()
+        self.into_coverage()
     }
 }
 
@@ -107,17 +138,24 @@ fn segments_for(deviation: f32) -> usize {
     }
 }
 
-struct Accumulator {
+/// `v.ceil() as usize` for finite `v ≥ 0`, without a libm call.
+#[inline(always)]
+fn ceil_non_negative(v: f32) -> usize {
+    let t = v as usize;
+    if (t as f32) < v { t + 1 } else { t }
+}
+
+struct Accumulator<'a> {
     width: usize,
     height: usize,
     stride: usize,
-    cells: Vec<f32>,
+    cells: &'a mut [f32],
     /// Per row, the first and last cell any edge wrote to: the running sum is exactly zero
     /// before the first and constant after the last, so only that range needs summing.
     touched: Vec<(usize, usize)>,
 }
 
-impl Accumulator {
+impl Accumulator<'_> {
     /// Adds the signed area of the edge `p0 → p1` (downwards positive) to the cells it crosses.
     fn line(&mut self, p0: Point, p1: Point) {
         if !(p0.y - p1.y).is_normal() || !p0.x.is_finite() || !p1.x.is_finite() {
@@ -139,7 +177,9 @@ impl Accumulator {
         let y_start = p0.y.max(0.0);
         let mut x = p0.x + (y_start - p0.y) * dxdy;
         let y_end = p1.y.min(h);
-        let mut y = y_start.floor() as usize;
+        // Coordinates here are ≥ 0, where truncation is floor: no libm call (baseline x86-64
+        // has no rounding instruction).
+        let mut y = y_start as usize;
         while (y as f32) < y_end && y < self.height {
             let top = (y as f32).max(y_start);
             let bottom = ((y + 1) as f32).min(y_end);
@@ -149,9 +189,9 @@ impl Accumulator {
             let row = y * self.stride;
             let (xa, xb) = if x < x_next { (x, x_next) } else { (x_next, x) };
             let (xa, xb) = (xa.clamp(0.0, max_x), xb.clamp(0.0, max_x));
-            let xa_floor = xa.floor();
+            let xa_floor = (xa as usize) as f32;
             let xai = xa_floor as usize;
-            let xbi = xb.ceil() as usize;
+            let xbi = ceil_non_negative(xb);
             let touched = &mut self.touched[y];
             touched.0 = touched.0.min(xai);
             touched.1 = touched.1.max(xbi.max(xai + 1));
@@ -192,24 +232,33 @@ impl Accumulator {
         let to_u8 = |sum: f32| (sum.abs().min(1.0) * 255.0 + 0.5) as u8;
         for ((cells, out), &(first_cell, last_cell)) in self
             .cells
-            .chunks_exact(self.stride)
+            .chunks_exact_mut(self.stride)
             .zip(data.chunks_exact_mut(w))
             .zip(&self.touched)
         {
-            if first_cell >= w {
-                // No edge crossed this row (or only the spare cell past the right border).
+            if first_cell > last_cell {
                 spans.push((0, 0));
                 continue;
             }
             let end = (last_cell + 1).min(w);
+            if first_cell >= end {
+                // Only the spare cells past the right border were written.
+                cells[first_cell..=last_cell].fill(0.0);
+                spans.push((0, 0));
+                continue;
+            }
+            if last_cell >= end {
+                cells[end..=last_cell].fill(0.0);
+            }
             let mut sum = 0.0f32;
             let (mut first, mut last) = (u32::MAX, 0u32);
             for (x, (cell, px)) in cells[first_cell..end]
-                .iter()
+                .iter_mut()
                 .zip(out[first_cell..end].iter_mut())
                 .enumerate()
             {
-                sum += cell;
+                sum += *cell;
+                *cell = 0.0;
                 let c = to_u8(sum);
                 *px = c;
                 if c != 0 {
