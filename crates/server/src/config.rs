@@ -558,6 +558,24 @@ mod tests {
     }
 
     #[test]
+    fn render_cache_limits_default_and_must_be_positive() {
+        let config = parse(&[]).unwrap();
+        assert_eq!(config.render_cache, RenderCacheConfig::default());
+        assert_eq!(config.render_cache.max_age_ms, 7 * 24 * 3600 * 1000);
+        let config = parse(&[
+            "--render-cache-days",
+            "2",
+            "--render-cache-per-tenant",
+            "50",
+        ])
+        .unwrap();
+        assert_eq!(config.render_cache.max_age_ms, 2 * 24 * 3600 * 1000);
+        assert_eq!(config.render_cache.max_per_tenant, 50);
+        assert!(parse(&["--render-cache-days", "0"]).is_err());
+        assert!(parse(&["--render-cache-per-tenant", "0"]).is_err());
+    }
+
+    #[test]
     fn partial_spaces_credentials_are_rejected() {
         let err = parse(&["--spaces-access-key", "AK"]).unwrap_err();
         assert!(err.to_string().contains("SPACES_SECRET_KEY"));
