@@ -59,8 +59,9 @@ thread_local! {
     static CELLS: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Larger masks (huge text boxes) use a buffer of their own rather than keep one per thread.
-const MAX_REUSED_CELLS: usize = 4 << 20;
+/// Larger masks (huge text boxes) use a buffer of their own rather than keep one per thread:
+/// at most 4 MB stays per thread (tokio's blocking threads exit when idle, freeing it).
+const MAX_REUSED_CELLS: usize = 1 << 20;
 
 impl Accumulator<'_> {
     fn fill(mut self, path: &Path, dx: f32, dy: f32) -> Coverage {
