@@ -357,6 +357,26 @@ mod tests {
         assert_eq!(c.spans[0], (0, 0));
     }
 
+    /// Masks past `MAX_REUSED_CELLS` use their own buffer; masks after them still start from
+    /// clean cells, and results do not depend on which buffer was used.
+    #[test]
+    fn large_and_reused_masks_agree() {
+        let circle = PathBuilder::from_circle(30.0, 30.0, 25.0).unwrap();
+        let small = Coverage::fill(&circle, 0.0, 0.0, 64, 64);
+        let (w, h) = (1100u32, 1000u32);
+        assert!((w as usize + 2) * h as usize > MAX_REUSED_CELLS);
+        let large = Coverage::fill(&circle, 0.0, 0.0, w, h);
+        for y in 0..64 {
+            assert_eq!(
+                &large.data[y * w as usize..y * w as usize + 64],
+                &small.data[y * 64..(y + 1) * 64]
+            );
+        }
+        assert_eq!(&large.spans[..64], &small.spans[..]);
+        let again = Coverage::fill(&circle, 0.0, 0.0, 64, 64);
+        assert_eq!(again.data, small.data);
+    }
+
     #[test]
     fn partial_pixels_get_their_exact_area_and_both_windings_fill() {
         // Half-pixel offsets: edge pixels are half covered; a reversed (counter-wound) copy of
