@@ -5,19 +5,17 @@
 //! independent (DC prediction resets, byte aligned), and with fixed quantisation and standard
 //! Huffman tables the same pixels always encode to the same bytes. A render encodes just the
 //! tiles the text's ink touches (not the whole box: gaps between lines and beside short lines
-//! stay cached) with the same settings and splices those intervals between the cached ones: a
-//! standard baseline JPEG, byte for byte the encoding of the whole composed image with the same
-//! restart interval.
+//! stay cached) with the same settings (`jpeg_tiles`, straight into the output) between the
+//! cached ones: a standard baseline JPEG, byte for byte the encoding of the whole composed image
+//! with the same restart interval.
 use tiny_skia::Pixmap;
 
 use crate::Result;
 use crate::encode::{encode_jpeg_rgb, rgb_over_white};
 use crate::error::RenderError;
+use crate::jpeg_tiles::{MAX_TILE_MCUS, TileCoder};
 use crate::render::TextLayer;
 use crate::spec::BoxSpec;
-
-/// A stack of re-encoded tiles: its entropy-coded bytes and each tile's (start, end) in them.
-type EncodedPiece = (Vec<u8>, Vec<(usize, usize)>);
 
 /// 4:2:0 MCUs are 16×16 pixels.
 const MCU: u32 = 16;
@@ -34,10 +32,9 @@ pub(crate) struct JpegBase {
     data: Vec<u8>,
     /// Byte ranges of each restart interval in `data`, raster order.
     segments: Vec<(usize, usize)>,
+    /// Codes re-encoded tiles with the tables of `header`.
+    coder: TileCoder,
 }
-
-/// Tiles per encoder call: the stacked image's height (16 px per tile) must fit JPEG's 16 bits.
-const MAX_STACKED_TILES: usize = 4000;
 
 /// Splits a JPEG produced by jpeg-encoder into (header length, entropy data, interval ranges).
 fn split_scan(jpeg: &[u8]) -> Option<(usize, Vec<(usize, usize)>)> {
@@ -84,7 +81,7 @@ fn split_scan(jpeg: &[u8]) -> Option<(usize, Vec<(usize, usize)>)> {
 fn restart_interval_for(mcu_cols: u32) -> u16 {
     // Largest divisor of the MCU columns up to 8: small enough that the re-encoded tiles hug the
     // text box, large enough that markers cost little.
-    (1..=8u32)
+    (1..=MAX_TILE_MCUS as u32)
         .rev()
         .find(|d| mcu_cols.is_multiple_of(*d))
         .unwrap_or(1) as u16
@@ -109,6 +106,8 @@ impl JpegBase {
             ));
         }
         let header = jpeg[..header_end].to_vec();
+        let coder = TileCoder::from_header(&header)
+            .ok_or_else(|| RenderError::Encode("unexpected JPEG header layout".into()))?;
         let segments = segments
             .into_iter()
             .map(|(s, e)| (s - header_end, e - header_end))
@@ -124,6 +123,7 @@ impl JpegBase {
             header,
             data,
             segments,
+            coder,
         })
     }
 
@@ -132,19 +132,13 @@ impl JpegBase {
     }
 
     /// Renders the final JPEG: re-encodes only the tiles under `area` that `layer` actually
-    /// touches and splices them between the cached intervals of the background.
+    /// touches, straight into the output between the cached intervals of the background.
     ///
-    /// The touched tiles are stacked into one image `tile width` pixels wide, one tile per MCU
-    /// row, so a single encoder call yields one restart interval per tile. Pixels past the right
-    /// and bottom image edges are the edge pixels repeated, exactly as the encoder pads the whole
-    /// image, so each re-encoded interval is byte for byte the one a whole-image encode of the
-    /// composed pixels would produce.
-    pub fn render(
-        &self,
-        background: &Pixmap,
-        layer: &TextLayer,
-        area: &BoxSpec,
-    ) -> Result<Vec<u8>> {
+    /// Each tile is one restart interval, coded by [`TileCoder`] from the background pixels with
+    /// the text blended in. Pixels past the right and bottom image edges are the edge pixels
+    /// repeated, exactly as the encoder pads the whole image, so each re-encoded interval is
+    /// byte for byte the one a whole-image encode of the composed pixels would produce.
+    pub fn render(&self, background: &Pixmap, layer: &TextLayer, area: &BoxSpec) -> Vec<u8> {
         let tile_w = MCU * u32::from(self.interval);
         let (tx0, tx1) = (
             area.x / tile_w,
@@ -160,79 +154,92 @@ impl JpegBase {
                 .div_ceil(MCU)
                 .min(self.mcu_rows),
         );
-        let mut touched = Vec::new();
-        for ty in ty0..ty1 {
-            for tx in tx0..tx1 {
-                let (x, y) = (tx * tile_w, ty * MCU);
-                if layer.touches(x, y, x + tile_w, y + MCU) {
-                    touched.push(ty * self.tiles_x + tx);
-                }
-            }
-        }
-
-        let width = self.width as usize;
-        let pixels = background.data();
-        let mut rgb = Vec::with_capacity(touched.len() * (tile_w * MCU * 3) as usize);
-        let mut row = vec![0u8; tile_w as usize * 4];
-        let mut pieces: Vec<EncodedPiece> = Vec::new();
-        for chunk in touched.chunks(MAX_STACKED_TILES) {
-            rgb.clear();
-            for &tile in chunk {
-                let (x0, ty) = ((tile % self.tiles_x) * tile_w, tile / self.tiles_x);
-                let x_end = (x0 + tile_w).min(self.width);
-                for r in 0..MCU {
-                    let y = (ty * MCU + r).min(self.height - 1);
-                    let start = (y as usize * width + x0 as usize) * 4;
-                    let row = &mut row[..(x_end - x0) as usize * 4];
-                    row.copy_from_slice(&pixels[start..start + row.len()]);
-                    layer.blend_row(row, x0, y);
-                    rgb_over_white(row, &mut rgb);
-                    let last = rgb.len() - 3;
-                    for _ in x_end..x0 + tile_w {
-                        rgb.extend_from_within(last..last + 3);
-                    }
-                }
-            }
-            let mut piece = Vec::new();
-            let stacked_h = chunk.len() as u32 * MCU;
-            encode_jpeg_rgb(
-                &rgb,
-                tile_w,
-                stacked_h,
-                self.quality,
-                self.interval,
-                &mut piece,
-            )?;
-            let (header_end, segments) = split_scan(&piece)
-                .ok_or_else(|| RenderError::Encode("unexpected JPEG stream layout".into()))?;
-            if segments.len() != chunk.len() {
-                return Err(RenderError::Encode(
-                    "re-encoded tiles do not match the tile grid".into(),
-                ));
-            }
-            debug_assert!(header_end <= segments[0].0);
-            pieces.push((piece, segments));
-        }
-
         let mut out = Vec::with_capacity(self.header.len() + self.data.len() + 64 * 1024);
         out.extend_from_slice(&self.header);
         let total = self.segments.len();
-        let mut next_touched = touched.iter().copied().enumerate().peekable();
         for (index, &(s, e)) in self.segments.iter().enumerate() {
-            match next_touched.peek() {
-                Some(&(k, tile)) if tile as usize == index => {
-                    let (piece, segments) = &pieces[k / MAX_STACKED_TILES];
-                    let (ps, pe) = segments[k % MAX_STACKED_TILES];
-                    out.extend_from_slice(&piece[ps..pe]);
-                    next_touched.next();
-                }
-                _ => out.extend_from_slice(&self.data[s..e]),
+            let (tx, ty) = (index as u32 % self.tiles_x, index as u32 / self.tiles_x);
+            let (x, y) = (tx * tile_w, ty * MCU);
+            if (tx0..tx1).contains(&tx)
+                && (ty0..ty1).contains(&ty)
+                && layer.touches(x, y, x + tile_w, y + MCU)
+            {
+                self.coder.encode_tile(
+                    background.data(),
+                    self.width,
+                    self.height,
+                    layer,
+                    x,
+                    y,
+                    usize::from(self.interval),
+                    &mut out,
+                );
+            } else {
+                out.extend_from_slice(&self.data[s..e]);
             }
             if index + 1 < total {
                 out.extend_from_slice(&[0xFF, 0xD0 + (index % 8) as u8]);
             }
         }
         out.extend_from_slice(&[0xFF, 0xD9]);
-        Ok(out)
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every tile of a background re-coded by `TileCoder` equals the encoder's own interval.
+    #[test]
+    fn recoded_tiles_equal_the_encoders_intervals() {
+        for (w, h) in [(32, 16), (100, 40), (333, 201)] {
+            let mut pixmap = Pixmap::new(w, h).unwrap();
+            let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+            for (i, px) in pixmap.data_mut().chunks_exact_mut(4).enumerate() {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let [r, g, b, ..] = seed.to_le_bytes();
+                // Half noise, half smooth, so both dense and sparse blocks occur.
+                let smooth = (i as u32 % w) < w / 2;
+                let (r, g, b) = if smooth {
+                    ((i % 251) as u8, 90, 200)
+                } else {
+                    (r, g, b)
+                };
+                px.copy_from_slice(&[r, g, b, 255]);
+            }
+            for quality in [90, 55] {
+                let base = JpegBase::build(&pixmap, quality).unwrap();
+                let layer = TextLayer::empty();
+                let tile_w = MCU * u32::from(base.interval);
+                for (index, &(s, e)) in base.segments.iter().enumerate() {
+                    let (tx, ty) = (index as u32 % base.tiles_x, index as u32 / base.tiles_x);
+                    let mut out = Vec::new();
+                    base.coder.encode_tile(
+                        pixmap.data(),
+                        w,
+                        h,
+                        &layer,
+                        tx * tile_w,
+                        ty * MCU,
+                        usize::from(base.interval),
+                        &mut out,
+                    );
+                    let want = &base.data[s..e];
+                    let at = out.iter().zip(want).position(|(a, b)| a != b);
+                    assert!(
+                        out == want,
+                        "{w}x{h} q{quality} tile {index}: lengths {} vs {}, first difference at {at:?}: {:02x?} vs {:02x?}",
+                        out.len(),
+                        want.len(),
+                        &out[at.unwrap_or(0).saturating_sub(4)..out.len().min(at.unwrap_or(0) + 8)],
+                        &want[at.unwrap_or(0).saturating_sub(4)
+                            ..want.len().min(at.unwrap_or(0) + 8)],
+                    );
+                }
+            }
+        }
     }
 }

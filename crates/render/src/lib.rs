@@ -21,6 +21,7 @@ mod error;
 mod font;
 pub mod fuzzing;
 mod jpeg_splice;
+mod jpeg_tiles;
 mod layout;
 mod png_splice;
 mod raster;

@@ -256,6 +256,23 @@ impl TextLayer {
         layer
     }
 
+    /// A layer that draws nothing (tests of the encoders).
+    #[cfg(test)]
+    pub(crate) fn empty() -> TextLayer {
+        TextLayer {
+            area: BoxSpec {
+                x: 0,
+                y: 0,
+                width: 1,
+                height: 1,
+            },
+            stroke: None,
+            fill: None,
+            stroke_color: [0; 4],
+            fill_color: [0; 4],
+        }
+    }
+
     /// The span of image columns the text touches in image row `y` (empty when none).
     fn span(&self, y: u32) -> (u32, u32) {
         let a = &self.area;
@@ -471,7 +488,7 @@ pub fn render(
     match format {
         OutputFormat::Jpeg { quality } => {
             let base = background.jpeg_base(quality)?;
-            base.render(&background.pixmap, &layer, &area)
+            Ok(base.render(&background.pixmap, &layer, &area))
         }
         OutputFormat::Png => {
             let base = background.png_base()?;
@@ -529,6 +546,29 @@ mod tests {
                     assert_spliced_equals_whole(&bg, &template.spec.style, code, &what);
                 }
             }
+        }
+    }
+
+    /// Noise and a translucent text colour: large coefficients of every size, long and short
+    /// zero runs and many 0xFF bytes to stuff, in tiles coded by `jpeg_tiles`.
+    #[test]
+    fn spliced_jpeg_of_a_noisy_background_is_byte_identical() {
+        let json = r##"{"name":"T","style":{"color":"#20C0F080","strokeColor":"#FFFFFF","strokeWidth":0.2},
+            "variants":{"square":{"image":"a.png","text":{"x":10,"y":20,"width":300,"height":140}}}}"##;
+        let spec = TemplateSpec::from_json(json.as_bytes()).unwrap();
+        let (w, h) = (321, 177);
+        let mut pixmap = Pixmap::new(w, h).unwrap();
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        for px in pixmap.data_mut().chunks_exact_mut(4) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let [r, g, b, ..] = seed.to_le_bytes();
+            px.copy_from_slice(&[r, g, b, 255]);
+        }
+        let bg = PreparedBackground::from_pixmaps(&spec, "square", pixmap, None).unwrap();
+        for code in ["NOISE 42", "MMMMWWWW"] {
+            assert_spliced_equals_whole(&bg, &spec.style, code, "noise");
         }
     }
 

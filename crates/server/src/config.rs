@@ -105,6 +105,28 @@ pub struct Config {
     pub jobs: crate::workers::jobs::JobTimings,
     /// Broadcast sending rate.
     pub broadcast: BroadcastConfig,
+    /// Pruning of rendered images cached in object storage.
+    pub render_cache: RenderCacheConfig,
+}
+
+/// Rendered coupons cached in object storage (`tenants/{id}/renders/`) are deleted by the leader's
+/// `render-cache-pruner` once older than `max_age_ms`, and beyond the `max_per_tenant` newest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RenderCacheConfig {
+    pub max_age_ms: i64,
+    pub max_per_tenant: usize,
+}
+
+pub const DEFAULT_RENDER_CACHE_DAYS: u32 = 7;
+pub const DEFAULT_RENDER_CACHE_PER_TENANT: usize = 1_000;
+
+impl Default for RenderCacheConfig {
+    fn default() -> Self {
+        Self {
+            max_age_ms: i64::from(DEFAULT_RENDER_CACHE_DAYS) * 24 * 3600 * 1000,
+            max_per_tenant: DEFAULT_RENDER_CACHE_PER_TENANT,
+        }
+    }
 }
 
 /// Messages a second a broadcast sends at, and the ceiling a request may ask for.
@@ -164,6 +186,7 @@ impl Config {
             },
             jobs: Default::default(),
             broadcast: BroadcastConfig::default(),
+            render_cache: RenderCacheConfig::default(),
         }
     }
 }
@@ -288,6 +311,12 @@ pub struct ServeArgs {
     /// Broadcast messages per second (at most 30, Telegram's per-bot limit).
     #[arg(long, env = "BROADCAST_RATE", default_value_t = DEFAULT_BROADCAST_RATE)]
     pub broadcast_rate: f64,
+    /// Days a rendered image stays in the storage cache.
+    #[arg(long, env = "RENDER_CACHE_DAYS", default_value_t = DEFAULT_RENDER_CACHE_DAYS)]
+    pub render_cache_days: u32,
+    /// Rendered images kept in the storage cache per workspace (the newest).
+    #[arg(long, env = "RENDER_CACHE_PER_TENANT", default_value_t = DEFAULT_RENDER_CACHE_PER_TENANT)]
+    pub render_cache_per_tenant: usize,
     /// Leader lease time-to-live in ms (operations and crash tests; renewal is a third of it).
     #[arg(long, env = "LEADER_LEASE_TTL_MS", hide = true)]
     pub leader_lease_ttl_ms: Option<i64>,
@@ -394,6 +423,15 @@ impl TryFrom<ServeArgs> for Config {
             rate_per_sec: args.broadcast_rate,
             max_rate_per_sec: MAX_BROADCAST_RATE,
         };
+        if args.render_cache_days == 0 || args.render_cache_per_tenant == 0 {
+            return Err(ConfigError::Invalid(
+                "RENDER_CACHE_DAYS and RENDER_CACHE_PER_TENANT must be at least 1".into(),
+            ));
+        }
+        let render_cache = RenderCacheConfig {
+            max_age_ms: i64::from(args.render_cache_days) * 24 * 3600 * 1000,
+            max_per_tenant: args.render_cache_per_tenant,
+        };
         let mut jobs = crate::workers::jobs::JobTimings::default();
         let mut leader = LeaderTimings::default();
         if let Some(ttl) = args.leader_lease_ttl_ms {
@@ -455,6 +493,7 @@ impl TryFrom<ServeArgs> for Config {
             },
             jobs,
             broadcast,
+            render_cache,
         })
     }
 }
@@ -516,6 +555,24 @@ mod tests {
         );
         let debug = format!("{config:?}");
         assert!(!debug.contains("p%40ss"), "{debug}");
+    }
+
+    #[test]
+    fn render_cache_limits_default_and_must_be_positive() {
+        let config = parse(&[]).unwrap();
+        assert_eq!(config.render_cache, RenderCacheConfig::default());
+        assert_eq!(config.render_cache.max_age_ms, 7 * 24 * 3600 * 1000);
+        let config = parse(&[
+            "--render-cache-days",
+            "2",
+            "--render-cache-per-tenant",
+            "50",
+        ])
+        .unwrap();
+        assert_eq!(config.render_cache.max_age_ms, 2 * 24 * 3600 * 1000);
+        assert_eq!(config.render_cache.max_per_tenant, 50);
+        assert!(parse(&["--render-cache-days", "0"]).is_err());
+        assert!(parse(&["--render-cache-per-tenant", "0"]).is_err());
     }
 
     #[test]

@@ -92,6 +92,25 @@ pub enum StorageError {
     Config(String),
 }
 
+/// One object of a listing with its metadata.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub key: String,
+    /// Last write, unix milliseconds (file mtime locally, `LastModified` on S3: whole seconds).
+    pub last_modified_ms: i64,
+    pub size: u64,
+}
+
+impl From<object_store::ObjectMeta> for ObjectInfo {
+    fn from(meta: object_store::ObjectMeta) -> Self {
+        ObjectInfo {
+            key: meta.location.to_string(),
+            last_modified_ms: meta.last_modified.timestamp_millis(),
+            size: meta.size,
+        }
+    }
+}
+
 /// Upper bound for [`Storage::check`], so a readiness probe never hangs on retries.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -230,13 +249,24 @@ impl Storage {
     /// prefix: `list("tenants/1")` (or `"tenants/1/"`) returns `tenants/1/logo.png` but never
     /// `tenants/10/logo.png`. `""` lists everything.
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>, StorageError> {
+        Ok(self
+            .list_with_meta(prefix)
+            .await?
+            .into_iter()
+            .map(|o| o.key)
+            .collect())
+    }
+
+    /// Like [`Storage::list`], with each object's last-modified time and size (what a listing
+    /// returns anyway, so no extra round trips).
+    pub async fn list_with_meta(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StorageError> {
         let folder = key::parse_prefix(prefix)?;
-        let mut keys = match &self.backend {
+        let mut objects = match &self.backend {
             Backend::Local { store, .. } => list_local(store, folder).await?,
             Backend::S3 { store, .. } => list_s3(store, folder).await?,
         };
-        keys.sort();
-        Ok(keys)
+        objects.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(objects)
     }
 
     /// Readiness probe, one cheap round trip bounded by a few seconds. Local: the root is a
@@ -399,7 +429,7 @@ async fn local_conflict(root: &std::path::Path, key: &str) -> Option<StorageErro
 async fn list_local(
     store: &LocalFileSystem,
     folder: Option<Path>,
-) -> Result<Vec<String>, StorageError> {
+) -> Result<Vec<ObjectInfo>, StorageError> {
     let mut keys = Vec::new();
     let mut pending = vec![folder];
     while let Some(folder) = pending.pop() {
@@ -408,14 +438,14 @@ async fn list_local(
             Err(object_store::Error::NotFound { .. }) => continue,
             Err(e) => return Err(backend_error(e)),
         };
-        keys.extend(listing.objects.into_iter().map(|o| o.location.to_string()));
+        keys.extend(listing.objects.into_iter().map(ObjectInfo::from));
         pending.extend(listing.common_prefixes.into_iter().map(Some));
     }
     Ok(keys)
 }
 
 /// Flat listing, 1000 keys per request, following continuation tokens.
-async fn list_s3(store: &AmazonS3, folder: Option<Path>) -> Result<Vec<String>, StorageError> {
+async fn list_s3(store: &AmazonS3, folder: Option<Path>) -> Result<Vec<ObjectInfo>, StorageError> {
     // A trailing '/' makes the prefix a folder: "tenants/1/" does not match "tenants/10/...".
     let prefix = folder.map(|f| format!("{f}/"));
     let mut keys = Vec::new();
@@ -429,12 +459,7 @@ async fn list_s3(store: &AmazonS3, folder: Option<Path>) -> Result<Vec<String>, 
             .list_paginated(prefix.as_deref(), options)
             .await
             .map_err(backend_error)?;
-        keys.extend(
-            page.result
-                .objects
-                .into_iter()
-                .map(|o| o.location.to_string()),
-        );
+        keys.extend(page.result.objects.into_iter().map(ObjectInfo::from));
         match page.page_token {
             Some(token) => page_token = Some(token),
             None => return Ok(keys),

@@ -51,6 +51,7 @@ impl Registry {
     pub fn standard() -> Self {
         let mut registry = Registry::default();
         registry.register(leader::StaleLeasePruner);
+        registry.register(crate::domains::templates::workers::RenderCachePruner);
         registry.register(crate::domains::bot::workers::BotSetup::default());
         registry.register(crate::domains::bot::workers::UpdateSweeper);
         registry.register(crate::domains::bot::workers::Poller::default());

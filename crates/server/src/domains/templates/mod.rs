@@ -4,5 +4,6 @@ pub mod render;
 pub mod repo;
 pub mod routes;
 pub mod service;
+pub mod workers;
 
 pub use service::{Template, TemplateService};

@@ -159,7 +159,43 @@ fn format_name(format: OutputFormat) -> String {
     }
 }
 
+/// Folder of a tenant's rendered images in object storage.
+pub fn render_cache_prefix(tenant_id: &str) -> String {
+    format!("tenants/{tenant_id}/renders")
+}
+
 impl TemplateService {
+    /// Deletes the tenant's rendered images in the storage cache that are older than `max_age_ms`
+    /// at `now`, and all but the `keep` newest of the rest. Returns how many were deleted. A
+    /// deleted render is simply rendered again on its next request.
+    pub async fn prune_render_cache(
+        &self,
+        tenant_id: &str,
+        now: i64,
+        max_age_ms: i64,
+        keep: usize,
+    ) -> Result<usize, crate::storage::StorageError> {
+        let mut objects = self
+            .storage()
+            .list_with_meta(&render_cache_prefix(tenant_id))
+            .await?;
+        // Newest first; the key breaks ties (S3 times have whole seconds) so runs agree.
+        objects.sort_by(|a, b| {
+            b.last_modified_ms
+                .cmp(&a.last_modified_ms)
+                .then_with(|| a.key.cmp(&b.key))
+        });
+        let cutoff = now.saturating_sub(max_age_ms);
+        let mut deleted = 0;
+        for (rank, object) in objects.iter().enumerate() {
+            if rank >= keep || object.last_modified_ms < cutoff {
+                self.storage().delete(&object.key).await?;
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
+    }
+
     /// The font a template renders with: its uploaded one, else the bundled Inter.
     async fn font_for(
         &self,
@@ -213,7 +249,8 @@ impl TemplateService {
             });
         }
         let object_key = format!(
-            "tenants/{tenant_id}/renders/{etag}.{}",
+            "{}/{etag}.{}",
+            render_cache_prefix(tenant_id),
             request.format.extension()
         );
         if let Ok(Some(bytes)) = self.storage().get(&object_key).await {
