@@ -350,41 +350,33 @@ pub struct Finish {
     pub now: i64,
 }
 
-/// Record many outcomes in one statement.
-pub async fn finish_updates(tx: &mut Tx, done: &[&Finish]) -> DbResult<()> {
-    for chunk in done.chunks(200) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let p = i * 6;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${})",
-                    p + 1,
-                    p + 2,
-                    p + 3,
-                    p + 4,
-                    p + 5,
-                    p + 6
-                )
-            })
-            .collect();
-        // VALUES columns are column1..column6 on both backends.
+/// Record many outcomes of one bot that ended the same way (`status`, `error`, `retry_at`) in
+/// one statement keyed by the primary key (SQLite would not use the key for an
+/// `UPDATE … FROM (VALUES …)` join). `processed_at` is `now` for all of them: the moment the
+/// batch is written.
+pub async fn finish_updates(
+    tx: &mut Tx,
+    bot_id: &str,
+    update_ids: &[i64],
+    outcome: (&str, Option<&str>, Option<i64>),
+    now: i64,
+) -> DbResult<()> {
+    let (status, error, retry_at) = outcome;
+    for chunk in update_ids.chunks(500) {
         let sql = format!(
-            "UPDATE bot_updates SET status = v.column3, error = v.column4, claimed_until = v.column5, \
-               processed_at = v.column6 \
-             FROM (VALUES {}) AS v \
-             WHERE bot_updates.bot_id = v.column1 AND bot_updates.update_id = v.column2",
-            values.join(", ")
+            "UPDATE bot_updates SET status = $2, error = $3, claimed_until = $4, processed_at = $5 \
+             WHERE bot_id = $1 AND update_id IN ({})",
+            placeholders(6, chunk.len(), 1)
         );
         on_tx!(tx, conn => {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
-            for f in chunk {
-                q = q
-                    .bind(&f.bot_id)
-                    .bind(f.update_id)
-                    .bind(f.status)
-                    .bind(f.error.as_deref())
-                    .bind(f.retry_at)
-                    .bind(f.now);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(bot_id)
+                .bind(status)
+                .bind(error)
+                .bind(retry_at)
+                .bind(now);
+            for id in chunk {
+                q = q.bind(*id);
             }
             q.execute(&mut **conn).await.map(|r| r.rows_affected())
         })?;

@@ -49,6 +49,12 @@ pub struct BotService {
     writer: OnceLock<Writer>,
 }
 
+/// Capacity reserved for an update before it is stored claimed.
+enum Slot {
+    Run(tokio::sync::OwnedSemaphorePermit),
+    Wait(tokio::sync::OwnedSemaphorePermit),
+}
+
 /// What the webhook did with a body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Receipt {
@@ -151,9 +157,18 @@ impl BotService {
         let payload: Arc<str> = std::str::from_utf8(body)
             .expect("valid JSON is UTF-8")
             .into();
-        // With a free processing slot this instance handles the update right away, so it is
-        // stored already claimed: no separate claim write, no re-read of the payload.
-        let permit = self.permits.clone().try_acquire_owned().ok();
+        // With a free processing slot (or a place in the in-memory queue) this instance handles
+        // the update itself, so it is stored already claimed: no separate claim write (which on
+        // SQLite would fight the group commit for the write lock), no re-read of the payload.
+        let slot = match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => Some(Slot::Run(permit)),
+            Err(_) => self
+                .waiting
+                .clone()
+                .try_acquire_owned()
+                .ok()
+                .map(Slot::Wait),
+        };
         let now = self.clock.now();
         let stored = self
             .writer()
@@ -163,7 +178,7 @@ impl BotService {
                 chat_id: chat_of(&update),
                 payload: payload.clone(),
                 received_at: now,
-                claim: permit
+                claim: slot
                     .as_ref()
                     .map(|_| (state.instance_id.clone(), now + CLAIM_MS)),
             })
@@ -171,19 +186,34 @@ impl BotService {
         match stored {
             Stored::New { claimed } => {
                 metrics::counter!("telegram_updates_received_total").increment(1);
-                match permit {
-                    Some(permit) if claimed => {
+                match slot {
+                    Some(slot) if claimed => {
                         let (state, bot) = (state.clone(), bot.clone());
+                        let permits = self.permits.clone();
                         tokio::spawn(async move {
-                            let _permit = permit;
+                            let _permit = match slot {
+                                Slot::Run(permit) => permit,
+                                Slot::Wait(place) => {
+                                    let Ok(permit) = permits.acquire_owned().await else {
+                                        return;
+                                    };
+                                    drop(place);
+                                    permit
+                                }
+                            };
                             let bot_id = bot.id.clone();
+                            // Queued so long that the lease may run out: take the usual claim
+                            // (after the lease expired, or by the sweeper) instead.
+                            if state.clock.now() - now > CLAIM_MS / 2 {
+                                return process(&state, &bot_id, update_id).await;
+                            }
                             if run_claimed(&state, &bot_id, update_id, Some(bot), &payload).await {
                                 process_rest_of_chat(&state, &bot_id, update_id).await;
                             }
                         });
                     }
-                    // No free slot, or an earlier update of its chat is pending: the usual claim
-                    // (which waits for that one) once a slot is free.
+                    // No capacity, or an earlier update of its chat is pending: the usual claim
+                    // (which waits for that one).
                     unclaimed => {
                         drop(unclaimed);
                         self.dispatch(state, bot.id.clone(), update_id);

@@ -234,15 +234,21 @@ async fn apply(db: &Db, ops: &[Op]) -> DbResult<Vec<Option<Stored>>> {
         repo::upsert_users(&mut tx, &users.iter().collect::<Vec<_>>()).await?;
     }
 
-    let finishes: Vec<&Finish> = ops
-        .iter()
-        .filter_map(|op| match op {
-            Op::Finish(f, _) => Some(f),
-            _ => None,
-        })
-        .collect();
-    if !finishes.is_empty() {
-        repo::finish_updates(&mut tx, &finishes).await?;
+    // Outcomes grouped by how they ended (almost always: one bot, all `done`).
+    type Outcome<'a> = (&'a str, &'static str, Option<&'a str>, Option<i64>);
+    let mut outcomes: HashMap<Outcome<'_>, Vec<i64>> = HashMap::new();
+    let mut latest = i64::MIN;
+    for op in ops {
+        if let Op::Finish(f, _) = op {
+            latest = latest.max(f.now);
+            outcomes
+                .entry((f.bot_id.as_str(), f.status, f.error.as_deref(), f.retry_at))
+                .or_default()
+                .push(f.update_id);
+        }
+    }
+    for ((bot_id, status, error, retry_at), ids) in outcomes {
+        repo::finish_updates(&mut tx, bot_id, &ids, (status, error, retry_at), latest).await?;
     }
 
     tx.commit().await?;
