@@ -31,14 +31,15 @@ pub async fn attempts(db: &Db, bot_id: &str, update_id: i64) -> DbResult<i64> {
     .unwrap_or(0))
 }
 
-/// The next pending update of the same chat after `update_id`.
+/// The next pending update of the same chat after `update_id`. Written so both planners walk
+/// the `(bot_id, chat_id, status, update_id)` index (a join ordered by update_id made
+/// PostgreSQL scan every later update of every chat, per processed update).
 pub async fn next_in_chat(db: &Db, bot_id: &str, update_id: i64) -> DbResult<Option<i64>> {
-    Ok(on_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "SELECT n.update_id FROM bot_updates AS n JOIN bot_updates AS d \
-           ON d.bot_id = n.bot_id AND d.chat_id = n.chat_id \
-         WHERE d.bot_id = $1 AND d.update_id = $2 AND n.status = 'pending' AND n.update_id > $2 \
-         ORDER BY n.update_id LIMIT 1"
-    ).bind(bot_id).bind(update_id).fetch_optional(pool).await)?)
+    Ok(on_pool!(db, pool => sqlx::query_scalar::<_, Option<i64>>(
+        "SELECT MIN(update_id) FROM bot_updates \
+         WHERE bot_id = $1 AND status = 'pending' AND update_id > $2 \
+           AND chat_id = (SELECT chat_id FROM bot_updates WHERE bot_id = $1 AND update_id = $2)"
+    ).bind(bot_id).bind(update_id).fetch_one(pool).await)?)
 }
 
 /// Pending updates nobody is working on: unclaimed for `unclaimed_after_ms`, or with an expired
