@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use promostack::config::TelegramMode;
 use promostack::db::Db;
+use promostack::storage::StorageConfig;
 use promostack_testkit::telegram::{
     self, FAKE_BOT_USERNAME, FakeTelegram, Fault, TEST_BOT_TOKEN, TEST_WEBHOOK_SECRET, updates,
 };
@@ -633,6 +634,11 @@ async fn postgres_two_instances_share_one_conversation() {
     let mut apps = Vec::new();
     for dir in &dirs {
         let mut config = local_config(dir.path(), database.config.clone());
+        // Instances share their object storage, as in production (one bucket): whichever
+        // instance processes an update must find the template files the first one seeded.
+        config.storage = StorageConfig::Local {
+            root: dirs[0].path().join("objects"),
+        };
         config.demo_data = true;
         telegram::configure(&mut config, &fake);
         let app = start_app(config).await;

@@ -50,7 +50,10 @@ export default async function render(root, ctx) {
           return null;
         }),
       ]);
-      clear(body).append(...view(status), ...(bot ? botCard(bot) : []));
+      // The bot card goes before the closing hint about integrations, which is the page's footer.
+      const parts = view(status);
+      const hint = parts.pop();
+      clear(body).append(...parts, ...(bot ? botCard(bot) : []), hint);
     } catch (err) {
       if (err.name === 'AbortError') return;
       clear(body).append(h('section', { class: 'card' }, errorState(err.message, load)));

@@ -5,5 +5,6 @@ pub mod repo;
 pub mod routes;
 pub mod service;
 pub mod workers;
+mod writer;
 
 pub use service::BotService;

@@ -1,24 +1,7 @@
 //! SQL of the coupon bot: received updates, conversation state, the file_id cache, the bot's
 //! audience (`bot_users`); generation attempts are recorded through the analytics service.
-use crate::db::{Db, DbResult};
-use crate::on_pool;
-
-/// Store an update as received; `false` when (bot, update_id) was already stored (a replay).
-pub async fn insert_update(
-    db: &Db,
-    bot_id: &str,
-    update_id: i64,
-    chat_id: Option<i64>,
-    payload: &str,
-    now: i64,
-) -> DbResult<bool> {
-    let inserted = on_pool!(db, pool => sqlx::query(
-        "INSERT INTO bot_updates (bot_id, update_id, chat_id, payload, status, attempts, received_at) \
-         VALUES ($1, $2, $3, $4, 'pending', 0, $5) ON CONFLICT (bot_id, update_id) DO NOTHING"
-    ).bind(bot_id).bind(update_id).bind(chat_id).bind(payload).bind(now)
-        .execute(pool).await.map(|r| r.rows_affected()))?;
-    Ok(inserted == 1)
-}
+use crate::db::{Db, DbResult, Tx};
+use crate::{on_pool, on_tx};
 
 /// Claim a pending update for processing until `until`, unless another instance holds it or an
 /// earlier update of the same chat is still pending (one chat's updates run in order).
@@ -41,25 +24,6 @@ pub async fn claim_update(
     ).bind(bot_id).bind(update_id).bind(holder).bind(until).bind(now).fetch_optional(pool).await)?)
 }
 
-/// Finish an update: `done`, `failed` (with the reason), or back to `pending` for a retry at
-/// `retry_at` (the claim then expires at that moment).
-pub async fn finish_update(
-    db: &Db,
-    bot_id: &str,
-    update_id: i64,
-    status: &str,
-    error: Option<&str>,
-    retry_at: Option<i64>,
-    now: i64,
-) -> DbResult<()> {
-    on_pool!(db, pool => sqlx::query(
-        "UPDATE bot_updates SET status = $3, error = $4, claimed_until = $5, processed_at = $6 \
-         WHERE bot_id = $1 AND update_id = $2"
-    ).bind(bot_id).bind(update_id).bind(status).bind(error).bind(retry_at).bind(now)
-        .execute(pool).await.map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
 pub async fn attempts(db: &Db, bot_id: &str, update_id: i64) -> DbResult<i64> {
     Ok(on_pool!(db, pool => sqlx::query_scalar::<_, i64>(
         "SELECT attempts FROM bot_updates WHERE bot_id = $1 AND update_id = $2"
@@ -67,14 +31,15 @@ pub async fn attempts(db: &Db, bot_id: &str, update_id: i64) -> DbResult<i64> {
     .unwrap_or(0))
 }
 
-/// The next pending update of the same chat after `update_id`.
+/// The next pending update of the same chat after `update_id`. Written so both planners walk
+/// the `(bot_id, chat_id, status, update_id)` index (a join ordered by update_id made
+/// PostgreSQL scan every later update of every chat, per processed update).
 pub async fn next_in_chat(db: &Db, bot_id: &str, update_id: i64) -> DbResult<Option<i64>> {
-    Ok(on_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "SELECT n.update_id FROM bot_updates AS n JOIN bot_updates AS d \
-           ON d.bot_id = n.bot_id AND d.chat_id = n.chat_id \
-         WHERE d.bot_id = $1 AND d.update_id = $2 AND n.status = 'pending' AND n.update_id > $2 \
-         ORDER BY n.update_id LIMIT 1"
-    ).bind(bot_id).bind(update_id).fetch_optional(pool).await)?)
+    Ok(on_pool!(db, pool => sqlx::query_scalar::<_, Option<i64>>(
+        "SELECT MIN(update_id) FROM bot_updates \
+         WHERE bot_id = $1 AND status = 'pending' AND update_id > $2 \
+           AND chat_id = (SELECT chat_id FROM bot_updates WHERE bot_id = $1 AND update_id = $2)"
+    ).bind(bot_id).bind(update_id).fetch_one(pool).await)?)
 }
 
 /// Pending updates nobody is working on: unclaimed for `unclaimed_after_ms`, or with an expired
@@ -187,27 +152,6 @@ pub async fn forget_file_id(
     Ok(())
 }
 
-/// The user wrote to the bot: first/last seen, names, language; writing again unblocks.
-pub async fn upsert_user(
-    db: &Db,
-    tenant_id: &str,
-    user_id: i64,
-    username: Option<&str>,
-    first_name: Option<&str>,
-    language: Option<&str>,
-    now: i64,
-) -> DbResult<()> {
-    on_pool!(db, pool => sqlx::query(
-        "INSERT INTO bot_users (tenant_id, user_id, username, first_name, language_code, first_seen, last_seen, blocked) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6, FALSE) \
-         ON CONFLICT (tenant_id, user_id) DO UPDATE SET username = excluded.username, first_name = excluded.first_name, \
-           language_code = COALESCE(excluded.language_code, bot_users.language_code), \
-           last_seen = excluded.last_seen, blocked = FALSE, blocked_at = NULL"
-    ).bind(tenant_id).bind(user_id).bind(username).bind(first_name).bind(language).bind(now)
-        .execute(pool).await.map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
 pub async fn set_start_payload(
     db: &Db,
     tenant_id: &str,
@@ -225,4 +169,199 @@ pub async fn mark_blocked(db: &Db, tenant_id: &str, user_id: i64, now: i64) -> D
         "UPDATE bot_users SET blocked = TRUE, blocked_at = $3 WHERE tenant_id = $1 AND user_id = $2"
     ).bind(tenant_id).bind(user_id).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
     Ok(())
+}
+
+/// A received update, as the receipt writer stores it.
+#[derive(Debug, Clone)]
+pub struct NewUpdate {
+    pub bot_id: String,
+    pub update_id: i64,
+    pub chat_id: Option<i64>,
+    pub payload: std::sync::Arc<str>,
+    pub received_at: i64,
+    /// `(holder, until)`: store it already claimed by this instance, when allowed.
+    pub claim: Option<(String, i64)>,
+}
+
+/// The lowest pending update_id of each of `chats` (a new update of such a chat with a higher
+/// id must wait for it: one chat's updates run in order).
+pub async fn earliest_pending(
+    tx: &mut Tx,
+    bot_id: &str,
+    chats: &[i64],
+) -> DbResult<Vec<(i64, i64)>> {
+    if chats.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT chat_id, MIN(update_id) FROM bot_updates WHERE bot_id = $1 AND status = 'pending' \
+         AND chat_id IN ({}) GROUP BY chat_id",
+        placeholders(2, chats.len(), 1)
+    );
+    Ok(on_tx!(tx, conn => {
+        let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql.clone())).bind(bot_id);
+        for chat in chats {
+            q = q.bind(*chat);
+        }
+        q.fetch_all(&mut **conn).await
+    })?)
+}
+
+/// Store many updates in one statement (`claimed` says whether each is stored claimed). Returns
+/// the (bot_id, update_id) pairs actually inserted; the others were already stored (replays).
+pub async fn insert_updates(
+    tx: &mut Tx,
+    rows: &[(&NewUpdate, bool)],
+) -> DbResult<Vec<(String, i64)>> {
+    let mut inserted = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(200) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let p = i * 8;
+                format!(
+                    "(${}, ${}, ${}, ${}, 'pending', ${}, ${}, ${}, ${})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5,
+                    p + 6,
+                    p + 7,
+                    p + 8
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO bot_updates (bot_id, update_id, chat_id, payload, status, attempts, claimed_by, claimed_until, received_at) \
+             VALUES {} ON CONFLICT (bot_id, update_id) DO NOTHING RETURNING bot_id, update_id",
+            values.join(", ")
+        );
+        let mut got = on_tx!(tx, conn => {
+            let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql.clone()));
+            for (row, claimed) in chunk {
+                let claim = row.claim.as_ref().filter(|_| *claimed);
+                q = q
+                    .bind(&row.bot_id)
+                    .bind(row.update_id)
+                    .bind(row.chat_id)
+                    .bind(&*row.payload)
+                    .bind(i64::from(claim.is_some()))
+                    .bind(claim.map(|c| c.0.as_str()))
+                    .bind(claim.map(|c| c.1))
+                    .bind(row.received_at);
+            }
+            q.fetch_all(&mut **conn).await
+        })?;
+        inserted.append(&mut got);
+    }
+    Ok(inserted)
+}
+
+/// What a bot user's update tells about them (written in batches, see `writer.rs`).
+#[derive(Debug, Clone)]
+pub struct UserTouch {
+    pub tenant_id: String,
+    pub user_id: i64,
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub language: Option<String>,
+    pub now: i64,
+}
+
+/// The users wrote to the bot: first/last seen, names, language; writing again unblocks. Each
+/// (tenant, user) at most once per call.
+pub async fn upsert_users(tx: &mut Tx, users: &[&UserTouch]) -> DbResult<()> {
+    for chunk in users.chunks(200) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let p = i * 6;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, FALSE)",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5,
+                    p + 6,
+                    p + 6
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO bot_users (tenant_id, user_id, username, first_name, language_code, first_seen, last_seen, blocked) \
+             VALUES {} \
+             ON CONFLICT (tenant_id, user_id) DO UPDATE SET username = excluded.username, first_name = excluded.first_name, \
+               language_code = COALESCE(excluded.language_code, bot_users.language_code), \
+               last_seen = excluded.last_seen, blocked = FALSE, blocked_at = NULL",
+            values.join(", ")
+        );
+        on_tx!(tx, conn => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+            for u in chunk {
+                q = q
+                    .bind(&u.tenant_id)
+                    .bind(u.user_id)
+                    .bind(u.username.as_deref())
+                    .bind(u.first_name.as_deref())
+                    .bind(u.language.as_deref())
+                    .bind(u.now);
+            }
+            q.execute(&mut **conn).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+/// How processing an update ended: `done`, `failed` (with the reason), or back to `pending` for
+/// a retry at `retry_at` (the claim then expires at that moment).
+#[derive(Debug, Clone)]
+pub struct Finish {
+    pub bot_id: String,
+    pub update_id: i64,
+    pub status: &'static str,
+    pub error: Option<String>,
+    pub retry_at: Option<i64>,
+    pub now: i64,
+}
+
+/// Record many outcomes of one bot that ended the same way (`status`, `error`, `retry_at`) in
+/// one statement keyed by the primary key (SQLite would not use the key for an
+/// `UPDATE … FROM (VALUES …)` join). `processed_at` is `now` for all of them: the moment the
+/// batch is written.
+pub async fn finish_updates(
+    tx: &mut Tx,
+    bot_id: &str,
+    update_ids: &[i64],
+    outcome: (&str, Option<&str>, Option<i64>),
+    now: i64,
+) -> DbResult<()> {
+    let (status, error, retry_at) = outcome;
+    for chunk in update_ids.chunks(500) {
+        let sql = format!(
+            "UPDATE bot_updates SET status = $2, error = $3, claimed_until = $4, processed_at = $5 \
+             WHERE bot_id = $1 AND update_id IN ({})",
+            placeholders(6, chunk.len(), 1)
+        );
+        on_tx!(tx, conn => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(bot_id)
+                .bind(status)
+                .bind(error)
+                .bind(retry_at)
+                .bind(now);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&mut **conn).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+/// `$start, $start+1, …` (`n` of them, `step` apart).
+fn placeholders(start: usize, n: usize, step: usize) -> String {
+    (0..n)
+        .map(|i| format!("${}", start + i * step))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -102,18 +102,16 @@ async fn receive(
             return Err(ApiError::Unauthorized("webhook_secret_invalid"));
         }
     };
-    let receipt = state.bot.receive(&bot, body).await?;
+    // Stored (committed) and handed to processing before the 200.
+    let receipt = state.bot.receive(state, &bot, body).await?;
     if let Err(err) = state.telegram.touch_last_update(&bot.id).await {
         tracing::debug!(error = %err, "cannot note the last update time");
     }
     Ok(ApiJson(match receipt {
-        Receipt::Stored { update_id } => {
-            state.bot.dispatch(state, bot.id.clone(), update_id);
-            WebhookAck {
-                ok: true,
-                duplicate: false,
-            }
-        }
+        Receipt::Stored { .. } => WebhookAck {
+            ok: true,
+            duplicate: false,
+        },
         Receipt::Duplicate { .. } => WebhookAck {
             ok: true,
             duplicate: true,

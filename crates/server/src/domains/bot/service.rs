@@ -1,7 +1,7 @@
 //! The coupon bot: durable receipt of updates, processing from the stored row (claimed with a
 //! lease, one chat in order), and the conversation, whose state lives in the database so any
 //! instance can take the next update.
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use promostack_render::OutputFormat;
@@ -11,7 +11,8 @@ use tokio::sync::Semaphore;
 
 use super::commands::{self, Command};
 use super::matching::{self, Candidate, Match};
-use super::repo;
+use super::repo::{self, Finish, NewUpdate, UserTouch};
+use super::writer::{Stored, Writer};
 use crate::db::{Db, DbError};
 use crate::domains::analytics::NewUsage;
 use crate::domains::templates::Template;
@@ -32,8 +33,11 @@ pub const MAX_ATTEMPTS: i64 = 5;
 const MAX_TEXT_CHARS: usize = 4096;
 /// Templates per page of the /generate keyboard.
 pub const PAGE_SIZE: usize = 6;
-/// Updates processed at once by one instance; beyond that they wait for the sweeper.
-const CONCURRENCY: usize = 64;
+/// Updates processed at once by one instance; beyond that they queue in memory (up to
+/// [`WAITING`]), then wait in the table for the sweeper.
+const CONCURRENCY: usize = 128;
+/// Stored updates waiting in this process for a processing slot.
+const WAITING: usize = 4096;
 /// JPEG quality of photos (Telegram recompresses anyway).
 const PHOTO_QUALITY: u8 = 90;
 
@@ -41,6 +45,15 @@ pub struct BotService {
     db: Db,
     clock: Clock,
     permits: Arc<Semaphore>,
+    waiting: Arc<Semaphore>,
+    /// Started on first use (it needs the runtime).
+    writer: OnceLock<Writer>,
+}
+
+/// Capacity reserved for an update before it is stored claimed.
+enum Slot {
+    Run(tokio::sync::OwnedSemaphorePermit),
+    Wait(tokio::sync::OwnedSemaphorePermit),
 }
 
 /// What the webhook did with a body.
@@ -112,12 +125,24 @@ impl BotService {
             db,
             clock,
             permits: Arc::new(Semaphore::new(CONCURRENCY)),
+            waiting: Arc::new(Semaphore::new(WAITING)),
+            writer: OnceLock::new(),
         }
     }
 
-    /// Durable receipt: validate the shape just enough to key it, store it, and say whether it
-    /// was new. The caller answers 200 only after this returned.
-    pub async fn receive(&self, bot: &TenantBot, body: &[u8]) -> Result<Receipt, ApiError> {
+    fn writer(&self) -> &Writer {
+        self.writer.get_or_init(|| Writer::start(self.db.clone()))
+    }
+
+    /// Durable receipt: validate the shape just enough to key it, store it (group-committed with
+    /// the other writes of the moment), start processing it, and say whether it was new. The
+    /// caller answers 200 only after this returned, so only after the commit.
+    pub async fn receive(
+        &self,
+        state: &AppState,
+        bot: &TenantBot,
+        body: &[u8],
+    ) -> Result<Receipt, ApiError> {
         let update: Value = serde_json::from_slice(body).map_err(|_| {
             counter("telegram_updates_rejected_total", "malformed_json");
             tracing::warn!(bot = %bot.id, bytes = body.len(), "Telegram webhook body is not JSON");
@@ -130,59 +155,140 @@ impl BotService {
                 "the update has no integer update_id".into(),
             ));
         };
-        let payload = std::str::from_utf8(body).expect("valid JSON is UTF-8");
-        let stored = repo::insert_update(
-            &self.db,
-            &bot.id,
-            update_id,
-            chat_of(&update),
-            payload,
-            self.clock.now(),
-        )
-        .await?;
-        if stored {
-            metrics::counter!("telegram_updates_received_total").increment(1);
-            Ok(Receipt::Stored { update_id })
-        } else {
-            counter("telegram_updates_rejected_total", "duplicate");
-            Ok(Receipt::Duplicate { update_id })
+        let payload: Arc<str> = std::str::from_utf8(body)
+            .expect("valid JSON is UTF-8")
+            .into();
+        // With a free processing slot (or a place in the in-memory queue) this instance handles
+        // the update itself, so it is stored already claimed: no separate claim write (which on
+        // SQLite would fight the group commit for the write lock), no re-read of the payload.
+        let slot = match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => Some(Slot::Run(permit)),
+            Err(_) => self
+                .waiting
+                .clone()
+                .try_acquire_owned()
+                .ok()
+                .map(Slot::Wait),
+        };
+        let now = self.clock.now();
+        let stored = self
+            .writer()
+            .receive(NewUpdate {
+                bot_id: bot.id.clone(),
+                update_id,
+                chat_id: chat_of(&update),
+                payload: payload.clone(),
+                received_at: now,
+                claim: slot
+                    .as_ref()
+                    .map(|_| (state.instance_id.clone(), now + CLAIM_MS)),
+            })
+            .await?;
+        match stored {
+            Stored::New { claimed } => {
+                metrics::counter!("telegram_updates_received_total").increment(1);
+                match slot {
+                    Some(slot) if claimed => {
+                        let (state, bot) = (state.clone(), bot.clone());
+                        let permits = self.permits.clone();
+                        tokio::spawn(async move {
+                            let _permit = match slot {
+                                Slot::Run(permit) => permit,
+                                Slot::Wait(place) => {
+                                    let Ok(permit) = permits.acquire_owned().await else {
+                                        return;
+                                    };
+                                    drop(place);
+                                    permit
+                                }
+                            };
+                            let bot_id = bot.id.clone();
+                            // Queued so long that the lease may run out: take the usual claim
+                            // (after the lease expired, or by the sweeper) instead.
+                            if state.clock.now() - now > CLAIM_MS / 2 {
+                                return process(&state, &bot_id, update_id).await;
+                            }
+                            if run_claimed(&state, &bot_id, update_id, Some(bot), &payload).await {
+                                process_rest_of_chat(&state, &bot_id, update_id).await;
+                            }
+                        });
+                    }
+                    // No capacity, or an earlier update of its chat is pending: the usual claim
+                    // (which waits for that one).
+                    unclaimed => {
+                        drop(unclaimed);
+                        self.dispatch(state, bot.id.clone(), update_id);
+                    }
+                }
+                Ok(Receipt::Stored { update_id })
+            }
+            Stored::Duplicate => {
+                counter("telegram_updates_rejected_total", "duplicate");
+                Ok(Receipt::Duplicate { update_id })
+            }
         }
     }
 
-    /// Process an update in the background of this instance, if it has capacity; otherwise the
-    /// sweeper (leader) picks it up from the table.
+    /// Upsert the user an update came from (group-committed).
+    async fn touch_user(&self, user: UserTouch) -> Result<(), DbError> {
+        self.writer().touch(user).await
+    }
+
+    /// Record how processing an update ended (group-committed).
+    async fn finish(&self, finish: Finish) -> Result<(), DbError> {
+        self.writer().finish(finish).await
+    }
+
+    /// Process a stored update in the background of this instance: now if a slot is free, else
+    /// queued in memory; when even the queue is full the sweeper (leader) takes it from the
+    /// table later.
     pub fn dispatch(&self, state: &AppState, bot_id: String, update_id: i64) {
-        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+        let state_ = state.clone();
+        if let Ok(permit) = self.permits.clone().try_acquire_owned() {
+            tokio::spawn(async move {
+                let _permit = permit;
+                process(&state_, &bot_id, update_id).await;
+            });
+        } else if let Ok(place) = self.waiting.clone().try_acquire_owned() {
+            let permits = self.permits.clone();
+            tokio::spawn(async move {
+                let Ok(_permit) = permits.acquire_owned().await else {
+                    return;
+                };
+                drop(place);
+                process(&state_, &bot_id, update_id).await;
+            });
+        } else {
             counter("telegram_updates_deferred_total", "busy");
-            return;
-        };
-        let state = state.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
-            process(&state, &bot_id, update_id).await;
-        });
+        }
     }
 }
 
 /// Claim and handle `update_id`, then the chat's next pending updates in order.
 pub async fn process(state: &AppState, bot_id: &str, update_id: i64) {
-    let mut next = Some(update_id);
-    while let Some(update_id) = next.take() {
-        if !process_one(state, bot_id, update_id).await {
-            return;
-        }
-        next = repo::next_in_chat(&state.db, bot_id, update_id)
-            .await
-            .unwrap_or(None);
+    if process_one(state, bot_id, update_id).await {
+        process_rest_of_chat(state, bot_id, update_id).await;
     }
 }
 
-/// `true` when this call processed the update (so the chat may go on).
+/// After `update_id` was handled: the chat's later pending updates, in order.
+async fn process_rest_of_chat(state: &AppState, bot_id: &str, mut update_id: i64) {
+    loop {
+        let next = repo::next_in_chat(&state.db, bot_id, update_id)
+            .await
+            .unwrap_or(None);
+        match next {
+            Some(next) if process_one(state, bot_id, next).await => update_id = next,
+            _ => return,
+        }
+    }
+}
+
+/// Claim and handle one update; `true` when this call processed it (so the chat may go on).
 async fn process_one(state: &AppState, bot_id: &str, update_id: i64) -> bool {
-    let db = &state.db;
     let now = state.clock.now();
     let claimed = repo::claim_update(
-        db,
+        &state.db,
         bot_id,
         update_id,
         &state.instance_id,
@@ -190,18 +296,34 @@ async fn process_one(state: &AppState, bot_id: &str, update_id: i64) -> bool {
         now + CLAIM_MS,
     )
     .await;
-    let payload = match claimed {
-        Ok(Some(payload)) => payload,
-        Ok(None) => return false,
+    match claimed {
+        Ok(Some(payload)) => run_claimed(state, bot_id, update_id, None, &payload).await,
+        Ok(None) => false,
         Err(err) => {
             tracing::warn!(bot = bot_id, update_id, error = %err, "cannot claim update");
-            return false;
+            false
         }
+    }
+}
+
+/// Handle an update this instance holds the claim of, and record the outcome. `true` when it
+/// is finished (done or failed), `false` when it went back to pending.
+async fn run_claimed(
+    state: &AppState,
+    bot_id: &str,
+    update_id: i64,
+    bot: Option<TenantBot>,
+    payload: &str,
+) -> bool {
+    let bot = match bot {
+        Some(bot) => Ok(Some(bot)),
+        None => state.telegram.bot(bot_id).await,
     };
-    let outcome = match state.telegram.bot(bot_id).await {
+    let outcome = match bot {
         Ok(Some(bot)) => {
             // A panic in handling must not lose the update: run it as a task and look at it.
             let task_state = state.clone();
+            let payload = payload.to_owned();
             let task = tokio::spawn(async move { handle(&task_state, &bot, &payload).await });
             match task.await {
                 Ok(result) => result,
@@ -212,21 +334,21 @@ async fn process_one(state: &AppState, bot_id: &str, update_id: i64) -> bool {
         Err(err) => Err(Halt::from(err)),
     };
     let now = state.clock.now();
-    let (status, error, retry_at) = match &outcome {
+    let (status, error, retry_at) = match outcome {
         Ok(()) => ("done", None, None),
         Err(Halt::Blocked) => ("done", Some("blocked".to_owned()), None),
-        Err(Halt::Permanent(e)) => ("failed", Some(e.clone()), None),
+        Err(Halt::Permanent(e)) => ("failed", Some(e), None),
         Err(Halt::Transient(e)) => {
-            let attempts = repo::attempts(db, bot_id, update_id)
+            let attempts = repo::attempts(&state.db, bot_id, update_id)
                 .await
                 .unwrap_or(MAX_ATTEMPTS);
             if attempts >= MAX_ATTEMPTS {
-                ("failed", Some(e.clone()), None)
+                ("failed", Some(e), None)
             } else {
                 // Back-off grows with the attempts: 2 s, 4 s, 8 s, ...
                 (
                     "pending",
-                    Some(e.clone()),
+                    Some(e),
                     Some(now + 1000 * (1 << attempts.min(6))),
                 )
             }
@@ -242,17 +364,15 @@ async fn process_one(state: &AppState, bot_id: &str, update_id: i64) -> bool {
             "update not handled"
         );
     }
-    if let Err(err) = repo::finish_update(
-        db,
-        bot_id,
+    let finish = Finish {
+        bot_id: bot_id.to_owned(),
         update_id,
         status,
-        error.as_deref(),
+        error,
         retry_at,
         now,
-    )
-    .await
-    {
+    };
+    if let Err(err) = state.bot.finish(finish).await {
         // The claim expires and the sweeper retries; handling is idempotent enough for that.
         tracing::warn!(bot = bot_id, update_id, error = %err, "cannot record update outcome");
         return false;
@@ -358,16 +478,17 @@ impl<'a> Turn<'a> {
         if let Some(user) = &self.user
             && !user.is_bot
         {
-            repo::upsert_user(
-                &self.state.db,
-                self.tenant(),
-                user.id,
-                user.username.as_deref(),
-                Some(user.first_name.as_str()).filter(|n| !n.is_empty()),
-                user.language_code.as_deref(),
-                self.state.clock.now(),
-            )
-            .await?;
+            self.state
+                .bot
+                .touch_user(UserTouch {
+                    tenant_id: self.tenant().to_owned(),
+                    user_id: user.id,
+                    username: user.username.clone(),
+                    first_name: Some(user.first_name.clone()).filter(|n| !n.is_empty()),
+                    language: user.language_code.clone(),
+                    now: self.state.clock.now(),
+                })
+                .await?;
         }
         Ok(())
     }

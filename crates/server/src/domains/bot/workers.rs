@@ -191,9 +191,8 @@ impl Worker for Poller {
             let mut next = offset;
             for update in batch {
                 let body = serde_json::to_vec(&update)?;
-                match state.bot.receive(&bot, &body).await {
+                match state.bot.receive(state, &bot, &body).await {
                     Ok(super::service::Receipt::Stored { update_id }) => {
-                        state.bot.dispatch(state, bot.id.clone(), update_id);
                         next = next.max(update_id + 1);
                     }
                     Ok(super::service::Receipt::Duplicate { update_id }) => {
