@@ -5,34 +5,20 @@
 // never the bot token or the webhook secret.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { once } from 'node:events';
-import { startServer, launchBrowser, screenshot, watchErrors, repoRoot } from './support.mjs';
+import { startServer, startFakeTelegram, launchBrowser, screenshot, screenshotDir, watchErrors } from './support.mjs';
 
 const DESKTOP = { width: 1440, height: 1000 };
 const TOKEN = '123456:E2E-BOT-STATUS-TOKEN';
 const SECRET = 'e2e-webhook-secret-not-for-the-page';
 const PUBLIC_URL = 'https://promo.example.test';
-const fixtureBin = () => {
-  const bin = process.env.PROMOSTACK_BIN || 'target/debug/promostack';
-  return path.resolve(repoRoot, path.dirname(bin), 'e2e-fixture');
-};
 
 let fake;
 let server;
 let browser;
 let page;
 let errors;
-
-async function startFake() {
-  const child = spawn(fixtureBin(), ['fake-telegram'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let buffer = '';
-  child.stdout.on('data', (c) => { buffer += c; });
-  for (let i = 0; i < 100 && !buffer.includes('\n'); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(buffer.startsWith('http://127.0.0.1:'), `fake Bot API did not start: ${buffer}`);
-  return { child, url: buffer.split('\n')[0].trim() };
-}
 
 function update(updateId, text, message = {}) {
   return {
@@ -70,7 +56,7 @@ async function waitStatus(ready) {
 
 describe('Telegram bot card (Settings → System)', () => {
   before(async () => {
-    const { child, url } = await startFake();
+    const { child, url } = await startFakeTelegram();
     fake = child;
     server = await startServer({
       env: {
@@ -124,7 +110,7 @@ describe('Telegram bot card (Settings → System)', () => {
     }
     await card.scrollIntoViewIfNeeded();
     await screenshot(page, 'settings-system-bot');
-    await card.screenshot({ path: path.join(repoRoot, 'e2e/screenshots/settings-system-bot-card.png') });
+    await card.screenshot({ path: path.join(screenshotDir, 'settings-system-bot-card.png') });
     assert.deepEqual(errors, []);
   });
 });

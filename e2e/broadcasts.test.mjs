@@ -4,18 +4,14 @@
 // analytics with data (KPIs, chart switching hourly/daily, top templates, code table, search).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { once } from 'node:events';
-import { startServer, launchBrowser, screenshot, watchErrors, repoRoot } from './support.mjs';
+import { startServer, startFakeTelegram, fixtureBin, launchBrowser, screenshot, watchErrors } from './support.mjs';
 
 const DESKTOP = { width: 1440, height: 1000 };
 const USERS = 40;
-const fixtureBin = () => {
-  const bin = process.env.PROMOSTACK_BIN || 'target/debug/promostack';
-  return path.resolve(repoRoot, path.dirname(bin), 'e2e-fixture');
-};
 
 let fake;
 let fakeUrl;
@@ -23,15 +19,6 @@ let server;
 let browser;
 let page;
 let errors;
-
-async function startFake() {
-  const child = spawn(fixtureBin(), ['fake-telegram'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let buffer = '';
-  child.stdout.on('data', (c) => { buffer += c; });
-  for (let i = 0; i < 100 && !buffer.includes('\n'); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(buffer.startsWith('http://127.0.0.1:'), `fake Bot API did not start: ${buffer}`);
-  return { child, url: buffer.split('\n')[0].trim() };
-}
 
 async function shot(name) {
   await page.evaluate(() => {
@@ -43,7 +30,7 @@ async function shot(name) {
 
 describe('broadcasts and analytics', () => {
   before(async () => {
-    ({ child: fake, url: fakeUrl } = await startFake());
+    ({ child: fake, url: fakeUrl } = await startFakeTelegram());
     server = await startServer({
       env: { TELEGRAM_BOT_TOKEN: '123456:E2E-BROADCAST', TELEGRAM_API_URL: fakeUrl, TELEGRAM_RATE_LIMIT: 'off' },
     });

@@ -12,6 +12,22 @@ import { chromium } from 'playwright-core';
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 export const screenshotDir = fileURLToPath(new URL('./screenshots/', import.meta.url));
 
+/** The e2e-fixture binary built beside the promostack binary under test. */
+export function fixtureBin() {
+  const bin = process.env.PROMOSTACK_BIN || 'target/debug/promostack';
+  return path.resolve(repoRoot, path.dirname(bin), 'e2e-fixture');
+}
+
+/** The testkit's fake Telegram Bot API as a child process; close its stdin to stop it. */
+export async function startFakeTelegram() {
+  const child = spawn(fixtureBin(), ['fake-telegram'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let buffer = '';
+  child.stdout.on('data', (c) => { buffer += c; });
+  for (let i = 0; i < 100 && !buffer.includes('\n'); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!buffer.startsWith('http://127.0.0.1:')) throw new Error(`fake Bot API did not start: ${buffer}`);
+  return { child, url: buffer.split('\n')[0].trim() };
+}
+
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',

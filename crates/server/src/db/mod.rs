@@ -159,6 +159,15 @@ impl Tx {
     }
 }
 
+/// `$first, $first+1, …` (`n` placeholders) for an `IN (…)` list whose values are bound; only
+/// these generated markers go into the SQL text.
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A fresh UUIDv7 as text: ids are generated in the app so both backends agree.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

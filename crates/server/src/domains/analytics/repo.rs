@@ -4,7 +4,7 @@
 //! scoped by tenant id.
 use super::NewUsage;
 use super::range::{DayCover, SPANS};
-use crate::db::{Db, DbResult, Tx};
+use crate::db::{Db, DbResult, Tx, placeholders};
 use crate::{on_pool, on_tx};
 
 /// Insert one `bot_usage` row and fold it into every rollup, inside the caller's transaction.
@@ -313,13 +313,11 @@ pub async fn code_users(
     if codes.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (0..codes.len()).map(|i| format!("${}", i + 4)).collect();
-    // Only generated placeholders go into the text; the codes are bound.
     let sql = format!(
         "SELECT code, COUNT(DISTINCT user_id) AS users FROM bot_usage \
          WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3 AND code IN ({}) \
          GROUP BY code",
-        placeholders.join(", ")
+        placeholders(4, codes.len())
     );
     Ok(on_pool!(db, pool => {
         let mut query = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql))

@@ -1,6 +1,6 @@
 //! SQL of the coupon bot: received updates, conversation state, the file_id cache, the bot's
 //! audience (`bot_users`); generation attempts are recorded through the analytics service.
-use crate::db::{Db, DbResult, Tx};
+use crate::db::{Db, DbResult, Tx, placeholders};
 use crate::{on_pool, on_tx};
 
 /// Claim a pending update for processing until `until`, unless another instance holds it or an
@@ -196,7 +196,7 @@ pub async fn earliest_pending(
     let sql = format!(
         "SELECT chat_id, MIN(update_id) FROM bot_updates WHERE bot_id = $1 AND status = 'pending' \
          AND chat_id IN ({}) GROUP BY chat_id",
-        placeholders(2, chats.len(), 1)
+        placeholders(2, chats.len())
     );
     Ok(on_tx!(tx, conn => {
         let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql.clone())).bind(bot_id);
@@ -340,7 +340,7 @@ pub async fn finish_updates(
         let sql = format!(
             "UPDATE bot_updates SET status = $2, error = $3, claimed_until = $4, processed_at = $5 \
              WHERE bot_id = $1 AND update_id IN ({})",
-            placeholders(6, chunk.len(), 1)
+            placeholders(6, chunk.len())
         );
         on_tx!(tx, conn => {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
@@ -356,12 +356,4 @@ pub async fn finish_updates(
         })?;
     }
     Ok(())
-}
-
-/// `$start, $start+1, …` (`n` of them, `step` apart).
-fn placeholders(start: usize, n: usize, step: usize) -> String {
-    (0..n)
-        .map(|i| format!("${}", start + i * step))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -1,6 +1,6 @@
 //! SQL for broadcasts and their per-recipient ledger; every query is scoped by tenant id (the
 //! ledger through its broadcast, which is).
-use crate::db::{Db, DbResult, Tx};
+use crate::db::{Db, DbResult, Tx, placeholders};
 use crate::{on_pool, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -92,15 +92,12 @@ pub async fn transition(
     to: &str,
     now: i64,
 ) -> DbResult<bool> {
-    let placeholders = (0..from.len())
-        .map(|i| format!("${}", i + 5))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let marks = placeholders(5, from.len());
     let sql = format!(
         "UPDATE broadcast_jobs SET status = $3, updated_at = $4, \
            started_at = CASE WHEN $3 = 'running' AND started_at IS NULL THEN $4 ELSE started_at END, \
            finished_at = CASE WHEN $3 IN ('completed', 'cancelled', 'failed') THEN $4 ELSE finished_at END \
-         WHERE tenant_id = $1 AND id = $2 AND status IN ({placeholders})"
+         WHERE tenant_id = $1 AND id = $2 AND status IN ({marks})"
     );
     let n = on_pool!(db, pool => {
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(tenant_id).bind(id).bind(to).bind(now);
@@ -175,13 +172,10 @@ pub async fn mark_sending(
     if user_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders = (0..user_ids.len())
-        .map(|i| format!("${}", i + 3))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let marks = placeholders(3, user_ids.len());
     let sql = format!(
         "UPDATE broadcast_recipients SET status = 'sending', attempts = attempts + 1, updated_at = $2 \
-         WHERE broadcast_id = $1 AND status = 'pending' AND user_id IN ({placeholders}) RETURNING user_id"
+         WHERE broadcast_id = $1 AND status = 'pending' AND user_id IN ({marks}) RETURNING user_id"
     );
     Ok(on_tx!(tx, conn => {
         let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone())).bind(broadcast_id).bind(now);
@@ -258,12 +252,9 @@ pub async fn mark_users_blocked(
     if user_ids.is_empty() {
         return Ok(());
     }
-    let placeholders = (0..user_ids.len())
-        .map(|i| format!("${}", i + 3))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let marks = placeholders(3, user_ids.len());
     let sql = format!(
-        "UPDATE bot_users SET blocked = TRUE, blocked_at = $2 WHERE tenant_id = $1 AND user_id IN ({placeholders})"
+        "UPDATE bot_users SET blocked = TRUE, blocked_at = $2 WHERE tenant_id = $1 AND user_id IN ({marks})"
     );
     on_tx!(tx, conn => {
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(tenant_id).bind(now);
