@@ -98,7 +98,6 @@ pub struct ObjectInfo {
     pub key: String,
     /// Last write, unix milliseconds (file mtime locally, `LastModified` on S3: whole seconds).
     pub last_modified_ms: i64,
-    pub size: u64,
 }
 
 impl From<object_store::ObjectMeta> for ObjectInfo {
@@ -106,7 +105,6 @@ impl From<object_store::ObjectMeta> for ObjectInfo {
         ObjectInfo {
             key: meta.location.to_string(),
             last_modified_ms: meta.last_modified.timestamp_millis(),
-            size: meta.size,
         }
     }
 }
@@ -257,7 +255,7 @@ impl Storage {
             .collect())
     }
 
-    /// Like [`Storage::list`], with each object's last-modified time and size (what a listing
+    /// Like [`Storage::list`], with each object's last-modified time (what a listing
     /// returns anyway, so no extra round trips).
     pub async fn list_with_meta(&self, prefix: &str) -> Result<Vec<ObjectInfo>, StorageError> {
         let folder = key::parse_prefix(prefix)?;
