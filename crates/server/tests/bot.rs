@@ -613,6 +613,36 @@ async fn stored_updates_survive_a_crash(backend: Backend) {
     app.stop().await;
 }
 
+/// The bot reuses each workspace's template list, but a change made through the dashboard
+/// shows in the very next reply.
+async fn help_follows_telegram_switches_at_once(backend: Backend) {
+    let fake = FakeTelegram::start().await;
+    let app = bot_app(backend, &fake).await;
+    app.login_admin().await;
+    let user = 3003;
+    let toggle = |enabled: bool| {
+        app.request(reqwest::Method::POST, "/api/toggle-telegram-template")
+            .json(&serde_json::json!({"id": "summer-sale", "enabled": enabled}))
+            .send()
+    };
+    app.telegram_update(updates::text(1, user, "/help")).await;
+    let sent = fake.wait_sent(user, 1).await;
+    assert!(last(&sent).text().unwrap().contains("/summer-sale"));
+
+    assert_eq!(toggle(false).await.unwrap().status(), 200);
+    app.telegram_update(updates::text(2, user, "/help")).await;
+    let sent = fake.wait_sent(user, 2).await;
+    let help = last(&sent).text().unwrap();
+    assert!(!help.contains("/summer-sale"), "{help}");
+    assert!(help.contains("/black-friday"), "{help}");
+
+    assert_eq!(toggle(true).await.unwrap().status(), 200);
+    app.telegram_update(updates::text(3, user, "/help")).await;
+    let sent = fake.wait_sent(user, 3).await;
+    assert!(last(&sent).text().unwrap().contains("/summer-sale"));
+    app.stop().await;
+}
+
 backend_tests!(
     stored_updates_survive_a_crash,
     conversation_start_generate_pick_code_variant_photo,
@@ -622,6 +652,7 @@ backend_tests!(
     webhook_rejects_bad_input_and_processes_duplicates_once,
     status_shows_the_bot_to_its_tenant_only,
     webhook_registration_generated_secret_and_polling,
+    help_follows_telegram_switches_at_once,
 );
 
 /// Two instances on one PostgreSQL answer alternating updates of one conversation: the state

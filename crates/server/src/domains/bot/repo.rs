@@ -12,16 +12,18 @@ pub async fn claim_update(
     holder: &str,
     now: i64,
     until: i64,
-) -> DbResult<Option<String>> {
-    Ok(on_pool!(db, pool => sqlx::query_scalar::<_, String>(
+) -> DbResult<Option<(String, Option<i64>)>> {
+    Ok(
+        on_pool!(db, pool => sqlx::query_as::<_, (String, Option<i64>)>(
         "UPDATE bot_updates SET claimed_by = $3, claimed_until = $4, attempts = attempts + 1 \
          WHERE bot_id = $1 AND update_id = $2 AND status = 'pending' \
            AND (claimed_until IS NULL OR claimed_until < $5) \
            AND NOT EXISTS (SELECT 1 FROM bot_updates AS earlier \
                  WHERE earlier.bot_id = $1 AND earlier.chat_id = bot_updates.chat_id \
                    AND earlier.status = 'pending' AND earlier.update_id < $2) \
-         RETURNING payload"
-    ).bind(bot_id).bind(update_id).bind(holder).bind(until).bind(now).fetch_optional(pool).await)?)
+         RETURNING payload, chat_id"
+    ).bind(bot_id).bind(update_id).bind(holder).bind(until).bind(now).fetch_optional(pool).await)?,
+    )
 }
 
 pub async fn attempts(db: &Db, bot_id: &str, update_id: i64) -> DbResult<i64> {
@@ -29,17 +31,6 @@ pub async fn attempts(db: &Db, bot_id: &str, update_id: i64) -> DbResult<i64> {
         "SELECT attempts FROM bot_updates WHERE bot_id = $1 AND update_id = $2"
     ).bind(bot_id).bind(update_id).fetch_optional(pool).await)?
     .unwrap_or(0))
-}
-
-/// The next pending update of the same chat after `update_id`. Written so both planners walk
-/// the `(bot_id, chat_id, status, update_id)` index (a join ordered by update_id made
-/// PostgreSQL scan every later update of every chat, per processed update).
-pub async fn next_in_chat(db: &Db, bot_id: &str, update_id: i64) -> DbResult<Option<i64>> {
-    Ok(on_pool!(db, pool => sqlx::query_scalar::<_, Option<i64>>(
-        "SELECT MIN(update_id) FROM bot_updates \
-         WHERE bot_id = $1 AND status = 'pending' AND update_id > $2 \
-           AND chat_id = (SELECT chat_id FROM bot_updates WHERE bot_id = $1 AND update_id = $2)"
-    ).bind(bot_id).bind(update_id).fetch_one(pool).await)?)
 }
 
 /// Pending updates nobody is working on: unclaimed for `unclaimed_after_ms`, or with an expired
@@ -152,25 +143,6 @@ pub async fn forget_file_id(
     Ok(())
 }
 
-pub async fn set_start_payload(
-    db: &Db,
-    tenant_id: &str,
-    user_id: i64,
-    payload: &str,
-) -> DbResult<()> {
-    on_pool!(db, pool => sqlx::query(
-        "UPDATE bot_users SET start_payload = $3 WHERE tenant_id = $1 AND user_id = $2"
-    ).bind(tenant_id).bind(user_id).bind(payload).execute(pool).await.map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
-pub async fn mark_blocked(db: &Db, tenant_id: &str, user_id: i64, now: i64) -> DbResult<()> {
-    on_pool!(db, pool => sqlx::query(
-        "UPDATE bot_users SET blocked = TRUE, blocked_at = $3 WHERE tenant_id = $1 AND user_id = $2"
-    ).bind(tenant_id).bind(user_id).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
-    Ok(())
-}
-
 /// A received update, as the receipt writer stores it.
 #[derive(Debug, Clone)]
 pub struct NewUpdate {
@@ -198,6 +170,7 @@ pub async fn earliest_pending(
          AND chat_id IN ({}) GROUP BY chat_id",
         placeholders(2, chats.len())
     );
+    let sql = tx.positional(sql);
     Ok(on_tx!(tx, conn => {
         let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql.clone())).bind(bot_id);
         for chat in chats {
@@ -236,6 +209,7 @@ pub async fn insert_updates(
              VALUES {} ON CONFLICT (bot_id, update_id) DO NOTHING RETURNING bot_id, update_id",
             values.join(", ")
         );
+        let sql = tx.positional(sql);
         let mut got = on_tx!(tx, conn => {
             let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql.clone()));
             for (row, claimed) in chunk {
@@ -265,36 +239,46 @@ pub struct UserTouch {
     pub username: Option<String>,
     pub first_name: Option<String>,
     pub language: Option<String>,
+    /// Telegram answered 403 to a message for them in their private chat: they blocked the bot.
+    /// Otherwise writing to the bot unblocks them.
+    pub blocked: bool,
+    /// The deep-link payload of a `/start` (kept until another replaces it).
+    pub start_payload: Option<String>,
     pub now: i64,
 }
 
-/// The users wrote to the bot: first/last seen, names, language; writing again unblocks. Each
-/// (tenant, user) at most once per call.
+/// The users wrote to the bot: first/last seen, names, language, blocked or not, a /start
+/// payload. Each (tenant, user) at most once per call.
 pub async fn upsert_users(tx: &mut Tx, users: &[&UserTouch]) -> DbResult<()> {
     for chunk in users.chunks(200) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| {
-                let p = i * 6;
+                let p = i * 10;
                 format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, FALSE)",
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
                     p + 1,
                     p + 2,
                     p + 3,
                     p + 4,
                     p + 5,
                     p + 6,
-                    p + 6
+                    p + 7,
+                    p + 8,
+                    p + 9,
+                    p + 10
                 )
             })
             .collect();
         let sql = format!(
-            "INSERT INTO bot_users (tenant_id, user_id, username, first_name, language_code, first_seen, last_seen, blocked) \
+            "INSERT INTO bot_users (tenant_id, user_id, username, first_name, language_code, first_seen, last_seen, blocked, blocked_at, start_payload) \
              VALUES {} \
              ON CONFLICT (tenant_id, user_id) DO UPDATE SET username = excluded.username, first_name = excluded.first_name, \
                language_code = COALESCE(excluded.language_code, bot_users.language_code), \
-               last_seen = excluded.last_seen, blocked = FALSE, blocked_at = NULL",
+               last_seen = excluded.last_seen, blocked = excluded.blocked, blocked_at = excluded.blocked_at, \
+               start_payload = COALESCE(excluded.start_payload, bot_users.start_payload)",
             values.join(", ")
         );
+        let sql = tx.positional(sql);
         on_tx!(tx, conn => {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
             for u in chunk {
@@ -304,7 +288,11 @@ pub async fn upsert_users(tx: &mut Tx, users: &[&UserTouch]) -> DbResult<()> {
                     .bind(u.username.as_deref())
                     .bind(u.first_name.as_deref())
                     .bind(u.language.as_deref())
-                    .bind(u.now);
+                    .bind(u.now)
+                    .bind(u.now)
+                    .bind(u.blocked)
+                    .bind(u.blocked.then_some(u.now))
+                    .bind(u.start_payload.as_deref());
             }
             q.execute(&mut **conn).await.map(|r| r.rows_affected())
         })?;
@@ -318,6 +306,10 @@ pub async fn upsert_users(tx: &mut Tx, users: &[&UserTouch]) -> DbResult<()> {
 pub struct Finish {
     pub bot_id: String,
     pub update_id: i64,
+    /// The update's chat: once it is finished, the chat's next pending update is looked up.
+    pub chat_id: Option<i64>,
+    /// The user it came from, written in the same transaction as the outcome.
+    pub user: Option<UserTouch>,
     pub status: &'static str,
     pub error: Option<String>,
     pub retry_at: Option<i64>,
@@ -338,17 +330,18 @@ pub async fn finish_updates(
     let (status, error, retry_at) = outcome;
     for chunk in update_ids.chunks(500) {
         let sql = format!(
-            "UPDATE bot_updates SET status = $2, error = $3, claimed_until = $4, processed_at = $5 \
-             WHERE bot_id = $1 AND update_id IN ({})",
+            "UPDATE bot_updates SET status = $1, error = $2, claimed_until = $3, processed_at = $4 \
+             WHERE bot_id = $5 AND update_id IN ({})",
             placeholders(6, chunk.len())
         );
+        let sql = tx.positional(sql);
         on_tx!(tx, conn => {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(bot_id)
                 .bind(status)
                 .bind(error)
                 .bind(retry_at)
-                .bind(now);
+                .bind(now)
+                .bind(bot_id);
             for id in chunk {
                 q = q.bind(*id);
             }

@@ -110,8 +110,70 @@ fn counter(name: &'static str, reason: &'static str) {
     metrics::counter!(name, "reason" => reason).increment(1);
 }
 
+/// What receipt reads of an update: its id and its chat (the conversation and ordering key).
+/// Everything else is skipped unparsed; handling reads the whole update later.
+#[derive(Deserialize)]
+struct UpdateKey {
+    update_id: Option<Value>,
+    message: Option<MessageKey>,
+    edited_message: Option<MessageKey>,
+    channel_post: Option<MessageKey>,
+    callback_query: Option<CallbackKey>,
+}
+
+#[derive(Deserialize)]
+struct MessageKey {
+    chat: Option<IdKey>,
+}
+
+#[derive(Deserialize)]
+struct CallbackKey {
+    message: Option<MessageKey>,
+    from: Option<IdKey>,
+}
+
+#[derive(Deserialize)]
+struct IdKey {
+    id: Option<Value>,
+}
+
+impl UpdateKey {
+    fn chat(&self) -> Option<i64> {
+        let id = |m: &Option<MessageKey>| {
+            m.as_ref()
+                .and_then(|m| m.chat.as_ref())
+                .and_then(|c| c.id.as_ref())
+                .and_then(Value::as_i64)
+        };
+        id(&self.message)
+            .or_else(|| id(&self.edited_message))
+            .or_else(|| id(&self.channel_post))
+            .or_else(|| self.callback_query.as_ref().and_then(|q| id(&q.message)))
+            .or_else(|| {
+                self.callback_query
+                    .as_ref()
+                    .and_then(|q| q.from.as_ref())
+                    .and_then(|f| f.id.as_ref())
+                    .and_then(Value::as_i64)
+            })
+    }
+}
+
+/// The update id and chat of a webhook body; `None` when it is not JSON. An update whose parts
+/// have unexpected shapes is still keyed (through the generic value) so it is stored, not lost.
+fn key_of(body: &[u8]) -> Option<(Option<i64>, Option<i64>)> {
+    if let Ok(key) = serde_json::from_slice::<UpdateKey>(body) {
+        return Some((key.update_id.as_ref().and_then(Value::as_i64), key.chat()));
+    }
+    let update: Value = serde_json::from_slice(body).ok()?;
+    Some((
+        update.get("update_id").and_then(Value::as_i64),
+        chat_of(&update),
+    ))
+}
+
 /// The chat an update belongs to (its conversation and ordering key).
-pub fn chat_of(update: &Value) -> Option<i64> {
+fn chat_of(update: &Value) -> Option<i64> {
     ["message", "edited_message", "channel_post"]
         .iter()
         .find_map(|k| update[k]["chat"]["id"].as_i64())
@@ -143,12 +205,12 @@ impl BotService {
         bot: &TenantBot,
         body: &[u8],
     ) -> Result<Receipt, ApiError> {
-        let update: Value = serde_json::from_slice(body).map_err(|_| {
+        let (update_id, chat_id) = key_of(body).ok_or_else(|| {
             counter("telegram_updates_rejected_total", "malformed_json");
             tracing::warn!(bot = %bot.id, bytes = body.len(), "Telegram webhook body is not JSON");
             ApiError::BadRequest("the update is not JSON".into())
         })?;
-        let Some(update_id) = update.get("update_id").and_then(Value::as_i64) else {
+        let Some(update_id) = update_id else {
             counter("telegram_updates_rejected_total", "no_update_id");
             tracing::warn!(bot = %bot.id, bytes = body.len(), "Telegram update without update_id");
             return Err(ApiError::BadRequest(
@@ -176,7 +238,7 @@ impl BotService {
             .receive(NewUpdate {
                 bot_id: bot.id.clone(),
                 update_id,
-                chat_id: chat_of(&update),
+                chat_id,
                 payload: payload.clone(),
                 received_at: now,
                 claim: slot
@@ -208,8 +270,17 @@ impl BotService {
                             if state.clock.now() - now > CLAIM_MS / 2 {
                                 return process(&state, &bot_id, update_id).await;
                             }
-                            if run_claimed(&state, &bot_id, update_id, Some(bot), &payload).await {
-                                process_rest_of_chat(&state, &bot_id, update_id).await;
+                            if let Ran::Finished { next } = run_claimed(
+                                &state,
+                                &bot_id,
+                                update_id,
+                                chat_id,
+                                Some(bot),
+                                &payload,
+                            )
+                            .await
+                            {
+                                process_chat_from(&state, &bot_id, next).await;
                             }
                         });
                     }
@@ -229,13 +300,9 @@ impl BotService {
         }
     }
 
-    /// Upsert the user an update came from (group-committed).
-    async fn touch_user(&self, user: UserTouch) -> Result<(), DbError> {
-        self.writer().touch(user).await
-    }
-
-    /// Record how processing an update ended (group-committed).
-    async fn finish(&self, finish: Finish) -> Result<(), DbError> {
+    /// Record how processing an update ended, with its user (group-committed); the chat's next
+    /// pending update when it is finished.
+    async fn finish(&self, finish: Finish) -> Result<Option<i64>, DbError> {
         self.writer().finish(finish).await
     }
 
@@ -266,26 +333,30 @@ impl BotService {
 
 /// Claim and handle `update_id`, then the chat's next pending updates in order.
 pub async fn process(state: &AppState, bot_id: &str, update_id: i64) {
-    if process_one(state, bot_id, update_id).await {
-        process_rest_of_chat(state, bot_id, update_id).await;
-    }
+    process_chat_from(state, bot_id, Some(update_id)).await;
 }
 
-/// After `update_id` was handled: the chat's later pending updates, in order.
-async fn process_rest_of_chat(state: &AppState, bot_id: &str, mut update_id: i64) {
-    loop {
-        let next = repo::next_in_chat(&state.db, bot_id, update_id)
-            .await
-            .unwrap_or(None);
-        match next {
-            Some(next) if process_one(state, bot_id, next).await => update_id = next,
-            _ => return,
+/// Claim and handle `next`, then each next pending update of its chat, in order, until one
+/// cannot be claimed (another instance has it, or an earlier one waits for a retry).
+async fn process_chat_from(state: &AppState, bot_id: &str, mut next: Option<i64>) {
+    while let Some(update_id) = next {
+        match process_one(state, bot_id, update_id).await {
+            Ran::Finished { next: after } => next = after,
+            Ran::Pending => return,
         }
     }
 }
 
-/// Claim and handle one update; `true` when this call processed it (so the chat may go on).
-async fn process_one(state: &AppState, bot_id: &str, update_id: i64) -> bool {
+/// How a claimed update's handling ended for the chat's order.
+enum Ran {
+    /// Done or failed; `next` is the chat's next pending update.
+    Finished { next: Option<i64> },
+    /// Not claimed, back to pending (a retry later), or the outcome could not be recorded.
+    Pending,
+}
+
+/// Claim and handle one update.
+async fn process_one(state: &AppState, bot_id: &str, update_id: i64) -> Ran {
     let now = state.clock.now();
     let claimed = repo::claim_update(
         &state.db,
@@ -297,41 +368,50 @@ async fn process_one(state: &AppState, bot_id: &str, update_id: i64) -> bool {
     )
     .await;
     match claimed {
-        Ok(Some(payload)) => run_claimed(state, bot_id, update_id, None, &payload).await,
-        Ok(None) => false,
+        Ok(Some((payload, chat_id))) => {
+            run_claimed(state, bot_id, update_id, chat_id, None, &payload).await
+        }
+        Ok(None) => Ran::Pending,
         Err(err) => {
             tracing::warn!(bot = bot_id, update_id, error = %err, "cannot claim update");
-            false
+            Ran::Pending
         }
     }
 }
 
-/// Handle an update this instance holds the claim of, and record the outcome. `true` when it
-/// is finished (done or failed), `false` when it went back to pending.
+/// Handle an update this instance holds the claim of, and record the outcome (with the user it
+/// came from, in one transaction).
 async fn run_claimed(
     state: &AppState,
     bot_id: &str,
     update_id: i64,
+    chat_id: Option<i64>,
     bot: Option<TenantBot>,
     payload: &str,
-) -> bool {
+) -> Ran {
     let bot = match bot {
         Some(bot) => Ok(Some(bot)),
         None => state.telegram.bot(bot_id).await,
     };
-    let outcome = match bot {
+    let (outcome, user) = match bot {
         Ok(Some(bot)) => {
             // A panic in handling must not lose the update: run it as a task and look at it.
             let task_state = state.clone();
             let payload = payload.to_owned();
             let task = tokio::spawn(async move { handle(&task_state, &bot, &payload).await });
             match task.await {
-                Ok(result) => result,
-                Err(join) => Err(Halt::Permanent(format!("handler panicked: {join}"))),
+                Ok(handled) => handled,
+                Err(join) => (
+                    Err(Halt::Permanent(format!("handler panicked: {join}"))),
+                    None,
+                ),
             }
         }
-        Ok(None) => Err(Halt::Permanent("bot is no longer configured".into())),
-        Err(err) => Err(Halt::from(err)),
+        Ok(None) => (
+            Err(Halt::Permanent("bot is no longer configured".into())),
+            None,
+        ),
+        Err(err) => (Err(Halt::from(err)), None),
     };
     let now = state.clock.now();
     let (status, error, retry_at) = match outcome {
@@ -367,17 +447,22 @@ async fn run_claimed(
     let finish = Finish {
         bot_id: bot_id.to_owned(),
         update_id,
+        chat_id,
+        user,
         status,
         error,
         retry_at,
         now,
     };
-    if let Err(err) = state.bot.finish(finish).await {
-        // The claim expires and the sweeper retries; handling is idempotent enough for that.
-        tracing::warn!(bot = bot_id, update_id, error = %err, "cannot record update outcome");
-        return false;
+    match state.bot.finish(finish).await {
+        Ok(next) if status != "pending" => Ran::Finished { next },
+        Ok(_) => Ran::Pending,
+        Err(err) => {
+            // The claim expires and the sweeper retries; handling is idempotent enough for that.
+            tracing::warn!(bot = bot_id, update_id, error = %err, "cannot record update outcome");
+            Ran::Pending
+        }
     }
-    status != "pending"
 }
 
 /// Conversation state of one (chat, user).
@@ -421,33 +506,49 @@ struct Turn<'a> {
     chat_type: String,
     user: Option<User>,
     started: Instant,
+    /// What handling learnt about the user, written with the update's outcome.
+    noted: std::sync::Mutex<Noted>,
 }
 
-async fn handle(state: &AppState, bot: &TenantBot, payload: &str) -> Step {
-    let update: Update = serde_json::from_str(payload).map_err(|e| {
-        counter("telegram_updates_rejected_total", "unreadable");
-        Halt::Permanent(format!("unreadable update: {e}"))
-    })?;
+#[derive(Default)]
+struct Noted {
+    blocked: bool,
+    start_payload: Option<String>,
+}
+
+/// Handle one update; also the user it came from, to be upserted with the outcome (in the same
+/// transaction, so a processed update always has its user recorded).
+async fn handle(state: &AppState, bot: &TenantBot, payload: &str) -> (Step, Option<UserTouch>) {
+    let update: Update = match serde_json::from_str(payload) {
+        Ok(update) => update,
+        Err(e) => {
+            counter("telegram_updates_rejected_total", "unreadable");
+            return (
+                Err(Halt::Permanent(format!("unreadable update: {e}"))),
+                None,
+            );
+        }
+    };
     if let Some(message) = update.message {
         let turn = Turn::new(state, bot, &message);
-        turn.touch_user().await?;
-        return on_message(&turn, &message).await;
+        let result = on_message(&turn, &message).await;
+        return (result, turn.user_touch());
     }
     if let Some(post) = update.channel_post {
         let turn = Turn::new(state, bot, &post);
-        return on_channel_post(&turn, &post).await;
+        return (on_channel_post(&turn, &post).await, None);
     }
     if let Some(query) = update.callback_query {
         let Some(message) = &query.message else {
-            return Ok(());
+            return (Ok(()), None);
         };
         let mut turn = Turn::new(state, bot, message);
         turn.user = Some(query.from.clone());
-        turn.touch_user().await?;
-        return on_callback(&turn, &query).await;
+        let result = on_callback(&turn, &query).await;
+        return (result, turn.user_touch());
     }
     // Edited messages and kinds we did not ask for are acknowledged and ignored.
-    Ok(())
+    (Ok(()), None)
 }
 
 impl<'a> Turn<'a> {
@@ -459,6 +560,7 @@ impl<'a> Turn<'a> {
             chat_type: message.chat.kind.clone(),
             user: message.from.clone(),
             started: Instant::now(),
+            noted: Default::default(),
         }
     }
 
@@ -474,23 +576,20 @@ impl<'a> Turn<'a> {
         self.chat_type == "private"
     }
 
-    async fn touch_user(&self) -> Step {
-        if let Some(user) = &self.user
-            && !user.is_bot
-        {
-            self.state
-                .bot
-                .touch_user(UserTouch {
-                    tenant_id: self.tenant().to_owned(),
-                    user_id: user.id,
-                    username: user.username.clone(),
-                    first_name: Some(user.first_name.clone()).filter(|n| !n.is_empty()),
-                    language: user.language_code.clone(),
-                    now: self.state.clock.now(),
-                })
-                .await?;
-        }
-        Ok(())
+    /// The user's row as this update leaves it (bots are not an audience).
+    fn user_touch(&self) -> Option<UserTouch> {
+        let user = self.user.as_ref().filter(|u| !u.is_bot)?;
+        let noted = std::mem::take(&mut *self.noted.lock().expect("noted lock"));
+        Some(UserTouch {
+            tenant_id: self.tenant().to_owned(),
+            user_id: user.id,
+            username: user.username.clone(),
+            first_name: Some(user.first_name.clone()).filter(|n| !n.is_empty()),
+            language: user.language_code.clone(),
+            blocked: noted.blocked,
+            start_payload: noted.start_payload,
+            now: self.state.clock.now(),
+        })
     }
 
     async fn conversation(&self) -> Step<Conversation> {
@@ -520,19 +619,12 @@ impl<'a> Turn<'a> {
         Ok(())
     }
 
-    /// A 403 marks the user blocked; nothing is retried for them.
-    async fn on_send_error(&self, err: TelegramError) -> Halt {
+    /// A 403 in a private chat marks the user blocked (written with the outcome); nothing is
+    /// retried for them.
+    fn on_send_error(&self, err: TelegramError) -> Halt {
         if err.is_blocked() {
-            if let Some(user_id) = self.user_id()
-                && self.is_private()
-            {
-                let _ = repo::mark_blocked(
-                    &self.state.db,
-                    self.tenant(),
-                    user_id,
-                    self.state.clock.now(),
-                )
-                .await;
+            if self.is_private() {
+                self.noted.lock().expect("noted lock").blocked = true;
             }
             counter("telegram_sends_failed_total", "blocked");
         }
@@ -555,21 +647,16 @@ impl<'a> Turn<'a> {
             .await
         {
             Ok(_) => Ok(()),
-            Err(err) => Err(self.on_send_error(err).await),
+            Err(err) => Err(self.on_send_error(err)),
         }
     }
 
-    async fn templates(&self) -> Step<Vec<Template>> {
-        let mut templates: Vec<Template> = self
+    async fn templates(&self) -> Step<Arc<[Template]>> {
+        Ok(self
             .state
             .templates
-            .list(self.tenant())
-            .await?
-            .into_iter()
-            .filter(|t| t.telegram_enabled)
-            .collect();
-        templates.sort_by_key(|t| t.name.to_lowercase());
-        Ok(templates)
+            .telegram_templates(self.tenant())
+            .await?)
     }
 
     async fn record(
@@ -725,9 +812,9 @@ async fn on_message(turn: &Turn<'_>, message: &Message) -> Step {
 async fn on_command(turn: &Turn<'_>, command: Command) -> Step {
     match command {
         Command::Start(payload) => {
-            if let (Some(payload), Some(user_id)) = (&payload, turn.user_id()) {
-                let payload: String = payload.chars().take(64).collect();
-                repo::set_start_payload(&turn.state.db, turn.tenant(), user_id, &payload).await?;
+            if let Some(payload) = &payload {
+                turn.noted.lock().expect("noted lock").start_payload =
+                    Some(payload.chars().take(64).collect());
             }
             let templates = turn.templates().await?;
             let name = turn
@@ -1090,7 +1177,7 @@ async fn generate(turn: &Turn<'_>, template: &Template, code: &str, variant: Opt
             }
             Err(err) => {
                 let reason = err.kind();
-                let halt = turn.on_send_error(err).await;
+                let halt = turn.on_send_error(err);
                 if !matches!(halt, Halt::Transient(_)) {
                     turn.record(
                         Some(slug),
@@ -1168,7 +1255,7 @@ async fn generate(turn: &Turn<'_>, template: &Template, code: &str, variant: Opt
         }
         Err(err) => {
             let reason = err.kind();
-            let halt = turn.on_send_error(err).await;
+            let halt = turn.on_send_error(err);
             // Transient failures are retried as a whole; the final outcome is what gets counted.
             if !matches!(halt, Halt::Transient(_)) {
                 turn.record(

@@ -1,9 +1,10 @@
-//! Group commit for the bot's hot writes: update receipts, user upserts and processing
-//! outcomes. Callers hand their write to one task per process and wait for its commit; the task
+//! Group commit for the bot's hot writes: update receipts and processing outcomes (with the
+//! user the update came from). Callers hand their write to one task per process and wait for its commit; the task
 //! writes whatever queued up while the previous commit was in flight in ONE transaction
 //! (multi-row statements), then answers everyone. Nothing is acknowledged before it is
 //! committed, but a burst of N updates costs one commit (one fsync on PostgreSQL, one WAL
-//! append on SQLite) instead of 3·N, and SQLite's single writer is never fought over by the
+//! append on SQLite) instead of 2·N, and the chats' next pending updates are found by one query
+//! per batch, and SQLite's single writer is never fought over by the
 //! pool's connections (whose busy handler sleeps for milliseconds).
 //!
 //! Batching is adaptive, without a timer: an idle writer commits a lone update at once; under
@@ -31,8 +32,15 @@ pub enum Stored {
 
 enum Op {
     Receive(NewUpdate, oneshot::Sender<DbResult<Stored>>),
-    Touch(UserTouch, oneshot::Sender<DbResult<()>>),
-    Finish(Finish, oneshot::Sender<DbResult<()>>),
+    Finish(Finish, oneshot::Sender<DbResult<Option<i64>>>),
+}
+
+/// What one write did, aligned with the batch.
+#[derive(Debug, Clone, Copy)]
+enum Done {
+    Stored(Stored),
+    /// An outcome was recorded; the chat's next pending update (for finished updates).
+    Finished(Option<i64>),
 }
 
 /// The handle to the process's writer task; cheap to share.
@@ -55,14 +63,9 @@ impl Writer {
         self.submit(Op::Receive(row, tx), rx).await
     }
 
-    /// Upsert the bot user an update came from. Returns after the commit.
-    pub async fn touch(&self, user: UserTouch) -> DbResult<()> {
-        let (tx, rx) = oneshot::channel();
-        self.submit(Op::Touch(user, tx), rx).await
-    }
-
-    /// Record the outcome of processing an update. Returns after the commit.
-    pub async fn finish(&self, finish: Finish) -> DbResult<()> {
+    /// Record the outcome of processing an update and upsert its user. Returns after the commit,
+    /// with the chat's next pending update when this one is finished (not back to pending).
+    pub async fn finish(&self, finish: Finish) -> DbResult<Option<i64>> {
         let (tx, rx) = oneshot::channel();
         self.submit(Op::Finish(finish, tx), rx).await
     }
@@ -103,14 +106,24 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Op>) {
     }
 }
 
-fn answer(ops: Vec<Op>, results: Vec<Option<Stored>>) {
-    for (op, stored) in ops.into_iter().zip(results) {
+fn answer(ops: Vec<Op>, results: Vec<Option<Done>>) {
+    for (op, done) in ops.into_iter().zip(results) {
         // A caller that went away (client disconnected) no longer needs the answer.
         let _ = match op {
-            Op::Receive(_, reply) => reply
-                .send(Ok(stored.unwrap_or(Stored::Duplicate)))
-                .map_err(drop),
-            Op::Touch(_, reply) | Op::Finish(_, reply) => reply.send(Ok(())).map_err(drop),
+            Op::Receive(_, reply) => {
+                let stored = match done {
+                    Some(Done::Stored(stored)) => stored,
+                    _ => Stored::Duplicate,
+                };
+                reply.send(Ok(stored)).map_err(drop)
+            }
+            Op::Finish(_, reply) => {
+                let next = match done {
+                    Some(Done::Finished(next)) => next,
+                    _ => None,
+                };
+                reply.send(Ok(next)).map_err(drop)
+            }
         };
     }
 }
@@ -119,7 +132,7 @@ fn fail(op: Op, err: &DbError) {
     let err = copy(err);
     let _ = match op {
         Op::Receive(_, reply) => reply.send(Err(err)).map_err(drop),
-        Op::Touch(_, reply) | Op::Finish(_, reply) => reply.send(Err(err)).map_err(drop),
+        Op::Finish(_, reply) => reply.send(Err(err)).map_err(drop),
     };
 }
 
@@ -134,7 +147,7 @@ fn copy(err: &DbError) -> DbError {
 }
 
 /// Write a batch in one transaction; the receipts' outcomes, aligned with `ops`.
-async fn apply(db: &Db, ops: &[Op]) -> DbResult<Vec<Option<Stored>>> {
+async fn apply(db: &Db, ops: &[Op]) -> DbResult<Vec<Option<Done>>> {
     let mut tx = db.begin().await?;
     let mut results = vec![None; ops.len()];
 
@@ -154,7 +167,7 @@ async fn apply(db: &Db, ops: &[Op]) -> DbResult<Vec<Option<Stored>>> {
             .filter(|(i, row)| {
                 let first = seen.insert((row.bot_id.as_str(), row.update_id));
                 if !first {
-                    results[*i] = Some(Stored::Duplicate);
+                    results[*i] = Some(Done::Stored(Stored::Duplicate));
                 }
                 first
             })
@@ -201,11 +214,13 @@ async fn apply(db: &Db, ops: &[Op]) -> DbResult<Vec<Option<Stored>>> {
             .into_iter()
             .collect();
         for ((i, row), (_, claimed)) in unique.iter().zip(&rows) {
-            results[*i] = Some(if inserted.contains(&(row.bot_id.clone(), row.update_id)) {
-                Stored::New { claimed: *claimed }
-            } else {
-                Stored::Duplicate
-            });
+            results[*i] = Some(Done::Stored(
+                if inserted.contains(&(row.bot_id.clone(), row.update_id)) {
+                    Stored::New { claimed: *claimed }
+                } else {
+                    Stored::Duplicate
+                },
+            ));
         }
     }
 
@@ -214,12 +229,21 @@ async fn apply(db: &Db, ops: &[Op]) -> DbResult<Vec<Option<Stored>>> {
     let mut users: Vec<UserTouch> = Vec::new();
     let mut at: HashMap<(&str, i64), usize> = HashMap::new();
     for op in ops {
-        if let Op::Touch(user, _) = op {
+        if let Op::Finish(
+            Finish {
+                user: Some(user), ..
+            },
+            _,
+        ) = op
+        {
             match at.get(&(user.tenant_id.as_str(), user.user_id)) {
                 Some(&j) => {
                     let language = user.language.clone().or(users[j].language.take());
+                    let start_payload =
+                        user.start_payload.clone().or(users[j].start_payload.take());
                     users[j] = UserTouch {
                         language,
+                        start_payload,
                         ..user.clone()
                     };
                 }
@@ -249,6 +273,40 @@ async fn apply(db: &Db, ops: &[Op]) -> DbResult<Vec<Option<Stored>>> {
     }
     for ((bot_id, status, error, retry_at), ids) in outcomes {
         repo::finish_updates(&mut tx, bot_id, &ids, (status, error, retry_at), latest).await?;
+    }
+
+    // The next pending update of each chat whose update just finished, read after the outcomes
+    // (so the finished ones are no longer pending): whoever finished one goes on with the next.
+    let mut finished_chats: HashMap<&str, Vec<i64>> = HashMap::new();
+    for op in ops {
+        if let Op::Finish(f, _) = op
+            && f.status != "pending"
+            && let Some(chat) = f.chat_id
+        {
+            finished_chats
+                .entry(f.bot_id.as_str())
+                .or_default()
+                .push(chat);
+        }
+    }
+    let mut next: HashMap<(&str, i64), i64> = HashMap::new();
+    for (bot_id, mut chats) in finished_chats {
+        chats.sort_unstable();
+        chats.dedup();
+        for (chat, min) in repo::earliest_pending(&mut tx, bot_id, &chats).await? {
+            next.insert((bot_id, chat), min);
+        }
+    }
+    for (i, op) in ops.iter().enumerate() {
+        if let Op::Finish(f, _) = op {
+            let after = (f.status != "pending")
+                .then(|| {
+                    f.chat_id
+                        .and_then(|chat| next.get(&(f.bot_id.as_str(), chat)).copied())
+                })
+                .flatten();
+            results[i] = Some(Done::Finished(after));
+        }
     }
 
     tx.commit().await?;

@@ -3,8 +3,10 @@
 //! Objects are written under `tenants/{tenant}/templates/{id}/v{version}/` BEFORE the row that
 //! points at them is committed; a failed upload leaves no row (and its objects are removed), and
 //! a reader of the old version keeps working until the new one is committed.
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use promostack_render::{
@@ -68,12 +70,28 @@ impl Template {
 /// Files of one template version, by file name.
 pub type Files = BTreeMap<String, Bytes>;
 
+/// How long the bot reuses a workspace's list of Telegram templates. A change made through this
+/// instance drops the list at once; one made through another instance shows within this time.
+pub const TELEGRAM_LIST_TTL: Duration = Duration::from_secs(5);
+/// Workspaces whose list is kept at most (beyond this the whole cache is dropped).
+const TELEGRAM_LISTS_MAX: usize = 10_000;
+
 #[derive(Clone)]
 pub struct TemplateService {
     db: Db,
     storage: Storage,
     clock: Clock,
     pub renderer: Arc<Renderer>,
+    telegram_lists: Arc<TelegramLists>,
+}
+
+/// The bot's per-workspace lists (every /help, /start and /generate needs one: reading and
+/// parsing every template's spec each time cost more than the rest of the update).
+#[derive(Default)]
+struct TelegramLists {
+    lists: Mutex<HashMap<String, (Instant, Arc<[Template]>)>>,
+    /// Bumped by every write; a list read while a write committed is not kept.
+    writes: AtomicU64,
 }
 
 pub fn prefix(tenant_id: &str, id: &str, version: i64) -> String {
@@ -87,7 +105,44 @@ impl TemplateService {
             storage,
             clock,
             renderer: Arc::new(Renderer::new()),
+            telegram_lists: Arc::default(),
         }
+    }
+
+    /// The workspace's Telegram-enabled templates, by name (case-insensitive); cached for
+    /// [`TELEGRAM_LIST_TTL`].
+    pub async fn telegram_templates(&self, tenant_id: &str) -> ApiResult<Arc<[Template]>> {
+        let cache = &self.telegram_lists;
+        if let Some((at, list)) = cache.lists.lock().expect("lists lock").get(tenant_id)
+            && at.elapsed() < TELEGRAM_LIST_TTL
+        {
+            return Ok(list.clone());
+        }
+        let writes = cache.writes.load(Ordering::Acquire);
+        let mut templates: Vec<Template> = self
+            .list(tenant_id)
+            .await?
+            .into_iter()
+            .filter(|t| t.telegram_enabled)
+            .collect();
+        templates.sort_by_key(|t| t.name.to_lowercase());
+        let list: Arc<[Template]> = templates.into();
+        let mut lists = cache.lists.lock().expect("lists lock");
+        if cache.writes.load(Ordering::Acquire) == writes {
+            if lists.len() >= TELEGRAM_LISTS_MAX {
+                lists.clear();
+            }
+            lists.insert(tenant_id.to_owned(), (Instant::now(), list.clone()));
+        }
+        Ok(list)
+    }
+
+    /// After a committed write: the workspace's cached list is stale.
+    fn changed(&self, tenant_id: &str) {
+        let cache = &self.telegram_lists;
+        let mut lists = cache.lists.lock().expect("lists lock");
+        cache.writes.fetch_add(1, Ordering::AcqRel);
+        lists.remove(tenant_id);
     }
 
     pub(super) fn storage(&self) -> &Storage {
@@ -269,6 +324,7 @@ impl TemplateService {
             }
         }
         tx.commit().await?;
+        self.changed(tenant_id);
         for row in &rows {
             self.renderer.forget(&row.id);
             self.delete_prefix(&prefix(tenant_id, &row.id, row.version))
@@ -392,6 +448,7 @@ impl TemplateService {
             self.delete_prefix(&new_prefix).await;
             return Err(err);
         }
+        self.changed(tenant_id);
         if let Some(old) = existing {
             self.renderer.forget(&old.id);
             self.delete_prefix(&prefix(tenant_id, &old.id, old.version))
