@@ -21,7 +21,10 @@ end
 function request()
   counter = counter + 1
   local update_id = base + counter
-  local user = 1000000 + (update_id % 100000)
+  -- Each thread writes for its own 50,000 users, in turn: two threads in lockstep would
+  -- otherwise send for the same user at the same moment, which real traffic of 100,000 users
+  -- at this rate almost never does (and which the bot must serialise).
+  local user = 1000000 + (tid - 1) * 50000 + (counter % 50000)
   local message = text
   if string.sub(text, -1) == "/" then message = text .. "C" .. counter end
   local body = string.format(

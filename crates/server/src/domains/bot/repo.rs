@@ -3,18 +3,22 @@
 use crate::db::{Db, DbResult, Tx, placeholders};
 use crate::{on_pool, on_tx};
 
+/// A request to claim a pending update for processing (see [`claim_update`]).
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub bot_id: String,
+    pub update_id: i64,
+    pub holder: String,
+    pub now: i64,
+    pub until: i64,
+}
+
 /// Claim a pending update for processing until `until`, unless another instance holds it or an
-/// earlier update of the same chat is still pending (one chat's updates run in order).
-pub async fn claim_update(
-    db: &Db,
-    bot_id: &str,
-    update_id: i64,
-    holder: &str,
-    now: i64,
-    until: i64,
-) -> DbResult<Option<(String, Option<i64>)>> {
+/// earlier update of the same chat is still pending (one chat's updates run in order). The
+/// payload and chat of the claimed update.
+pub async fn claim_update(tx: &mut Tx, claim: &Claim) -> DbResult<Option<(String, Option<i64>)>> {
     Ok(
-        on_pool!(db, pool => sqlx::query_as::<_, (String, Option<i64>)>(
+        on_tx!(tx, conn => sqlx::query_as::<_, (String, Option<i64>)>(
         "UPDATE bot_updates SET claimed_by = $3, claimed_until = $4, attempts = attempts + 1 \
          WHERE bot_id = $1 AND update_id = $2 AND status = 'pending' \
            AND (claimed_until IS NULL OR claimed_until < $5) \
@@ -22,7 +26,8 @@ pub async fn claim_update(
                  WHERE earlier.bot_id = $1 AND earlier.chat_id = bot_updates.chat_id \
                    AND earlier.status = 'pending' AND earlier.update_id < $2) \
          RETURNING payload, chat_id"
-    ).bind(bot_id).bind(update_id).bind(holder).bind(until).bind(now).fetch_optional(pool).await)?,
+    ).bind(&claim.bot_id).bind(claim.update_id).bind(&claim.holder).bind(claim.until).bind(claim.now)
+        .fetch_optional(&mut **conn).await)?,
     )
 }
 

@@ -11,7 +11,7 @@ use tokio::sync::Semaphore;
 
 use super::commands::{self, Command};
 use super::matching::{self, Candidate, Match};
-use super::repo::{self, Finish, NewUpdate, UserTouch};
+use super::repo::{self, Claim, Finish, NewUpdate, UserTouch};
 use super::writer::{Stored, Writer};
 use crate::db::{Db, DbError};
 use crate::domains::analytics::NewUsage;
@@ -358,15 +358,17 @@ enum Ran {
 /// Claim and handle one update.
 async fn process_one(state: &AppState, bot_id: &str, update_id: i64) -> Ran {
     let now = state.clock.now();
-    let claimed = repo::claim_update(
-        &state.db,
-        bot_id,
-        update_id,
-        &state.instance_id,
-        now,
-        now + CLAIM_MS,
-    )
-    .await;
+    let claimed = state
+        .bot
+        .writer()
+        .claim(Claim {
+            bot_id: bot_id.to_owned(),
+            update_id,
+            holder: state.instance_id.clone(),
+            now,
+            until: now + CLAIM_MS,
+        })
+        .await;
     match claimed {
         Ok(Some((payload, chat_id))) => {
             run_claimed(state, bot_id, update_id, chat_id, None, &payload).await
@@ -666,21 +668,21 @@ impl<'a> Turn<'a> {
         code: Option<&str>,
         failure: Option<&str>,
     ) -> Step {
-        self.state
-            .analytics
-            .record_usage(&NewUsage {
-                tenant_id: self.tenant(),
-                user_id: self.user_id(),
-                chat_id: self.chat_id,
-                chat_type: &self.chat_type,
-                template_slug: template,
-                variant,
-                code,
-                failure,
-                latency_ms: self.started.elapsed().as_millis() as i64,
-                created_at: self.state.clock.now(),
-            })
-            .await?;
+        // Boxed: the rollup writes make a ~15 KB future, which every update's task would
+        // otherwise be allocated and moved at (record is called on many paths).
+        Box::pin(self.state.analytics.record_usage(&NewUsage {
+            tenant_id: self.tenant(),
+            user_id: self.user_id(),
+            chat_id: self.chat_id,
+            chat_type: &self.chat_type,
+            template_slug: template,
+            variant,
+            code,
+            failure,
+            latency_ms: self.started.elapsed().as_millis() as i64,
+            created_at: self.state.clock.now(),
+        }))
+        .await?;
         Ok(())
     }
 }
@@ -1070,7 +1072,24 @@ fn invalid_code_text() -> String {
 }
 
 /// Render (or re-send by file_id) and deliver one image; every attempt is recorded.
-async fn generate(turn: &Turn<'_>, template: &Template, code: &str, variant: Option<&str>) -> Step {
+/// Coupon check, rendering and upload make a large future; it is boxed so that every other
+/// update (/help, /start, ...), whose task is allocated and moved at the size of the largest
+/// branch, does not carry it.
+fn generate<'a>(
+    turn: &'a Turn<'a>,
+    template: &'a Template,
+    code: &'a str,
+    variant: Option<&'a str>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Step> + Send + 'a>> {
+    Box::pin(generate_now(turn, template, code, variant))
+}
+
+async fn generate_now(
+    turn: &Turn<'_>,
+    template: &Template,
+    code: &str,
+    variant: Option<&str>,
+) -> Step {
     let slug = template.slug.as_str();
     let variant = match variant {
         Some(v) => {

@@ -1,5 +1,5 @@
-//! Group commit for the bot's hot writes: update receipts and processing outcomes (with the
-//! user the update came from). Callers hand their write to one task per process and wait for its commit; the task
+//! Group commit for the bot's hot writes: update receipts, claims of stored updates and
+//! processing outcomes (with the user the update came from). Callers hand their write to one task per process and wait for its commit; the task
 //! writes whatever queued up while the previous commit was in flight in ONE transaction
 //! (multi-row statements), then answers everyone. Nothing is acknowledged before it is
 //! committed, but a burst of N updates costs one commit (one fsync on PostgreSQL, one WAL
@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::repo::{self, Finish, NewUpdate, UserTouch};
+use super::repo::{self, Claim, Finish, NewUpdate, UserTouch};
 use crate::db::{Db, DbError, DbResult};
 
 /// Writes per transaction at most (keeps statements well under both backends' bind limits).
@@ -30,15 +30,20 @@ pub enum Stored {
     Duplicate,
 }
 
+/// A claimed update's payload and chat.
+pub type Claimed = Option<(String, Option<i64>)>;
+
 enum Op {
     Receive(NewUpdate, oneshot::Sender<DbResult<Stored>>),
+    Claim(Claim, oneshot::Sender<DbResult<Claimed>>),
     Finish(Finish, oneshot::Sender<DbResult<Option<i64>>>),
 }
 
 /// What one write did, aligned with the batch.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Done {
     Stored(Stored),
+    Claimed(Claimed),
     /// An outcome was recorded; the chat's next pending update (for finished updates).
     Finished(Option<i64>),
 }
@@ -61,6 +66,13 @@ impl Writer {
     pub async fn receive(&self, row: NewUpdate) -> DbResult<Stored> {
         let (tx, rx) = oneshot::channel();
         self.submit(Op::Receive(row, tx), rx).await
+    }
+
+    /// Claim a stored update (see [`repo::claim_update`]); its payload and chat when claimed.
+    /// Returns after the commit.
+    pub async fn claim(&self, claim: Claim) -> DbResult<Claimed> {
+        let (tx, rx) = oneshot::channel();
+        self.submit(Op::Claim(claim, tx), rx).await
     }
 
     /// Record the outcome of processing an update and upsert its user. Returns after the commit,
@@ -117,6 +129,13 @@ fn answer(ops: Vec<Op>, results: Vec<Option<Done>>) {
                 };
                 reply.send(Ok(stored)).map_err(drop)
             }
+            Op::Claim(_, reply) => {
+                let claimed = match done {
+                    Some(Done::Claimed(claimed)) => claimed,
+                    _ => None,
+                };
+                reply.send(Ok(claimed)).map_err(drop)
+            }
             Op::Finish(_, reply) => {
                 let next = match done {
                     Some(Done::Finished(next)) => next,
@@ -132,6 +151,7 @@ fn fail(op: Op, err: &DbError) {
     let err = copy(err);
     let _ = match op {
         Op::Receive(_, reply) => reply.send(Err(err)).map_err(drop),
+        Op::Claim(_, reply) => reply.send(Err(err)).map_err(drop),
         Op::Finish(_, reply) => reply.send(Err(err)).map_err(drop),
     };
 }
@@ -149,7 +169,7 @@ fn copy(err: &DbError) -> DbError {
 /// Write a batch in one transaction; the receipts' outcomes, aligned with `ops`.
 async fn apply(db: &Db, ops: &[Op]) -> DbResult<Vec<Option<Done>>> {
     let mut tx = db.begin().await?;
-    let mut results = vec![None; ops.len()];
+    let mut results: Vec<Option<Done>> = vec![None; ops.len()];
 
     let receipts: Vec<(usize, &NewUpdate)> = ops
         .iter()
@@ -306,6 +326,13 @@ async fn apply(db: &Db, ops: &[Op]) -> DbResult<Vec<Option<Done>>> {
                 })
                 .flatten();
             results[i] = Some(Done::Finished(after));
+        }
+    }
+
+    // Claims last: an update whose predecessor finished in this batch can be taken at once.
+    for (i, op) in ops.iter().enumerate() {
+        if let Op::Claim(claim, _) = op {
+            results[i] = Some(Done::Claimed(repo::claim_update(&mut tx, claim).await?));
         }
     }
 
