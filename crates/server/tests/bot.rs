@@ -643,6 +643,36 @@ async fn help_follows_telegram_switches_at_once(backend: Backend) {
     app.stop().await;
 }
 
+/// A burst of one chat's updates, each posted as soon as the previous one was received: they are
+/// answered one at a time, in update order (each one after the one before it finished), and none
+/// is lost, while other chats' updates are not held up.
+async fn one_chat_burst_is_answered_in_order(backend: Backend) {
+    let fake = FakeTelegram::start().await;
+    let app = bot_app(backend, &fake).await;
+    let (user, other) = (4004, 4005);
+    for i in 1..=20 {
+        app.telegram_update(updates::text(i, user, &format!("/nosuch{i}")))
+            .await;
+        if i == 10 {
+            app.telegram_update(updates::text(100, other, "/help"))
+                .await;
+        }
+    }
+    let sent = fake.wait_sent(user, 20).await;
+    let typed: Vec<String> = sent
+        .iter()
+        .map(|c| {
+            let text = c.text().unwrap();
+            let start = text.find("\"nosuch").expect("names the typed template") + 1;
+            text[start..start + text[start..].find('"').unwrap()].to_owned()
+        })
+        .collect();
+    let expected: Vec<String> = (1..=20).map(|i| format!("nosuch{i}")).collect();
+    assert_eq!(typed, expected);
+    assert_eq!(fake.wait_sent(other, 1).await.len(), 1);
+    app.stop().await;
+}
+
 backend_tests!(
     stored_updates_survive_a_crash,
     conversation_start_generate_pick_code_variant_photo,
@@ -653,6 +683,7 @@ backend_tests!(
     status_shows_the_bot_to_its_tenant_only,
     webhook_registration_generated_secret_and_polling,
     help_follows_telegram_switches_at_once,
+    one_chat_burst_is_answered_in_order,
 );
 
 /// Two instances on one PostgreSQL answer alternating updates of one conversation: the state
