@@ -170,6 +170,17 @@ pub async fn earliest_pending(
     if chats.is_empty() {
         return Ok(Vec::new());
     }
+    if let Tx::Postgres(conn) = tx {
+        // One statement text for any number of chats: prepared once (see insert_updates).
+        return Ok(sqlx::query_as::<_, (i64, i64)>(
+            "SELECT chat_id, MIN(update_id) FROM bot_updates WHERE bot_id = $1 AND status = 'pending' \
+             AND chat_id = ANY($2) GROUP BY chat_id",
+        )
+        .bind(bot_id)
+        .bind(chats)
+        .fetch_all(&mut **conn)
+        .await?);
+    }
     let sql = format!(
         "SELECT chat_id, MIN(update_id) FROM bot_updates WHERE bot_id = $1 AND status = 'pending' \
          AND chat_id IN ({}) GROUP BY chat_id",
@@ -187,10 +198,37 @@ pub async fn earliest_pending(
 
 /// Store many updates in one statement (`claimed` says whether each is stored claimed). Returns
 /// the (bot_id, update_id) pairs actually inserted; the others were already stored (replays).
+///
+/// On PostgreSQL the rows travel as one array per column (`UNNEST`): the statement text is the
+/// same for every batch, so it is parsed and planned once per connection. A `VALUES` list has a
+/// new text for each batch size, and preparing a 1,600-parameter statement cost PostgreSQL more
+/// than the insert itself.
 pub async fn insert_updates(
     tx: &mut Tx,
     rows: &[(&NewUpdate, bool)],
 ) -> DbResult<Vec<(String, i64)>> {
+    if let Tx::Postgres(conn) = tx {
+        let claims: Vec<Option<&(String, i64)>> = rows
+            .iter()
+            .map(|(row, claimed)| row.claim.as_ref().filter(|_| *claimed))
+            .collect();
+        return Ok(sqlx::query_as::<_, (String, i64)>(
+            "INSERT INTO bot_updates (bot_id, update_id, chat_id, payload, status, attempts, claimed_by, claimed_until, received_at) \
+             SELECT b, u, c, p, 'pending', a, cb, cu, r FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], \
+               $4::text[], $5::bigint[], $6::text[], $7::bigint[], $8::bigint[]) AS t (b, u, c, p, a, cb, cu, r) \
+             ON CONFLICT (bot_id, update_id) DO NOTHING RETURNING bot_id, update_id",
+        )
+        .bind(rows.iter().map(|(r, _)| r.bot_id.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(r, _)| r.update_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(r, _)| r.chat_id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(r, _)| &*r.payload).collect::<Vec<_>>())
+        .bind(claims.iter().map(|c| i64::from(c.is_some())).collect::<Vec<_>>())
+        .bind(claims.iter().map(|c| c.map(|c| c.0.as_str())).collect::<Vec<_>>())
+        .bind(claims.iter().map(|c| c.map(|c| c.1)).collect::<Vec<_>>())
+        .bind(rows.iter().map(|(r, _)| r.received_at).collect::<Vec<_>>())
+        .fetch_all(&mut **conn)
+        .await?);
+    }
     let mut inserted = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(200) {
         let values: Vec<String> = (0..chunk.len())
@@ -252,9 +290,36 @@ pub struct UserTouch {
     pub now: i64,
 }
 
+const UPSERT_USERS_SET: &str = "ON CONFLICT (tenant_id, user_id) DO UPDATE SET username = excluded.username, first_name = excluded.first_name, \
+     language_code = COALESCE(excluded.language_code, bot_users.language_code), \
+     last_seen = excluded.last_seen, blocked = excluded.blocked, blocked_at = excluded.blocked_at, \
+     start_payload = COALESCE(excluded.start_payload, bot_users.start_payload)";
+
 /// The users wrote to the bot: first/last seen, names, language, blocked or not, a /start
-/// payload. Each (tenant, user) at most once per call.
+/// payload. Each (tenant, user) at most once per call. Arrays on PostgreSQL, as in
+/// [`insert_updates`].
 pub async fn upsert_users(tx: &mut Tx, users: &[&UserTouch]) -> DbResult<()> {
+    if let Tx::Postgres(conn) = tx {
+        let sql = format!(
+            "INSERT INTO bot_users (tenant_id, user_id, username, first_name, language_code, first_seen, last_seen, blocked, blocked_at, start_payload) \
+             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], \
+               $7::bigint[], $8::boolean[], $9::bigint[], $10::text[]) {UPSERT_USERS_SET}"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(users.iter().map(|u| u.tenant_id.as_str()).collect::<Vec<_>>())
+            .bind(users.iter().map(|u| u.user_id).collect::<Vec<_>>())
+            .bind(users.iter().map(|u| u.username.as_deref()).collect::<Vec<_>>())
+            .bind(users.iter().map(|u| u.first_name.as_deref()).collect::<Vec<_>>())
+            .bind(users.iter().map(|u| u.language.as_deref()).collect::<Vec<_>>())
+            .bind(users.iter().map(|u| u.now).collect::<Vec<_>>())
+            .bind(users.iter().map(|u| u.now).collect::<Vec<_>>())
+            .bind(users.iter().map(|u| u.blocked).collect::<Vec<_>>())
+            .bind(users.iter().map(|u| u.blocked.then_some(u.now)).collect::<Vec<_>>())
+            .bind(users.iter().map(|u| u.start_payload.as_deref()).collect::<Vec<_>>())
+            .execute(&mut **conn)
+            .await?;
+        return Ok(());
+    }
     for chunk in users.chunks(200) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| {
@@ -276,11 +341,7 @@ pub async fn upsert_users(tx: &mut Tx, users: &[&UserTouch]) -> DbResult<()> {
             .collect();
         let sql = format!(
             "INSERT INTO bot_users (tenant_id, user_id, username, first_name, language_code, first_seen, last_seen, blocked, blocked_at, start_payload) \
-             VALUES {} \
-             ON CONFLICT (tenant_id, user_id) DO UPDATE SET username = excluded.username, first_name = excluded.first_name, \
-               language_code = COALESCE(excluded.language_code, bot_users.language_code), \
-               last_seen = excluded.last_seen, blocked = excluded.blocked, blocked_at = excluded.blocked_at, \
-               start_payload = COALESCE(excluded.start_payload, bot_users.start_payload)",
+             VALUES {} {UPSERT_USERS_SET}",
             values.join(", ")
         );
         let sql = tx.positional(sql);
@@ -333,6 +394,21 @@ pub async fn finish_updates(
     now: i64,
 ) -> DbResult<()> {
     let (status, error, retry_at) = outcome;
+    if let Tx::Postgres(conn) = tx {
+        sqlx::query(
+            "UPDATE bot_updates SET status = $1, error = $2, claimed_until = $3, processed_at = $4 \
+             WHERE bot_id = $5 AND update_id = ANY($6)",
+        )
+        .bind(status)
+        .bind(error)
+        .bind(retry_at)
+        .bind(now)
+        .bind(bot_id)
+        .bind(update_ids)
+        .execute(&mut **conn)
+        .await?;
+        return Ok(());
+    }
     for chunk in update_ids.chunks(500) {
         let sql = format!(
             "UPDATE bot_updates SET status = $1, error = $2, claimed_until = $3, processed_at = $4 \

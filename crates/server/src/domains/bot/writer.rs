@@ -1,14 +1,17 @@
 //! Group commit for the bot's hot writes: update receipts, claims of stored updates and
-//! processing outcomes (with the user the update came from). Callers hand their write to one task per process and wait for its commit; the task
-//! writes whatever queued up while the previous commit was in flight in ONE transaction
-//! (multi-row statements), then answers everyone. Nothing is acknowledged before it is
-//! committed, but a burst of N updates costs one commit (one fsync on PostgreSQL, one WAL
-//! append on SQLite) instead of 2·N, and the chats' next pending updates are found by one query
-//! per batch, and SQLite's single writer is never fought over by the
-//! pool's connections (whose busy handler sleeps for milliseconds).
+//! processing outcomes (with the user the update came from). Callers hand their write to a
+//! writer task and wait for its commit; the task writes whatever queued up while its previous
+//! commit was in flight in ONE transaction (multi-row statements), then answers everyone.
+//! Nothing is acknowledged before it is committed, but a burst of N updates costs one commit
+//! (one fsync on PostgreSQL, one WAL append on SQLite) instead of 2·N, the chats' next pending
+//! updates are found by one query per batch, and SQLite's single writer is never fought over by
+//! the pool's connections (whose busy handler sleeps for milliseconds).
 //!
 //! Batching is adaptive, without a timer: an idle writer commits a lone update at once; under
-//! load the batch is whatever arrived during the last commit (at most [`MAX_BATCH`]).
+//! load the batch is whatever arrived during the last commit (at most [`MAX_BATCH`]). SQLite
+//! has one writer task; PostgreSQL several ([`POSTGRES_WRITERS`]), each owning a share of the
+//! chats.
+
 use std::collections::{HashMap, HashSet};
 
 use tokio::sync::{mpsc, oneshot};
@@ -20,6 +23,10 @@ use crate::db::{Db, DbError, DbResult};
 const MAX_BATCH: usize = 256;
 /// Writes waiting for the writer; beyond this, callers wait to enqueue (back-pressure).
 const QUEUE: usize = 4096;
+/// Writer tasks on PostgreSQL. Its commits wait for a WAL flush, and concurrent commits share
+/// one flush, so several writers keep the disk busy while one batch waits. SQLite has a single
+/// writer lock: one task there.
+const POSTGRES_WRITERS: usize = 4;
 
 /// What a receipt did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,43 +55,62 @@ enum Done {
     Finished(Option<i64>),
 }
 
-/// The handle to the process's writer task; cheap to share.
+/// The handle to the process's writer tasks; cheap to share. With several writers, all writes
+/// of one chat go to the same one, so a chat's receipts and outcomes stay in order (the next
+/// update of a chat is found by the transaction that finished the one before).
 pub struct Writer {
-    queue: mpsc::Sender<Op>,
+    queues: Vec<mpsc::Sender<Op>>,
 }
 
 impl Writer {
-    /// Start the writer task (it ends when the last handle is dropped). Needs a Tokio runtime.
+    /// Start the writer tasks (they end when the last handle is dropped). Needs a Tokio runtime.
     pub fn start(db: Db) -> Self {
-        let (queue, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(db, rx));
-        Self { queue }
+        let writers = match db {
+            Db::Sqlite(_) => 1,
+            Db::Postgres(_) => POSTGRES_WRITERS,
+        };
+        let queues = (0..writers)
+            .map(|_| {
+                let (queue, rx) = mpsc::channel(QUEUE / writers);
+                tokio::spawn(run(db.clone(), rx));
+                queue
+            })
+            .collect();
+        Self { queues }
+    }
+
+    /// The writer of a chat (or, without one, of an update).
+    fn queue(&self, key: i64) -> &mpsc::Sender<Op> {
+        &self.queues[key.rem_euclid(self.queues.len() as i64) as usize]
     }
 
     /// Store a received update (claimed by `row.claim` when no earlier update of its chat is
     /// pending). Returns after the commit.
     pub async fn receive(&self, row: NewUpdate) -> DbResult<Stored> {
         let (tx, rx) = oneshot::channel();
-        self.submit(Op::Receive(row, tx), rx).await
+        let key = row.chat_id.unwrap_or(row.update_id);
+        self.submit(key, Op::Receive(row, tx), rx).await
     }
 
     /// Claim a stored update (see [`repo::claim_update`]); its payload and chat when claimed.
     /// Returns after the commit.
     pub async fn claim(&self, claim: Claim) -> DbResult<Claimed> {
         let (tx, rx) = oneshot::channel();
-        self.submit(Op::Claim(claim, tx), rx).await
+        let key = claim.update_id;
+        self.submit(key, Op::Claim(claim, tx), rx).await
     }
 
     /// Record the outcome of processing an update and upsert its user. Returns after the commit,
     /// with the chat's next pending update when this one is finished (not back to pending).
     pub async fn finish(&self, finish: Finish) -> DbResult<Option<i64>> {
         let (tx, rx) = oneshot::channel();
-        self.submit(Op::Finish(finish, tx), rx).await
+        let key = finish.chat_id.unwrap_or(finish.update_id);
+        self.submit(key, Op::Finish(finish, tx), rx).await
     }
 
-    async fn submit<T>(&self, op: Op, rx: oneshot::Receiver<DbResult<T>>) -> DbResult<T> {
+    async fn submit<T>(&self, key: i64, op: Op, rx: oneshot::Receiver<DbResult<T>>) -> DbResult<T> {
         let gone = || DbError::Unavailable("the bot's writer stopped".into());
-        self.queue.send(op).await.map_err(|_| gone())?;
+        self.queue(key).send(op).await.map_err(|_| gone())?;
         rx.await.map_err(|_| gone())?
     }
 }
