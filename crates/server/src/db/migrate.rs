@@ -53,6 +53,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "bot_usage_rollups",
         sql: include_str!("migrations/0008_bot_usage_rollups.sql"),
     },
+    Migration {
+        version: 9,
+        name: "bot_updates_pending_indexes",
+        sql: include_str!("migrations/0009_bot_updates_pending_indexes.sql"),
+    },
 ];
 
 /// Apply every pending migration. Safe to call from several instances at once: PostgreSQL
