@@ -673,6 +673,62 @@ async fn one_chat_burst_is_answered_in_order(backend: Backend) {
     app.stop().await;
 }
 
+/// The pruner deletes updates processed more than 48 hours ago, and never a pending one, a
+/// recent one or the bot's newest (polling resumes after it).
+async fn processed_updates_are_pruned_after_48_hours(backend: Backend) {
+    use promostack::domains::bot::workers::{KEEP_PROCESSED_MS, UpdatePruner};
+    use promostack::workers::Worker;
+    let fake = FakeTelegram::start().await;
+    let database = TestDatabase::create(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = local_config(dir.path(), database.config.clone());
+    telegram::configure(&mut config, &fake);
+    let t0 = 1_800_000_000_000;
+    let clock = promostack::time::Clock::fixed(t0);
+    let state = promostack::app::build_state(config, clock.clone())
+        .await
+        .unwrap();
+    promostack::app::bootstrap(&state).await.unwrap();
+    let hour = 3_600_000;
+    // (update_id, status, received_at)
+    let rows = [
+        (1, "done", t0),
+        (2, "failed", t0),
+        (3, "pending", t0),
+        (4, "done", t0 + 47 * hour),
+        (5, "done", t0),
+    ];
+    for (id, status, at) in rows {
+        promostack::on_pool!(&state.db, pool => sqlx::query(
+            "INSERT INTO bot_updates (bot_id, update_id, chat_id, payload, status, attempts, received_at, processed_at) \
+             VALUES ('default', $1, 7, '{}', $2, 1, $3, $3)"
+        ).bind(id).bind(status).bind(at).execute(pool).await.map(|r| r.rows_affected()))
+        .unwrap();
+    }
+    let kept = || async {
+        promostack::on_pool!(&state.db, pool => sqlx::query_scalar::<_, i64>(
+            "SELECT update_id FROM bot_updates ORDER BY update_id"
+        ).fetch_all(pool).await)
+        .unwrap()
+    };
+    clock.advance(KEEP_PROCESSED_MS - 1);
+    UpdatePruner.step(&state).await.unwrap();
+    assert_eq!(
+        kept().await,
+        [1, 2, 3, 4, 5],
+        "nothing is over 48 hours old yet"
+    );
+    clock.advance(2);
+    UpdatePruner.step(&state).await.unwrap();
+    assert_eq!(
+        kept().await,
+        [3, 4, 5],
+        "processed and 48 h old: gone; pending, recent and newest: kept"
+    );
+    UpdatePruner.step(&state).await.unwrap();
+    assert_eq!(kept().await, [3, 4, 5]);
+}
+
 backend_tests!(
     stored_updates_survive_a_crash,
     conversation_start_generate_pick_code_variant_photo,
@@ -684,6 +740,7 @@ backend_tests!(
     webhook_registration_generated_secret_and_polling,
     help_follows_telegram_switches_at_once,
     one_chat_burst_is_answered_in_order,
+    processed_updates_are_pruned_after_48_hours,
 );
 
 /// Two instances on one PostgreSQL answer alternating updates of one conversation: the state

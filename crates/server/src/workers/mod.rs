@@ -54,6 +54,7 @@ impl Registry {
         registry.register(crate::domains::templates::workers::RenderCachePruner);
         registry.register(crate::domains::bot::workers::BotSetup::default());
         registry.register(crate::domains::bot::workers::UpdateSweeper);
+        registry.register(crate::domains::bot::workers::UpdatePruner);
         registry.register(crate::domains::bot::workers::Poller::default());
         registry
             .register(jobs::JobRunner::default().with(crate::domains::broadcast::BroadcastSender));

@@ -53,6 +53,25 @@ pub async fn stranded(
     ).bind(now - unclaimed_after_ms).bind(now).bind(limit).fetch_all(pool).await)?)
 }
 
+/// Delete up to `limit` of a bot's oldest updates that were received before `cutoff` and are
+/// processed (done or failed), keeping the bot's newest update (polling resumes after it).
+/// Update ids only grow, so the old rows are at the front of the key: the scan stops early.
+pub async fn prune_processed(db: &Db, bot_id: &str, cutoff: i64, limit: i64) -> DbResult<u64> {
+    let oldest = on_pool!(db, pool => sqlx::query_scalar::<_, i64>(
+        "SELECT received_at FROM bot_updates WHERE bot_id = $1 ORDER BY update_id LIMIT 1"
+    ).bind(bot_id).fetch_optional(pool).await)?;
+    if oldest.is_none_or(|at| at >= cutoff) {
+        return Ok(0);
+    }
+    Ok(on_pool!(db, pool => sqlx::query(
+        "DELETE FROM bot_updates WHERE bot_id = $1 AND update_id IN (\
+           SELECT update_id FROM bot_updates WHERE bot_id = $1 AND status <> 'pending' \
+             AND received_at < $2 \
+             AND update_id < (SELECT MAX(update_id) FROM bot_updates WHERE bot_id = $1) \
+           ORDER BY update_id LIMIT $3)"
+    ).bind(bot_id).bind(cutoff).bind(limit).execute(pool).await.map(|r| r.rows_affected()))?)
+}
+
 /// Counts of a bot's updates by status.
 pub async fn update_counts(db: &Db, bot_id: &str) -> DbResult<Vec<(String, i64)>> {
     Ok(on_pool!(db, pool => sqlx::query_as::<_, (String, i64)>(

@@ -1,5 +1,6 @@
 //! Leader-run work of the coupon bot: set each bot up with Telegram (getMe, setWebhook or
-//! polling, setMyCommands), sweep stranded updates, and long-poll when `TELEGRAM_MODE=polling`.
+//! polling, setMyCommands), sweep stranded updates, prune processed ones, and long-poll when
+//! `TELEGRAM_MODE=polling`.
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -141,6 +142,46 @@ impl Worker for UpdateSweeper {
         let now = state.clock.now();
         for (bot_id, update_id) in repo::stranded(&state.db, now, UNCLAIMED_AFTER_MS, 200).await? {
             state.bot.dispatch(state, bot_id, update_id);
+        }
+        Ok(())
+    }
+}
+
+/// How long a processed update is kept: its update_id is what makes a redelivery a duplicate,
+/// and Telegram redelivers an unacknowledged update for up to 24 hours.
+pub const KEEP_PROCESSED_MS: i64 = 48 * 3_600_000;
+/// Rows deleted per statement, and statements per bot per step (a step stays short; the next
+/// one goes on).
+const PRUNE_BATCH: i64 = 5_000;
+const PRUNE_BATCHES_PER_STEP: usize = 20;
+
+/// Deletes updates processed more than [`KEEP_PROCESSED_MS`] ago (never a pending one, never a
+/// bot's newest), so `bot_updates` stays bounded however many updates a bot receives.
+pub struct UpdatePruner;
+
+impl Worker for UpdatePruner {
+    fn name(&self) -> &'static str {
+        "telegram-update-pruner"
+    }
+
+    fn interval(&self) -> Duration {
+        Duration::from_secs(600)
+    }
+
+    async fn step(&self, state: &AppState) -> anyhow::Result<()> {
+        let cutoff = state.clock.now() - KEEP_PROCESSED_MS;
+        for bot in state.telegram.all_bots().await? {
+            let mut deleted = 0;
+            for _ in 0..PRUNE_BATCHES_PER_STEP {
+                let n = repo::prune_processed(&state.db, &bot.id, cutoff, PRUNE_BATCH).await?;
+                deleted += n;
+                if n < PRUNE_BATCH as u64 {
+                    break;
+                }
+            }
+            if deleted > 0 {
+                tracing::info!(bot = %bot.id, deleted, "pruned processed Telegram updates");
+            }
         }
         Ok(())
     }
