@@ -861,7 +861,7 @@ async fn on_command(turn: &Turn<'_>, command: Command) -> Step {
             let templates = turn.templates().await?;
             let template = match matching::find(&name, &candidates(&templates)) {
                 Match::Found(found) => templates
-                    .into_iter()
+                    .iter()
                     .find(|t| t.slug == found.slug)
                     .expect("found among them"),
                 Match::Suggestions(suggestions) => {
@@ -876,7 +876,7 @@ async fn on_command(turn: &Turn<'_>, command: Command) -> Step {
                 }
             };
             match code {
-                Some(code) => generate(turn, &template, &code, variant.as_deref()).await,
+                Some(code) => generate(turn, template, &code, variant.as_deref()).await,
                 None => {
                     turn.say(&format!(
                         "{} it is. Now send me the coupon code.",
@@ -1046,10 +1046,10 @@ async fn on_channel_post(turn: &Turn<'_>, post: &Message) -> Step {
     match matching::find(&name, &candidates(&templates)) {
         Match::Found(found) => {
             let template = templates
-                .into_iter()
+                .iter()
                 .find(|t| t.slug == found.slug)
                 .expect("found among them");
-            generate(turn, &template, &code, variant.as_deref()).await
+            generate(turn, template, &code, variant.as_deref()).await
         }
         Match::Suggestions(suggestions) => {
             turn.record(

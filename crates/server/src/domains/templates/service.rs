@@ -85,11 +85,14 @@ pub struct TemplateService {
     telegram_lists: Arc<TelegramLists>,
 }
 
+/// A workspace's Telegram templates and when they were read.
+type TelegramList = (Instant, Arc<[Template]>);
+
 /// The bot's per-workspace lists (every /help, /start and /generate needs one: reading and
 /// parsing every template's spec each time cost more than the rest of the update).
 #[derive(Default)]
 struct TelegramLists {
-    lists: Mutex<HashMap<String, (Instant, Arc<[Template]>)>>,
+    lists: Mutex<HashMap<String, TelegramList>>,
     /// Bumped by every write; a list read while a write committed is not kept.
     writes: AtomicU64,
 }
