@@ -95,6 +95,7 @@ async fn pruner_story(state: AppState, clock: Clock) {
                 code: "PRUNE1",
                 format: OutputFormat::JPEG,
                 logo: None,
+                persist: true,
             },
         )
         .await

@@ -1222,6 +1222,7 @@ async fn generate_now(
                     quality: PHOTO_QUALITY,
                 },
                 logo: None,
+                persist: false,
             },
         )
         .await;

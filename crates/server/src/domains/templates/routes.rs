@@ -522,6 +522,7 @@ pub async fn render(
                 code: &body.code,
                 format,
                 logo,
+                persist: true,
             },
         )
         .await?;
