@@ -157,46 +157,14 @@ impl Tx {
         on_tx!(self, tx => tx.commit().await)?;
         Ok(())
     }
-
-    /// `sql` as this backend best runs a statement with many parameters. SQLite treats `$n` as a
-    /// NAME: parsing looks each one up among those seen so far, and sqlx asks the name of every
-    /// parameter when binding, so a 1,600-parameter batch insert costs millions of comparisons.
-    /// Plain `?` markers cost nothing, so on SQLite `$1, $2, …` become `?`. Each `$n` must
-    /// appear once, in increasing order (checked), and be bound in that order.
-    pub fn positional(&self, sql: String) -> String {
-        match self {
-            Tx::Postgres(_) => sql,
-            Tx::Sqlite(_) => positional(&sql),
-        }
-    }
 }
 
-/// `$1 … $n` (each once, in order) → `?`.
-fn positional(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut rest = sql;
-    let mut expected = 1usize;
-    while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..at]);
-        let digits = rest[at + 1..]
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len() - at - 1);
-        if digits == 0 {
-            out.push('$');
-            rest = &rest[at + 1..];
-            continue;
-        }
-        assert_eq!(
-            rest[at + 1..at + 1 + digits].parse::<usize>().ok(),
-            Some(expected),
-            "positional(): parameters must appear once each, in order"
-        );
-        expected += 1;
-        out.push('?');
-        rest = &rest[at + 1 + digits..];
-    }
-    out.push_str(rest);
-    out
+/// `n` copies of `item` joined by ", ": the `VALUES` rows or `IN (…)` list of a batch statement on
+/// SQLite, written with plain `?` markers and bound in textual order. SQLite treats `$n` as a
+/// NAME, looked up among all earlier ones while parsing and again by sqlx while binding, so a
+/// 1,600-parameter batch in `$n` form was quadratic to prepare.
+pub fn sqlite_list(item: &str, n: usize) -> String {
+    vec![item; n].join(", ")
 }
 
 /// `$first, $first+1, …` (`n` placeholders) for an `IN (…)` list whose values are bound; only
@@ -211,22 +179,4 @@ pub fn placeholders(first: usize, n: usize) -> String {
 /// A fresh UUIDv7 as text: ids are generated in the app so both backends agree.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
-}
-
-#[cfg(test)]
-mod positional_tests {
-    #[test]
-    fn numbered_parameters_become_plain_markers_in_order() {
-        assert_eq!(
-            super::positional("INSERT INTO t VALUES ($1, $2), ($3, '$'), ($4, $5)"),
-            "INSERT INTO t VALUES (?, ?), (?, '$'), (?, ?)"
-        );
-        assert_eq!(super::positional("SELECT 1"), "SELECT 1");
-    }
-
-    #[test]
-    #[should_panic(expected = "in order")]
-    fn a_reused_parameter_is_refused() {
-        super::positional("SELECT $1, $2, $1");
-    }
 }

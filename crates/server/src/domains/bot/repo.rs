@@ -1,6 +1,6 @@
 //! SQL of the coupon bot: received updates, conversation state, the file_id cache, the bot's
 //! audience (`bot_users`); generation attempts are recorded through the analytics service.
-use crate::db::{Db, DbResult, Tx, placeholders};
+use crate::db::{Db, DbResult, Tx, sqlite_list};
 use crate::{on_pool, on_tx};
 
 /// A request to claim a pending update for processing (see [`claim_update`]).
@@ -206,11 +206,10 @@ pub async fn earliest_pending(
         .await?);
     }
     let sql = format!(
-        "SELECT chat_id, MIN(update_id) FROM bot_updates WHERE bot_id = $1 AND status = 'pending' \
+        "SELECT chat_id, MIN(update_id) FROM bot_updates WHERE bot_id = ? AND status = 'pending' \
          AND chat_id IN ({}) GROUP BY chat_id",
-        placeholders(2, chats.len())
+        sqlite_list("?", chats.len())
     );
-    let sql = tx.positional(sql);
     Ok(on_tx!(tx, conn => {
         let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql.clone())).bind(bot_id);
         for chat in chats {
@@ -258,28 +257,11 @@ pub async fn insert_updates(
     }
     let mut inserted = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(200) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let p = i * 8;
-                format!(
-                    "(${}, ${}, ${}, ${}, 'pending', ${}, ${}, ${}, ${})",
-                    p + 1,
-                    p + 2,
-                    p + 3,
-                    p + 4,
-                    p + 5,
-                    p + 6,
-                    p + 7,
-                    p + 8
-                )
-            })
-            .collect();
         let sql = format!(
             "INSERT INTO bot_updates (bot_id, update_id, chat_id, payload, status, attempts, claimed_by, claimed_until, received_at) \
              VALUES {} ON CONFLICT (bot_id, update_id) DO NOTHING RETURNING bot_id, update_id",
-            values.join(", ")
+            sqlite_list("(?, ?, ?, ?, 'pending', ?, ?, ?, ?)", chunk.len())
         );
-        let sql = tx.positional(sql);
         let mut got = on_tx!(tx, conn => {
             let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql.clone()));
             for (row, claimed) in chunk {
@@ -379,30 +361,11 @@ pub async fn upsert_users(tx: &mut Tx, users: &[&UserTouch]) -> DbResult<()> {
         return Ok(());
     }
     for chunk in users.chunks(200) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let p = i * 10;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    p + 1,
-                    p + 2,
-                    p + 3,
-                    p + 4,
-                    p + 5,
-                    p + 6,
-                    p + 7,
-                    p + 8,
-                    p + 9,
-                    p + 10
-                )
-            })
-            .collect();
         let sql = format!(
             "INSERT INTO bot_users (tenant_id, user_id, username, first_name, language_code, first_seen, last_seen, blocked, blocked_at, start_payload) \
              VALUES {} {UPSERT_USERS_SET}",
-            values.join(", ")
+            sqlite_list("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", chunk.len())
         );
-        let sql = tx.positional(sql);
         on_tx!(tx, conn => {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
             for u in chunk {
@@ -470,11 +433,10 @@ pub async fn finish_updates(
     }
     for chunk in update_ids.chunks(500) {
         let sql = format!(
-            "UPDATE bot_updates SET status = $1, error = $2, claimed_until = $3, processed_at = $4 \
-             WHERE bot_id = $5 AND update_id IN ({})",
-            placeholders(6, chunk.len())
+            "UPDATE bot_updates SET status = ?, error = ?, claimed_until = ?, processed_at = ? \
+             WHERE bot_id = ? AND update_id IN ({})",
+            sqlite_list("?", chunk.len())
         );
-        let sql = tx.positional(sql);
         on_tx!(tx, conn => {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(status)
