@@ -175,11 +175,13 @@ async fn repository_story(backend: Backend) {
     db.close().await;
 }
 
-/// Several instances starting at once on one database: migrations run once, one default tenant.
+/// Several instances starting at once on one fresh database: migrations run once, one default
+/// tenant, and on SQLite the racing switches to WAL all end in WAL (SQLite refuses a racing
+/// switch without waiting; CI once failed here with "database is locked").
 async fn concurrent_migrations_and_bootstrap_agree(backend: Backend) {
     let database = TestDatabase::create(backend).await;
     let mut handles = Vec::new();
-    for _ in 0..4 {
+    for _ in 0..8 {
         let db = Db::connect(&database.config).unwrap();
         handles.push(tokio::spawn(async move {
             db::migrate(&db).await.unwrap();
@@ -197,6 +199,13 @@ async fn concurrent_migrations_and_bootstrap_agree(backend: Backend) {
     ids.dedup();
     assert_eq!(ids.len(), 1, "every instance sees the same default tenant");
     let db = Db::connect(&database.config).unwrap();
+    if let Db::Sqlite(pool) = &db {
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
     assert_eq!(
         TenantService::new(db, Clock::system())
             .list_all()

@@ -1,6 +1,8 @@
 //! A small embedded migration runner. One ordered list of portable SQL files runs on both
 //! backends; each file is applied once, in its own transaction, recorded in `schema_migrations`.
 //! (sqlx's runner needs its `macros` feature to embed files; this keeps builds database-free.)
+use std::time::{Duration, Instant};
+
 use sqlx::AssertSqlSafe;
 
 use super::{Db, DbError, DbResult, Tx};
@@ -69,6 +71,7 @@ pub async fn migrate(db: &Db) -> DbResult<Vec<i64>> {
 /// Apply pending migrations up to and including `version` (tests of a migration's back-fill
 /// start from the schema before it).
 pub async fn migrate_to(db: &Db, version: i64) -> DbResult<Vec<i64>> {
+    use_wal(db).await?;
     // Even `CREATE TABLE IF NOT EXISTS` races on PostgreSQL (catalog unique violation), so the
     // bookkeeping table is created under the same lock as the migrations.
     let mut tx = db.begin().await?;
@@ -114,6 +117,52 @@ async fn lock_migrations(tx: &mut Tx) -> DbResult<()> {
             .await?;
     }
     Ok(())
+}
+
+/// How long instances starting together on one fresh SQLite file keep retrying the WAL switch.
+const WAL_SWITCH_PATIENCE: Duration = Duration::from_secs(15);
+
+/// Switch a SQLite file to WAL (persistent in the file, so every later connection opens in WAL).
+/// This is not a connect option: a switch racing another connection's is refused with
+/// SQLITE_BUSY at once, without the busy handler (SQLite's rule against two readers deadlocking
+/// on the upgrade to a write), so instances starting together on a fresh file retry here.
+async fn use_wal(db: &Db) -> DbResult<()> {
+    let Db::Sqlite(pool) = db else {
+        return Ok(());
+    };
+    let deadline = Instant::now() + WAL_SWITCH_PATIENCE;
+    let mut attempt: u64 = 0;
+    loop {
+        let result: Result<String, sqlx::Error> = sqlx::query_scalar("PRAGMA journal_mode = WAL")
+            .fetch_one(pool)
+            .await;
+        match result {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(mode) => {
+                // An in-memory database answers "memory"; it still works, one connection at a time.
+                tracing::warn!(journal_mode = %mode, "SQLite did not switch to WAL");
+                return Ok(());
+            }
+            Err(err) if is_busy(&err) && Instant::now() < deadline => {
+                attempt += 1;
+                // Spread the retries so the racing instances do not collide again in step.
+                let jitter = rand::random_range(0..20 * attempt.min(10));
+                tokio::time::sleep(Duration::from_millis(5 + jitter)).await;
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+}
+
+/// SQLITE_BUSY and its extended codes (primary code 5 in the low byte).
+fn is_busy(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            .is_some_and(|code| code & 0xff == 5),
+        _ => false,
+    }
 }
 
 /// Split a migration file on `;` at line ends (our migrations hold no procedural code).

@@ -5,7 +5,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use crate::config::DatabaseConfig;
@@ -103,7 +103,7 @@ impl Db {
                 let options = SqliteConnectOptions::new()
                     .filename(path)
                     .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
+                    // WAL is switched on once by `migrate` (see `use_wal`), not per connection.
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(5));
