@@ -633,6 +633,29 @@ impl<'a> Turn<'a> {
         Halt::from(err)
     }
 
+    /// A photo Telegram did not take. Transient failures are retried as a whole, so only a
+    /// final outcome is counted.
+    async fn photo_failed(
+        &self,
+        err: TelegramError,
+        slug: &str,
+        variant: &str,
+        code: &str,
+    ) -> Step {
+        let reason = err.kind();
+        let halt = self.on_send_error(err);
+        if !matches!(halt, Halt::Transient(_)) {
+            self.record(
+                Some(slug),
+                Some(variant),
+                Some(code),
+                Some(send_reason(reason)),
+            )
+            .await?;
+        }
+        Err(halt)
+    }
+
     async fn say(&self, text: &str) -> Step {
         self.say_with(text, None).await
     }
@@ -1194,20 +1217,7 @@ async fn generate_now(
                 )
                 .await?;
             }
-            Err(err) => {
-                let reason = err.kind();
-                let halt = turn.on_send_error(err);
-                if !matches!(halt, Halt::Transient(_)) {
-                    turn.record(
-                        Some(slug),
-                        Some(&variant),
-                        Some(code),
-                        Some(send_reason(reason)),
-                    )
-                    .await?;
-                }
-                return Err(halt);
-            }
+            Err(err) => return turn.photo_failed(err, slug, &variant, code).await,
         }
     }
     let rendered = state
@@ -1273,21 +1283,7 @@ async fn generate_now(
                 .await?;
             turn.save(&conversation_done).await
         }
-        Err(err) => {
-            let reason = err.kind();
-            let halt = turn.on_send_error(err);
-            // Transient failures are retried as a whole; the final outcome is what gets counted.
-            if !matches!(halt, Halt::Transient(_)) {
-                turn.record(
-                    Some(slug),
-                    Some(&variant),
-                    Some(code),
-                    Some(send_reason(reason)),
-                )
-                .await?;
-            }
-            Err(halt)
-        }
+        Err(err) => turn.photo_failed(err, slug, &variant, code).await,
     }
 }
 
