@@ -7,7 +7,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { once } from 'node:events';
-import { startServer, startFakeTelegram, launchBrowser, screenshot, screenshotDir, watchErrors } from './support.mjs';
+import { logIn, startServer, startFakeTelegram, launchBrowser, screenshot, screenshotDir, watchErrors } from './support.mjs';
 
 const DESKTOP = { width: 1440, height: 1000 };
 const TOKEN = '123456:E2E-BOT-STATUS-TOKEN';
@@ -71,10 +71,7 @@ describe('Telegram bot card (Settings → System)', () => {
     const context = await browser.newContext({ viewport: DESKTOP });
     page = await context.newPage();
     errors = watchErrors(page);
-    await page.goto(server.baseUrl + '/login');
-    await page.fill('#password', server.password);
-    await page.click('button[type="submit"]');
-    await page.waitForURL(/\/$|#/);
+    await logIn(page, server);
   });
 
   after(async () => {

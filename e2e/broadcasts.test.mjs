@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { once } from 'node:events';
-import { startServer, startFakeTelegram, fixtureBin, launchBrowser, screenshot, watchErrors } from './support.mjs';
+import { logIn, startServer, startFakeTelegram, fixtureBin, launchBrowser, screenshot, watchErrors } from './support.mjs';
 
 const DESKTOP = { width: 1440, height: 1000 };
 const USERS = 40;
@@ -40,10 +40,7 @@ describe('broadcasts and analytics', () => {
     const context = await browser.newContext({ viewport: DESKTOP });
     page = await context.newPage();
     errors = watchErrors(page);
-    await page.goto(server.baseUrl + '/login');
-    await page.fill('#password', server.password);
-    await page.click('button[type="submit"]');
-    await page.waitForURL(/\/$|#/);
+    await logIn(page, server);
   });
 
   after(async () => {

@@ -5,7 +5,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { startServer, launchBrowser, screenshot, watchErrors } from './support.mjs';
+import { logIn, startServer, launchBrowser, screenshot, watchErrors } from './support.mjs';
 
 const DESKTOP = { width: 1440, height: 1000 };
 const PHONE = { width: 390, height: 844 };
@@ -75,11 +75,7 @@ before(async () => {
   admin = await ctx.newPage();
   admin.setDefaultTimeout(15_000);
   adminErrors = watchErrors(admin);
-  await admin.goto('/login');
-  await admin.fill('#password', server.password);
-  await admin.click('#login-submit');
-  await admin.waitForURL((url) => url.pathname === '/');
-  await admin.locator('#app').waitFor({ state: 'visible' });
+  await logIn(admin, server);
 });
 
 after(async () => {

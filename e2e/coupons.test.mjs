@@ -4,7 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { startServer, launchBrowser, screenshot, watchErrors } from './support.mjs';
+import { logIn, startServer, launchBrowser, screenshot, watchErrors } from './support.mjs';
 
 const DESKTOP = { width: 1440, height: 1000 };
 const PNG_SIG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -70,11 +70,7 @@ before(async () => {
   page = await context.newPage();
   page.setDefaultTimeout(15_000);
   errors = watchErrors(page);
-  await page.goto('/login');
-  await page.fill('#password', server.password);
-  await page.click('#login-submit');
-  await page.waitForURL((url) => url.pathname === '/');
-  await page.locator('#app').waitFor({ state: 'visible' });
+  await logIn(page, server);
 });
 
 after(async () => {

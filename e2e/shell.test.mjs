@@ -2,7 +2,7 @@
 // login, product switching, hash routes, Settings pages, logout, the mobile overlay.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, screenshot, watchErrors } from './support.mjs';
+import { logIn, startServer, launchBrowser, screenshot, watchErrors } from './support.mjs';
 
 const DESKTOP = { width: 1440, height: 900 };
 const MOBILE = { width: 375, height: 812 };
@@ -28,13 +28,6 @@ async function newPage(viewport) {
   return { context, page, errors };
 }
 
-async function login(page) {
-  await page.goto('/login');
-  await page.fill('#password', server.password);
-  await page.click('#login-submit');
-  await page.waitForURL((url) => url.pathname === '/');
-  await page.locator('#app').waitFor({ state: 'visible' });
-}
 
 const currentHash = (page) => page.evaluate(() => location.hash);
 const heading = (page) => page.locator('#content h1').first();
@@ -345,7 +338,7 @@ describe('dashboard shell (mobile, 375 px)', () => {
     await page.goto('/login');
     await page.locator('#password').waitFor();
     await screenshot(page, 'mobile-login');
-    await login(page);
+    await logIn(page, server);
     await expectHeading(page, 'Generator');
     await page.waitForTimeout(300);
     assert.equal(await isOpen(page), false, 'navigation starts closed');

@@ -125,6 +125,15 @@ export async function launchBrowser() {
   return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
 }
 
+/** Sign in through the login form as the admin and wait for the dashboard to show. */
+export async function logIn(page, server) {
+  await page.goto(server.baseUrl + '/login');
+  await page.fill('#password', server.password);
+  await page.click('#login-submit');
+  await page.waitForURL((url) => url.pathname === '/');
+  await page.locator('#app').waitFor({ state: 'visible' });
+}
+
 /** Save a PNG of the viewport under e2e/screenshots/<name>.png. */
 export async function screenshot(page, name) {
   await mkdir(screenshotDir, { recursive: true });
