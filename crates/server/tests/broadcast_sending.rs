@@ -167,8 +167,9 @@ async fn rate_holds_when_telegram_answers_slowly(backend: Backend) {
     assert_eq!(status["uncertain"], 0, "{status}");
 
     // Arrival times at the fake: first to last close to (n - 1) / rate. A loop that waited for
-    // each answer and its commits would take twice as long; the 5 % target is the benchmark's
-    // (10,000 sends), this 3-second run on a shared machine gets slack for one stall…
+    // each answer and its commits would take over twice as long (≥ 22 ms a send); the 5 % target
+    // is the benchmark's (10,000 sends), this 3-second run on a shared 2-core CI machine gets
+    // slack for stalls…
     let calls = sends(&fake);
     assert_eq!(calls.len(), 300);
     let mut delivered: HashMap<i64, usize> = HashMap::new();
@@ -179,7 +180,7 @@ async fn rate_holds_when_telegram_answers_slowly(backend: Backend) {
     let ideal = Duration::from_secs_f64(299.0 / rate);
     let span = calls[299].at - calls[0].at;
     assert!(
-        span >= ideal * 95 / 100 && span <= ideal * 125 / 100,
+        span >= ideal * 95 / 100 && span <= ideal * 160 / 100,
         "300 sends at {rate}/s with 20 ms per call took {span:?} (ideal {ideal:?})"
     );
     // …and never faster than the rate: any second of sends spans nearly a second (catching up
