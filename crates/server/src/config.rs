@@ -215,13 +215,10 @@ pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_TWELVE_DATA_BASE_URL: &str = "https://api.twelvedata.com";
 pub const DEFAULT_STRIPE_API_BASE: &str = "https://api.stripe.com";
 
-/// `promostack serve` flags; every one falls back to its environment variable.
+/// Where the records live: `DATA_DIR/promostack.db` unless `DATABASE_URL` or `DB_HOST` name a
+/// PostgreSQL server. Shared by `serve` and the maintenance commands.
 #[derive(Debug, Clone, clap::Args)]
-pub struct ServeArgs {
-    #[arg(long, env = "BIND", default_value = "0.0.0.0")]
-    pub bind: IpAddr,
-    #[arg(long, env = "PORT", default_value_t = 5000)]
-    pub port: u16,
+pub struct DatabaseArgs {
     #[arg(long, env = "DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
@@ -236,6 +233,54 @@ pub struct ServeArgs {
     pub db_user: String,
     #[arg(long, env = "DB_PASSWORD", hide_env_values = true)]
     pub db_password: Option<String>,
+}
+
+impl TryFrom<DatabaseArgs> for DatabaseConfig {
+    type Error = ConfigError;
+
+    fn try_from(args: DatabaseArgs) -> Result<Self, ConfigError> {
+        Ok(
+            match (non_empty(args.database_url), non_empty(args.db_host)) {
+                (Some(url), _) => {
+                    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                        return Err(ConfigError::Invalid(
+                        "DATABASE_URL must be a postgres:// URL (SQLite is the default when unset)"
+                            .into(),
+                    ));
+                    }
+                    DatabaseConfig::Postgres { url: Secret(url) }
+                }
+                (None, Some(host)) => {
+                    let password = non_empty(args.db_password)
+                        .map(|p| format!(":{}", percent_encode(&p)))
+                        .unwrap_or_default();
+                    let url = format!(
+                        "postgres://{}{}@{}:{}/{}",
+                        percent_encode(&args.db_user),
+                        password,
+                        host,
+                        args.db_port,
+                        args.db_name
+                    );
+                    DatabaseConfig::Postgres { url: Secret(url) }
+                }
+                (None, None) => DatabaseConfig::Sqlite {
+                    path: args.data_dir.join("promostack.db"),
+                },
+            },
+        )
+    }
+}
+
+/// `promostack serve` flags; every one falls back to its environment variable.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    #[arg(long, env = "BIND", default_value = "0.0.0.0")]
+    pub bind: IpAddr,
+    #[arg(long, env = "PORT", default_value_t = 5000)]
+    pub port: u16,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
     #[arg(long, env = "SPACES_ACCESS_KEY", hide_env_values = true)]
     pub spaces_access_key: Option<String>,
     #[arg(long, env = "SPACES_SECRET_KEY", hide_env_values = true)]
@@ -347,34 +392,8 @@ impl TryFrom<ServeArgs> for Config {
     type Error = ConfigError;
 
     fn try_from(args: ServeArgs) -> Result<Self, ConfigError> {
-        let database = match (non_empty(args.database_url), non_empty(args.db_host)) {
-            (Some(url), _) => {
-                if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                    return Err(ConfigError::Invalid(
-                        "DATABASE_URL must be a postgres:// URL (SQLite is the default when unset)"
-                            .into(),
-                    ));
-                }
-                DatabaseConfig::Postgres { url: Secret(url) }
-            }
-            (None, Some(host)) => {
-                let password = non_empty(args.db_password)
-                    .map(|p| format!(":{}", percent_encode(&p)))
-                    .unwrap_or_default();
-                let url = format!(
-                    "postgres://{}{}@{}:{}/{}",
-                    percent_encode(&args.db_user),
-                    password,
-                    host,
-                    args.db_port,
-                    args.db_name
-                );
-                DatabaseConfig::Postgres { url: Secret(url) }
-            }
-            (None, None) => DatabaseConfig::Sqlite {
-                path: args.data_dir.join("promostack.db"),
-            },
-        };
+        let data_dir = args.database.data_dir.clone();
+        let database = DatabaseConfig::try_from(args.database)?;
         let storage = match (
             secret(args.spaces_access_key),
             secret(args.spaces_secret_key),
@@ -389,7 +408,7 @@ impl TryFrom<ServeArgs> for Config {
                 cdn_url: non_empty(args.spaces_cdn_url),
             }),
             (None, None, None) => StorageConfig::Local {
-                root: args.data_dir.join("objects"),
+                root: data_dir.join("objects"),
             },
             _ => {
                 return Err(ConfigError::Invalid(
@@ -452,7 +471,7 @@ impl TryFrom<ServeArgs> for Config {
         Ok(Config {
             bind: args.bind,
             port: args.port,
-            data_dir: args.data_dir,
+            data_dir,
             database,
             storage,
             admin_password: secret(args.admin_password),

@@ -18,7 +18,8 @@ backend_tests!(
     bad_analytics_input,
     analytics_are_tenant_scoped,
     rollups_match_raw_rows_in_every_zone,
-    backfilled_and_recorded_rows_count_once
+    backfilled_and_recorded_rows_count_once,
+    rebuild_rollups_command_repairs_raw_rows
 );
 
 const HOUR: i64 = 3_600_000;
@@ -699,5 +700,95 @@ async fn backfilled_and_recorded_rows_count_once(backend: Backend) {
         .execute(pool).await.map(|r| r.rows_affected()))
     .unwrap();
     assert!(rollup_rows(&db, "tenant-b").await.is_empty());
+    db.close().await;
+}
+
+/// `promostack rebuild-rollups` (the real binary) repairs rows an older release inserted without
+/// rollups: first one tenant, then every tenant; an unknown tenant fails clearly.
+async fn rebuild_rollups_command_repairs_raw_rows(backend: Backend) {
+    // The command reads the `serve` settings: DATA_DIR/promostack.db or DATABASE_URL.
+    let data_dir = tempfile::tempdir().unwrap();
+    let pg = match backend {
+        Backend::Postgres => Some(promostack_testkit::TestDatabase::create(backend).await),
+        Backend::Sqlite => None,
+    };
+    let config = match &pg {
+        Some(database) => database.config.clone(),
+        None => promostack::config::DatabaseConfig::Sqlite {
+            path: data_dir.path().join("promostack.db"),
+        },
+    };
+    let db = Db::connect(&config).unwrap();
+    promostack::db::migrate(&db).await.unwrap();
+    let now = ms("2026-10-25T12:00:00Z");
+    let mut rng = Rng(0x7e_b011_d000_0009);
+    let zones = ["Europe/Berlin"];
+    for (id, slug) in [("tenant-a", "a"), ("tenant-b", "b")] {
+        promostack::on_pool!(&db, pool => sqlx::query(
+            "INSERT INTO tenants (id, slug, name, timezone, is_default, created_at, updated_at) \
+             VALUES ($1, $2, $2, 'Europe/Berlin', FALSE, 0, 0)"
+        ).bind(id).bind(slug).execute(pool).await.map(|r| r.rows_affected()))
+        .unwrap();
+        // Straight into bot_usage, as a release before migration 8 writes them.
+        for row in random_usage(&mut rng, now, 400, &zones) {
+            promostack::on_pool!(&db, pool => sqlx::query(
+                "INSERT INTO bot_usage (id, tenant_id, user_id, chat_id, chat_type, template_slug, variant, code, success, reason, latency_ms, created_at) \
+                 VALUES ($1, $2, $3, 1, 'private', $4, 'square', $5, $6, NULL, 100, $7)"
+            ).bind(promostack::db::new_id()).bind(id).bind(row.user_id).bind(&row.template)
+                .bind(&row.code).bind(row.success).bind(row.at)
+                .execute(pool).await.map(|r| r.rows_affected()))
+            .unwrap();
+        }
+    }
+    let clock = Clock::fixed(now);
+    let tenants = promostack::domains::tenants::TenantService::new(db.clone(), clock.clone());
+    let analytics =
+        promostack::domains::analytics::AnalyticsService::new(db.clone(), clock, tenants);
+    let tz = TimeZone::get("Europe/Berlin").unwrap();
+    let range = Range::parse("30").unwrap();
+    let window = Window::resolve(range, tz, now).unwrap();
+    let agrees = async |tenant: &str| {
+        let got = serde_json::to_value(analytics.bot_stats(tenant, range).await.unwrap()).unwrap();
+        got == oracle::stats(&db, tenant, &window).await
+    };
+    assert!(
+        !agrees("tenant-a").await,
+        "raw rows alone are not in the report"
+    );
+
+    let run = |args: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_promostack"));
+        command
+            .arg("rebuild-rollups")
+            .args(args)
+            .env_clear()
+            .env("DATA_DIR", data_dir.path())
+            .env("RUST_LOG", "warn");
+        if let promostack::config::DatabaseConfig::Postgres { url } = &config {
+            command.env("DATABASE_URL", url.expose());
+        }
+        command.output().expect("run promostack rebuild-rollups")
+    };
+    let one = run(&["--tenant", "tenant-a"]);
+    assert!(one.status.success(), "{one:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&one.stdout),
+        "rebuilt the analytics rollups of tenant tenant-a\n"
+    );
+    assert!(agrees("tenant-a").await, "tenant A repaired");
+    assert!(!agrees("tenant-b").await, "tenant B untouched");
+
+    let all = run(&[]);
+    assert!(all.status.success(), "{all:?}");
+    assert!(
+        agrees("tenant-a").await,
+        "a second rebuild counts nothing twice"
+    );
+    assert!(agrees("tenant-b").await, "every tenant repaired");
+
+    let unknown = run(&["--tenant", "no-such-tenant"]);
+    assert!(!unknown.status.success());
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(stderr.contains("tenant no-such-tenant"), "{stderr}");
     db.close().await;
 }

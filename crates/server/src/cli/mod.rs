@@ -1,10 +1,11 @@
-//! Command-line entry: `serve` (default), `render`, `indicators`, `backtest`.
+//! Command-line entry: `serve` (default), `render`, `indicators`, `backtest`, `rebuild-rollups`.
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 pub mod backtest;
 pub mod indicators;
+pub mod rebuild_rollups;
 pub mod render;
 
 #[derive(Debug, Parser)]
@@ -28,6 +29,8 @@ pub enum Command {
     Indicators(indicators::IndicatorsArgs),
     /// Replay an OHLC CSV through a strategy and the full signal lifecycle.
     Backtest(backtest::BacktestArgs),
+    /// Recompute the bot analytics rollups from the raw usage rows (one tenant or all).
+    RebuildRollups(rebuild_rollups::RebuildRollupsArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -45,6 +48,7 @@ pub fn main() -> ExitCode {
         Command::Render(args) => render::run(args),
         Command::Indicators(args) => indicators::run(args),
         Command::Backtest(args) => backtest::run(args),
+        Command::RebuildRollups(args) => rebuild_rollups::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

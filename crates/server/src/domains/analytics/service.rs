@@ -129,6 +129,15 @@ impl AnalyticsService {
         tx.commit().await
     }
 
+    /// Recompute a tenant's rollups from its raw `bot_usage` rows (repairs after a rolling
+    /// upgrade from before migration 8, bulk loads); `promostack rebuild-rollups` runs it.
+    pub async fn rebuild_rollups(&self, tenant_id: &str) -> ApiResult<()> {
+        // Unknown ids are a clear 404 rather than a silent no-op.
+        self.tenants.get(tenant_id).await?;
+        repo::rebuild_rollups(&self.db, tenant_id).await?;
+        Ok(())
+    }
+
     /// Distinct users of each of `rows`' codes in the window, in `rows`' order.
     async fn with_users(
         &self,
