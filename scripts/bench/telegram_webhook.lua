@@ -41,7 +41,7 @@ end
 function done(summary, latency, requests)
   local errors = summary.errors.status + summary.errors.connect + summary.errors.read +
     summary.errors.write + summary.errors.timeout
-  io.write(string.format("updates/s: %.0f  p50 %.2f ms  p99 %.2f ms  errors %d\n",
+  io.write(string.format("updates/s: %.0f  p50 %.2f ms  p99 %.2f ms  p99.9 %.2f ms  max %.2f ms  errors %d\n",
     summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, errors))
+    latency:percentile(99) / 1000, latency:percentile(99.9) / 1000, latency.max / 1000, errors))
 end
