@@ -13,6 +13,7 @@
 //! chats.
 
 use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -27,6 +28,8 @@ const QUEUE: usize = 4096;
 /// one flush, so several writers keep the disk busy while one batch waits. SQLite has a single
 /// writer lock: one task there.
 const POSTGRES_WRITERS: usize = 4;
+/// A batch slower than this is logged with where its time went: every update behind it waited.
+const SLOW_BATCH: Duration = Duration::from_millis(200);
 
 /// What a receipt did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,7 +122,9 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Op>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let ops = std::mem::take(&mut batch);
-        let result = apply(&db, &ops).await;
+        let mut timing = Timing::start();
+        let result = apply(&db, &ops, &mut timing).await;
+        timing.report(ops.len());
         match result {
             Ok(results) => answer(ops, results),
             // One bad write (say, an update of a bot deleted meanwhile) must not fail the others:
@@ -127,7 +132,7 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Op>) {
             Err(err) if ops.len() > 1 && !matches!(err, DbError::Unavailable(_)) => {
                 for op in ops {
                     let one = [op];
-                    let result = apply(&db, &one).await;
+                    let result = apply(&db, &one, &mut Timing::start()).await;
                     let [op] = one;
                     match result {
                         Ok(results) => answer(vec![op], results),
@@ -192,9 +197,46 @@ fn copy(err: &DbError) -> DbError {
     }
 }
 
+/// Where a batch's time went: waiting for the transaction (on SQLite, the write lock), the
+/// statements, the commit.
+struct Timing {
+    started: Instant,
+    begun: Option<Instant>,
+    written: Option<Instant>,
+}
+
+impl Timing {
+    fn start() -> Self {
+        Timing {
+            started: Instant::now(),
+            begun: None,
+            written: None,
+        }
+    }
+
+    fn report(&self, ops: usize) {
+        let total = self.started.elapsed();
+        metrics::histogram!("bot_writer_batch_seconds").record(total.as_secs_f64());
+        if total >= SLOW_BATCH {
+            let ms = |from: Instant, to: Option<Instant>| {
+                to.map(|to| to.duration_since(from).as_millis())
+            };
+            tracing::warn!(
+                ops,
+                total_ms = total.as_millis(),
+                begin_ms = ms(self.started, self.begun),
+                statements_ms = self.begun.and_then(|b| ms(b, self.written)),
+                commit_ms = self.written.map(|w| w.elapsed().as_millis()),
+                "slow bot write batch"
+            );
+        }
+    }
+}
+
 /// Write a batch in one transaction; the receipts' outcomes, aligned with `ops`.
-async fn apply(db: &Db, ops: &[Op]) -> DbResult<Vec<Option<Done>>> {
+async fn apply(db: &Db, ops: &[Op], timing: &mut Timing) -> DbResult<Vec<Option<Done>>> {
     let mut tx = db.begin().await?;
+    timing.begun = Some(Instant::now());
     let mut results: Vec<Option<Done>> = vec![None; ops.len()];
 
     let receipts: Vec<(usize, &NewUpdate)> = ops
@@ -362,6 +404,7 @@ async fn apply(db: &Db, ops: &[Op]) -> DbResult<Vec<Option<Done>>> {
         }
     }
 
+    timing.written = Some(Instant::now());
     tx.commit().await?;
     Ok(results)
 }
