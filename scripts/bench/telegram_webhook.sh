@@ -85,11 +85,20 @@ WEBHOOK_SECRET=bench-secret wrk -t2 -c"$CONNECTIONS" -d2s -s "$ROOT/scripts/benc
 drain sendMessage
 sleep 1
 before=$(sent sendMessage)
+# CPU ticks (1/100 s) of a process (utime + stime), and of the whole machine (busy = all but idle
+# and iowait), to split each update's cost between the server, the fake and the rest.
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+server0=$(ticks "$SERVER"); fake0=$(ticks "$FAKE_PID"); busy0=$(busy)
 start=$(now_ms)
 WEBHOOK_SECRET=bench-secret wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$ROOT/scripts/bench/telegram_webhook.lua" "$URL" | grep -E 'updates/s|Non-2xx|Socket'
 wrk_ms=$(( $(now_ms) - start ))
 drain sendMessage
 after=$(sent sendMessage)
+server1=$(ticks "$SERVER"); fake1=$(ticks "$FAKE_PID"); busy1=$(busy)
+n=$((after - before))
+per() { awk -v t="$1" -v n="$n" 'BEGIN { printf "%.0f", (n > 0 ? t * 10000 / n : 0) }'; }
+echo "CPU per update (µs): server $(per $((server1 - server0))), fake Bot API $(per $((fake1 - fake0))), whole machine $(per $((busy1 - busy0))) (wrk, kernel and the rest: the difference)"
 took=$(( DRAINED_AT - start )); [ "$took" -lt "$wrk_ms" ] && took=$wrk_ms
 echo "replies delivered: $((after - before)) in $((took / 1000)).$(( (took % 1000) / 100 )) s = $(rate $((after - before)) "$took")/s (drained $(( (took - wrk_ms) / 1000 )) s after wrk stopped$([ "$DRAINED" = 1 ] || echo "; NOT drained within ${DRAIN_MAX} s"))"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
