@@ -167,6 +167,23 @@ pub fn sqlite_list(item: &str, n: usize) -> String {
     vec![item; n].join(", ")
 }
 
+/// `items` in chunks whose lengths are powers of two, largest first, none over `max` (itself a
+/// power of two): 200 rows go as 128 + 64 + 8. A SQLite batch statement written per chunk then
+/// has at most log2(max) + 1 texts, which sqlx's statement cache (100 per connection) keeps
+/// prepared; one text per batch size made it re-parse them under load.
+pub fn pow2_chunks<T>(mut items: &[T], max: usize) -> impl Iterator<Item = &[T]> {
+    debug_assert!(max.is_power_of_two());
+    std::iter::from_fn(move || {
+        if items.is_empty() {
+            return None;
+        }
+        let n = max.min(1 << items.len().ilog2());
+        let (chunk, rest) = items.split_at(n);
+        items = rest;
+        Some(chunk)
+    })
+}
+
 /// `$first, $first+1, …` (`n` placeholders) for an `IN (…)` list whose values are bound; only
 /// these generated markers go into the SQL text.
 pub fn placeholders(first: usize, n: usize) -> String {
@@ -179,4 +196,25 @@ pub fn placeholders(first: usize, n: usize) -> String {
 /// A fresh UUIDv7 as text: ids are generated in the app so both backends agree.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pow2_chunks;
+
+    #[test]
+    fn pow2_chunks_are_powers_of_two_largest_first() {
+        let items: Vec<u32> = (0..200).collect();
+        let sizes = |items: &[u32], max| {
+            pow2_chunks(items, max)
+                .map(<[u32]>::len)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(sizes(&items, 128), [128, 64, 8]);
+        assert_eq!(sizes(&items, 32), [32, 32, 32, 32, 32, 32, 8]);
+        assert_eq!(sizes(&items[..7], 4), [4, 2, 1]);
+        assert_eq!(sizes(&items[..0], 8), Vec::<usize>::new());
+        let joined: Vec<u32> = pow2_chunks(&items, 128).flatten().copied().collect();
+        assert_eq!(joined, items, "every item once, in order");
+    }
 }

@@ -1,6 +1,6 @@
 //! SQL of the coupon bot: received updates, conversation state, the file_id cache, the bot's
 //! audience (`bot_users`); generation attempts are recorded through the analytics service.
-use crate::db::{Db, DbResult, Tx, sqlite_list};
+use crate::db::{Db, DbResult, Tx, pow2_chunks, sqlite_list};
 use crate::{on_pool, on_tx};
 
 /// A request to claim a pending update for processing (see [`claim_update`]).
@@ -205,18 +205,23 @@ pub async fn earliest_pending(
         .fetch_all(&mut **conn)
         .await?);
     }
-    let sql = format!(
-        "SELECT chat_id, MIN(update_id) FROM bot_updates WHERE bot_id = ? AND status = 'pending' \
-         AND chat_id IN ({}) GROUP BY chat_id",
-        sqlite_list("?", chats.len())
-    );
-    Ok(on_tx!(tx, conn => {
-        let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql.clone())).bind(bot_id);
-        for chat in chats {
-            q = q.bind(*chat);
-        }
-        q.fetch_all(&mut **conn).await
-    })?)
+    let mut found = Vec::with_capacity(chats.len());
+    for chunk in pow2_chunks(chats, 256) {
+        let sql = format!(
+            "SELECT chat_id, MIN(update_id) FROM bot_updates WHERE bot_id = ? AND status = 'pending' \
+             AND chat_id IN ({}) GROUP BY chat_id",
+            sqlite_list("?", chunk.len())
+        );
+        let mut got = on_tx!(tx, conn => {
+            let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql.clone())).bind(bot_id);
+            for chat in chunk {
+                q = q.bind(*chat);
+            }
+            q.fetch_all(&mut **conn).await
+        })?;
+        found.append(&mut got);
+    }
+    Ok(found)
 }
 
 /// Store many updates in one statement (`claimed` says whether each is stored claimed). Returns
@@ -256,7 +261,7 @@ pub async fn insert_updates(
         .await?);
     }
     let mut inserted = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(200) {
+    for chunk in pow2_chunks(rows, 128) {
         let sql = format!(
             "INSERT INTO bot_updates (bot_id, update_id, chat_id, payload, status, attempts, claimed_by, claimed_until, received_at) \
              VALUES {} ON CONFLICT (bot_id, update_id) DO NOTHING RETURNING bot_id, update_id",
@@ -360,7 +365,7 @@ pub async fn upsert_users(tx: &mut Tx, users: &[&UserTouch]) -> DbResult<()> {
             .await?;
         return Ok(());
     }
-    for chunk in users.chunks(200) {
+    for chunk in pow2_chunks(users, 128) {
         let sql = format!(
             "INSERT INTO bot_users (tenant_id, user_id, username, first_name, language_code, first_seen, last_seen, blocked, blocked_at, start_payload) \
              VALUES {} {UPSERT_USERS_SET}",
@@ -431,7 +436,7 @@ pub async fn finish_updates(
         .await?;
         return Ok(());
     }
-    for chunk in update_ids.chunks(500) {
+    for chunk in pow2_chunks(update_ids, 256) {
         let sql = format!(
             "UPDATE bot_updates SET status = ?, error = ?, claimed_until = ?, processed_at = ? \
              WHERE bot_id = ? AND update_id IN ({})",
