@@ -647,6 +647,29 @@ async fn rollups_match_raw_rows_in_every_zone(backend: Backend) {
     assert_eq!(rollup_rows(&db, &tenant).await, recorded);
 }
 
+/// A tenant row straight into the table (for databases below the current schema).
+async fn insert_tenant(db: &Db, id: &str, slug: &str) {
+    promostack::on_pool!(db, pool => sqlx::query(
+        "INSERT INTO tenants (id, slug, name, timezone, is_default, created_at, updated_at) \
+         VALUES ($1, $2, $2, 'Europe/Berlin', FALSE, 0, 0)"
+    ).bind(id).bind(slug).execute(pool).await.map(|r| r.rows_affected()))
+    .unwrap();
+}
+
+/// Usage rows straight into bot_usage without their rollups, as a release before migration 8
+/// wrote them.
+async fn insert_usage_without_rollups(db: &Db, tenant: &str, rows: &[Usage]) {
+    for row in rows {
+        promostack::on_pool!(db, pool => sqlx::query(
+            "INSERT INTO bot_usage (id, tenant_id, user_id, chat_id, chat_type, template_slug, variant, code, success, reason, latency_ms, created_at) \
+             VALUES ($1, $2, $3, 1, 'private', $4, 'square', $5, $6, NULL, 100, $7)"
+        ).bind(promostack::db::new_id()).bind(tenant).bind(row.user_id).bind(&row.template)
+            .bind(&row.code).bind(row.success).bind(row.at)
+            .execute(pool).await.map(|r| r.rows_affected()))
+        .unwrap();
+    }
+}
+
 async fn backfilled_and_recorded_rows_count_once(backend: Backend) {
     // Rows written before migration 8 (straight into bot_usage, as the old code did) are
     // back-filled by it; rows recorded after it go through the write path; both count once.
@@ -655,26 +678,13 @@ async fn backfilled_and_recorded_rows_count_once(backend: Backend) {
     promostack::db::migrate_to(&db, 7).await.unwrap();
     let now = ms("2026-10-25T12:00:00Z");
     for (id, slug) in [("tenant-a", "a"), ("tenant-b", "b")] {
-        promostack::on_pool!(&db, pool => sqlx::query(
-            "INSERT INTO tenants (id, slug, name, timezone, is_default, created_at, updated_at) \
-             VALUES ($1, $2, $2, 'Europe/Berlin', FALSE, 0, 0)"
-        ).bind(id).bind(slug).execute(pool).await.map(|r| r.rows_affected()))
-        .unwrap();
+        insert_tenant(&db, id, slug).await;
     }
     let mut rng = Rng(0x0bac_0f11_0000_0007);
     let zones = ["Europe/Berlin"];
     let before = random_usage(&mut rng, now, 1_500, &zones);
-    for (tenant, rows) in [("tenant-a", &before), ("tenant-b", &before[..300].to_vec())] {
-        for row in rows.iter() {
-            promostack::on_pool!(&db, pool => sqlx::query(
-                "INSERT INTO bot_usage (id, tenant_id, user_id, chat_id, chat_type, template_slug, variant, code, success, reason, latency_ms, created_at) \
-                 VALUES ($1, $2, $3, 1, 'private', $4, 'square', $5, $6, NULL, 100, $7)"
-            ).bind(promostack::db::new_id()).bind(tenant).bind(row.user_id).bind(&row.template)
-                .bind(&row.code).bind(row.success).bind(row.at)
-                .execute(pool).await.map(|r| r.rows_affected()))
-            .unwrap();
-        }
-    }
+    insert_usage_without_rollups(&db, "tenant-a", &before).await;
+    insert_usage_without_rollups(&db, "tenant-b", &before[..300]).await;
     promostack::db::migrate(&db).await.unwrap();
     seed_usage(&db, "tenant-a", &random_usage(&mut rng, now, 1_500, &zones)).await;
 
@@ -724,21 +734,8 @@ async fn rebuild_rollups_command_repairs_raw_rows(backend: Backend) {
     let mut rng = Rng(0x7e_b011_d000_0009);
     let zones = ["Europe/Berlin"];
     for (id, slug) in [("tenant-a", "a"), ("tenant-b", "b")] {
-        promostack::on_pool!(&db, pool => sqlx::query(
-            "INSERT INTO tenants (id, slug, name, timezone, is_default, created_at, updated_at) \
-             VALUES ($1, $2, $2, 'Europe/Berlin', FALSE, 0, 0)"
-        ).bind(id).bind(slug).execute(pool).await.map(|r| r.rows_affected()))
-        .unwrap();
-        // Straight into bot_usage, as a release before migration 8 writes them.
-        for row in random_usage(&mut rng, now, 400, &zones) {
-            promostack::on_pool!(&db, pool => sqlx::query(
-                "INSERT INTO bot_usage (id, tenant_id, user_id, chat_id, chat_type, template_slug, variant, code, success, reason, latency_ms, created_at) \
-                 VALUES ($1, $2, $3, 1, 'private', $4, 'square', $5, $6, NULL, 100, $7)"
-            ).bind(promostack::db::new_id()).bind(id).bind(row.user_id).bind(&row.template)
-                .bind(&row.code).bind(row.success).bind(row.at)
-                .execute(pool).await.map(|r| r.rows_affected()))
-            .unwrap();
-        }
+        insert_tenant(&db, id, slug).await;
+        insert_usage_without_rollups(&db, id, &random_usage(&mut rng, now, 400, &zones)).await;
     }
     let clock = Clock::fixed(now);
     let tenants = promostack::domains::tenants::TenantService::new(db.clone(), clock.clone());
