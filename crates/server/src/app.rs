@@ -1,7 +1,7 @@
 //! Start-up and the server loop: `launch(config, listener, shutdown)` is what `serve` and the
 //! tests both run.
 use std::net::SocketAddr;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -15,12 +15,16 @@ use crate::auth::{Keys, LoginLimiter, password};
 use crate::config::{Config, LogFormat, ServeArgs};
 use crate::context::AppContext;
 use crate::db::{self, Db, settings};
+use crate::domains::analytics::AnalyticsService;
+use crate::domains::bot::{BotDeps, BotService};
+use crate::domains::broadcast::BroadcastService;
+use crate::domains::campaigns::CampaignService;
 use crate::domains::coupons::CouponService;
 use crate::domains::templates::TemplateService;
 use crate::domains::tenants::TenantService;
-use crate::http::state::{AppInner, DbState, Leadership, Readiness};
-use crate::http::{self, AppState};
 use crate::integrations::telegram::{self, TelegramService};
+use crate::state::AppState;
+use crate::state::{AppInner, DbState, Leadership, Readiness};
 use crate::storage::Storage;
 use crate::time::Clock;
 use crate::workers::{self, Registry};
@@ -107,49 +111,51 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         .timeout(Duration::from_secs(30))
         .build()?;
     let clerk = ClerkVerifier::new(ctx.config.clerk_issuers.clone(), http.clone());
+    let tenants = TenantService::new(db.clone(), clock.clone());
     let coupons = CouponService::new(
         db.clone(),
         clock.clone(),
-        TenantService::new(db.clone(), clock.clone()),
+        tenants.clone(),
         crate::integrations::funderpro::FunderProClient::from_config(
             &ctx.config.integrations,
             http.clone(),
         ),
     );
+    let templates = TemplateService::new(db.clone(), storage.clone(), clock.clone());
+    let telegram = Arc::new(TelegramService::new(
+        db.clone(),
+        clock.clone(),
+        http.clone(),
+        &ctx.config.integrations.telegram_api_url,
+        if ctx.config.integrations.telegram_unpaced {
+            telegram::Limits::UNLIMITED
+        } else {
+            telegram::Limits::TELEGRAM
+        },
+        telegram::RetryPolicy::default(),
+        ctx.config.integrations.telegram_bot_token.clone(),
+        ctx.config.integrations.telegram_webhook_secret.clone(),
+    ));
+    let analytics = AnalyticsService::new(db.clone(), clock.clone(), tenants.clone());
+    let instance_id = format!("{}-{}", hostname(), uuid::Uuid::now_v7().simple());
+    let bot = BotService::new(BotDeps {
+        db: db.clone(),
+        clock: clock.clone(),
+        instance_id: instance_id.clone(),
+        telegram: telegram.clone(),
+        templates: templates.clone(),
+        coupons: coupons.clone(),
+        analytics: analytics.clone(),
+    });
     Ok(AppState::new(AppInner {
         coupons,
-        tenants: TenantService::new(db.clone(), clock.clone()),
-        templates: TemplateService::new(db.clone(), storage.clone(), clock.clone()),
-        telegram: TelegramService::new(
-            db.clone(),
-            clock.clone(),
-            http.clone(),
-            &ctx.config.integrations.telegram_api_url,
-            if ctx.config.integrations.telegram_unpaced {
-                telegram::Limits::UNLIMITED
-            } else {
-                telegram::Limits::TELEGRAM
-            },
-            telegram::RetryPolicy::default(),
-            ctx.config.integrations.telegram_bot_token.clone(),
-            ctx.config.integrations.telegram_webhook_secret.clone(),
-        ),
-        bot: crate::domains::bot::BotService::new(db.clone(), clock.clone()),
-        campaigns: crate::domains::campaigns::CampaignService::new(
-            db.clone(),
-            storage.clone(),
-            clock.clone(),
-        ),
-        analytics: crate::domains::analytics::AnalyticsService::new(
-            db.clone(),
-            clock.clone(),
-            TenantService::new(db.clone(), clock.clone()),
-        ),
-        broadcasts: crate::domains::broadcast::BroadcastService::new(
-            db.clone(),
-            clock.clone(),
-            ctx.config.broadcast,
-        ),
+        tenants,
+        templates,
+        telegram,
+        bot,
+        campaigns: CampaignService::new(db.clone(), storage.clone(), clock.clone()),
+        analytics,
+        broadcasts: BroadcastService::new(db.clone(), clock.clone(), ctx.config.broadcast),
         ctx,
         db,
         storage,
@@ -158,7 +164,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         clerk,
         login_limiter: LoginLimiter::default(),
         metrics: metrics_handle(),
-        instance_id: format!("{}-{}", hostname(), uuid::Uuid::now_v7().simple()),
+        instance_id,
         readiness: Readiness::default(),
         leadership: Leadership::default(),
         admin_password_hash: OnceLock::new(),
@@ -276,7 +282,7 @@ pub async fn launch_with_state(
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let background = tokio::spawn(run_background(state.clone(), registry, stop_rx));
-    let app = http::router(state.clone());
+    let app = crate::api::router(state.clone());
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -4,6 +4,7 @@
 //! off), then [`app::bootstrap`] opens the database, storage and workers. [`app::launch`] serves a
 //! listener until the shutdown future resolves.
 
+pub mod api;
 pub mod app;
 pub mod auth;
 pub mod cli;
@@ -14,6 +15,7 @@ pub mod db;
 pub mod domains;
 pub mod http;
 pub mod integrations;
+pub mod state;
 pub mod storage;
 pub mod time;
 pub mod workers;

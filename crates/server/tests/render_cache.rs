@@ -9,7 +9,7 @@ use bytes::Bytes;
 use promostack::config::RenderCacheConfig;
 use promostack::domains::templates::render::{RenderRequest, render_cache_prefix};
 use promostack::domains::templates::workers::RenderCachePruner;
-use promostack::http::AppState;
+use promostack::state::AppState;
 use promostack::storage::StorageConfig;
 use promostack::time::Clock;
 use promostack::workers::Worker;

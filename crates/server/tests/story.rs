@@ -1,8 +1,8 @@
 //! The repository story: one sequence of record operations, run on SQLite and on PostgreSQL.
 use promostack::auth::Role;
 use promostack::db::{self, Db, settings};
+use promostack::domains::error::DomainError;
 use promostack::domains::tenants::TenantService;
-use promostack::http::error::ApiError;
 use promostack::time::Clock;
 use promostack::workers::leader;
 use promostack_testkit::{Backend, TestDatabase, backend_tests};
@@ -44,11 +44,11 @@ async fn repository_story(backend: Backend) {
         .unwrap();
     assert!(matches!(
         tenants.create("Other", "acme", None).await,
-        Err(ApiError::Conflict(_))
+        Err(DomainError::Conflict { .. })
     ));
     assert!(matches!(
         tenants.create("Bad", "acme", Some("not-an-email")).await,
-        Err(ApiError::Validation(_))
+        Err(DomainError::Invalid { .. })
     ));
     assert_eq!(
         tenants.list_all().await.unwrap().len(),
@@ -63,17 +63,17 @@ async fn repository_story(backend: Backend) {
 
     // Members: add, duplicate, scoped lookups, last-owner guard.
     let ann = tenants
-        .add_member(&acme.id, "ann@acme.test", Role::Member)
+        .add_member(&acme.id, Role::Owner, "ann@acme.test", Role::Member)
         .await
         .unwrap();
     assert!(matches!(
         tenants
-            .add_member(&acme.id, "ANN@acme.test", Role::Admin)
+            .add_member(&acme.id, Role::Owner, "ANN@acme.test", Role::Admin)
             .await,
-        Err(ApiError::Conflict(_))
+        Err(DomainError::Conflict { .. })
     ));
     tenants
-        .add_member(&default.id, "ann@acme.test", Role::Admin)
+        .add_member(&default.id, Role::Owner, "ann@acme.test", Role::Admin)
         .await
         .unwrap();
     let memberships = tenants.memberships("ann@acme.test").await.unwrap();
@@ -86,15 +86,22 @@ async fn repository_story(backend: Backend) {
 
     // A member id of one tenant is not found in another.
     assert!(matches!(
-        tenants.remove_member(&default.id, &ann.id).await,
-        Err(ApiError::NotFound(_))
+        tenants
+            .remove_member(&default.id, Role::Owner, &ann.id)
+            .await,
+        Err(DomainError::NotFound(_))
     ));
-    tenants.remove_member(&acme.id, &ann.id).await.unwrap();
+    tenants
+        .remove_member(&acme.id, Role::Owner, &ann.id)
+        .await
+        .unwrap();
     assert_eq!(tenants.members(&acme.id).await.unwrap().len(), 1);
     let owner = &tenants.members(&acme.id).await.unwrap()[0];
     assert!(matches!(
-        tenants.remove_member(&acme.id, &owner.id).await,
-        Err(ApiError::Conflict(_))
+        tenants
+            .remove_member(&acme.id, Role::Owner, &owner.id)
+            .await,
+        Err(DomainError::Conflict { .. })
     ));
 
     // Updates validate and touch only the named tenant.
@@ -109,12 +116,12 @@ async fn repository_story(backend: Backend) {
     );
     assert!(matches!(
         tenants.update(&acme.id, None, Some("Nowhere/City")).await,
-        Err(ApiError::Validation(_))
+        Err(DomainError::Invalid { .. })
     ));
     assert_eq!(tenants.get(&default.id).await.unwrap().name, default.name);
     assert!(matches!(
         tenants.get("missing").await,
-        Err(ApiError::NotFound(_))
+        Err(DomainError::NotFound(_))
     ));
 
     // Settings: first writer wins.

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::password;
 use super::session::{COOKIE_NAME, SESSION_TTL_MS};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{Access, ApiJson, AppState, Route};
+use crate::http::{Access, ApiJson, Route};
+use crate::state::AppState;
 
 pub fn routes() -> Vec<Route> {
     vec![

@@ -96,7 +96,7 @@ pub async fn migrate_to(db: &Db, version: i64) -> DbResult<Vec<i64>> {
         }
         for statement in split_statements(migration.sql) {
             on_tx!(&mut tx, conn => sqlx::query(AssertSqlSafe(statement.to_owned())).execute(&mut **conn).await.map(|r| r.rows_affected()))
-                .map_err(|e| DbError::Other(format!("migration {} failed: {e}", migration.name)))?;
+                .map_err(|e| DbError::other(format!("migration {} failed", migration.name), e))?;
         }
         on_tx!(&mut tx, conn => sqlx::query(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)"

@@ -57,8 +57,26 @@ pub enum DbError {
     Constraint(String),
     #[error("not found")]
     NotFound,
-    #[error("database error: {0}")]
-    Other(String),
+    /// Anything else; the driver's error is kept as the cause.
+    #[error("database error: {context}")]
+    Other {
+        context: String,
+        #[source]
+        source: crate::domains::error::Cause,
+    },
+}
+
+impl DbError {
+    /// An unexpected failure with its cause: `DbError::other("migration 3", err)`.
+    pub fn other(
+        context: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        DbError::Other {
+            context: context.into(),
+            source: source.into().into(),
+        }
+    }
 }
 
 impl From<sqlx::Error> for DbError {
@@ -74,7 +92,7 @@ impl From<sqlx::Error> for DbError {
                 | sqlx::error::ErrorKind::CheckViolation => {
                     DbError::Constraint(db.message().to_owned())
                 }
-                _ => DbError::Other(db.message().to_owned()),
+                _ => DbError::other("query failed", err),
             },
             sqlx::Error::Io(_)
             | sqlx::Error::PoolTimedOut
@@ -82,7 +100,7 @@ impl From<sqlx::Error> for DbError {
             | sqlx::Error::Tls(_)
             | sqlx::Error::Protocol(_)
             | sqlx::Error::WorkerCrashed => DbError::Unavailable(err.to_string()),
-            _ => DbError::Other(err.to_string()),
+            _ => DbError::other("query failed", err),
         }
     }
 }
@@ -115,7 +133,7 @@ impl Db {
             }
             DatabaseConfig::Postgres { url } => {
                 let options = PgConnectOptions::from_str(url.expose())
-                    .map_err(|e| DbError::Other(format!("invalid DATABASE_URL: {e}")))?;
+                    .map_err(|e| DbError::other("invalid DATABASE_URL", e))?;
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(3))

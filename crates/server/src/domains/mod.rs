@@ -5,6 +5,7 @@ pub mod bot;
 pub mod broadcast;
 pub mod campaigns;
 pub mod coupons;
+pub mod error;
 pub mod system;
 pub mod templates;
 pub mod tenants;

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use rust_embed::RustEmbed;
 
-use super::state::AppState;
+use crate::state::AppState;
 
 #[derive(RustEmbed)]
 #[folder = "../../web/"]

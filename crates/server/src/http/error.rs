@@ -1,4 +1,6 @@
-//! One error type for every handler, mapped to a JSON body `{"error", "code"}` and a status.
+//! One error type for every handler, mapped to a JSON body `{"error", "code"}` (plus `"field"`
+//! when one input is at fault) and a status. Domain errors become HTTP errors here, in one
+//! `From`, and nowhere else.
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
@@ -6,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::db::DbError;
+use crate::domains::error::{DomainError, chain};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -13,6 +16,13 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     Validation(String),
+    /// A 400 or 422 that names the input at fault.
+    #[error("{message}")]
+    Field {
+        status: StatusCode,
+        field: &'static str,
+        message: String,
+    },
     #[error("{}", unauthorized_message(.0))]
     Unauthorized(&'static str),
     #[error("{0}")]
@@ -46,6 +56,9 @@ fn unauthorized_message(code: &str) -> &'static str {
 pub struct ErrorBody {
     pub error: String,
     pub code: String,
+    /// The input at fault, when one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 impl ApiError {
@@ -53,6 +66,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Field { status, .. } => *status,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -69,6 +83,8 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Validation(_) => "validation_failed",
+            ApiError::Field { status, .. } if *status == StatusCode::BAD_REQUEST => "bad_request",
+            ApiError::Field { .. } => "validation_failed",
             ApiError::Unauthorized(code) => code,
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
@@ -91,6 +107,10 @@ impl IntoResponse for ApiError {
         let body = ErrorBody {
             error: self.to_string(),
             code: self.code().to_owned(),
+            field: match &self {
+                ApiError::Field { field, .. } => Some((*field).to_owned()),
+                _ => None,
+            },
         };
         let mut response = (status, Json(body)).into_response();
         if let ApiError::TooManyRequests { retry_after_secs } = self {
@@ -103,18 +123,50 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<DomainError> for ApiError {
+    fn from(err: DomainError) -> Self {
+        match err {
+            DomainError::NotFound(what) => ApiError::NotFound(what),
+            DomainError::Invalid {
+                field: Some(field),
+                message,
+            } => ApiError::Field {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                field,
+                message,
+            },
+            DomainError::Invalid {
+                field: None,
+                message,
+            } => ApiError::Validation(message),
+            DomainError::Malformed {
+                field: Some(field),
+                message,
+            } => ApiError::Field {
+                status: StatusCode::BAD_REQUEST,
+                field,
+                message,
+            },
+            DomainError::Malformed {
+                field: None,
+                message,
+            } => ApiError::BadRequest(message),
+            DomainError::Conflict { message, .. } => ApiError::Conflict(message),
+            DomainError::Forbidden(message) => ApiError::Forbidden(message),
+            DomainError::TooLarge => ApiError::PayloadTooLarge,
+            DomainError::UnsupportedMedia(message) => ApiError::UnsupportedMediaType(message),
+            DomainError::RateLimited { retry_after_secs } => {
+                ApiError::TooManyRequests { retry_after_secs }
+            }
+            DomainError::Unavailable { message, .. } => ApiError::Unavailable(message),
+            internal @ DomainError::Internal { .. } => ApiError::Internal(chain(&internal)),
+        }
+    }
+}
+
 impl From<DbError> for ApiError {
     fn from(err: DbError) -> Self {
-        match err {
-            DbError::Unavailable(detail) => {
-                tracing::warn!(%detail, "database unavailable");
-                ApiError::Unavailable("the database is unavailable; try again shortly".into())
-            }
-            DbError::Conflict(detail) => ApiError::Conflict(format!("already exists ({detail})")),
-            DbError::Constraint(detail) => ApiError::Validation(detail),
-            DbError::NotFound => ApiError::NotFound("record"),
-            DbError::Other(detail) => ApiError::Internal(detail),
-        }
+        DomainError::from(err).into()
     }
 }
 

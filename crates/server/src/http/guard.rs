@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 
 use super::error::ApiError;
-use super::state::{AppState, DbState};
 use crate::auth::session::COOKIE_NAME;
 use crate::auth::{Principal, Role};
+use crate::state::{AppState, DbState};
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,4 +1,5 @@
-//! The HTTP surface: the route table from every domain, global middleware, static assets.
+//! HTTP infrastructure: the router builder, guard, CSRF, errors, extractors, static assets. It
+//! knows no domain: the route table is assembled in `crate::api` and handed in.
 use std::time::Duration;
 
 use axum::Router;
@@ -12,12 +13,11 @@ use tower_http::trace::TraceLayer;
 pub mod assets;
 pub mod error;
 pub mod guard;
-pub mod openapi;
-pub mod state;
 
 use error::ApiError;
 pub use guard::{Access, RequestCtx, Route};
-pub use state::AppState;
+
+use crate::state::AppState;
 
 /// JSON body extractor whose rejections are our JSON errors (400/413/415/422).
 #[derive(Debug, Clone, Copy, Default, FromRequest)]
@@ -30,25 +30,12 @@ impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
     }
 }
 
-/// Every route of every domain: the single table the guard and the OpenAPI check read.
-pub fn route_table() -> Vec<Route> {
-    let mut routes = Vec::new();
-    routes.extend(crate::domains::system::routes::routes());
-    routes.extend(crate::auth::routes::routes());
-    routes.extend(crate::domains::tenants::routes::routes());
-    routes.extend(crate::domains::templates::routes::routes());
-    routes.extend(crate::domains::bot::routes::routes());
-    routes.extend(crate::domains::coupons::routes::routes());
-    routes.extend(crate::domains::campaigns::routes::routes());
-    routes.extend(crate::domains::analytics::routes::routes());
-    routes.extend(crate::domains::broadcast::routes::routes());
-    routes
-}
-
-pub fn router(state: AppState) -> Router {
+/// The whole HTTP surface: `routes` (the table from crate::api) behind the guard, the assets, and
+/// the global middleware.
+pub fn router(state: AppState, routes: Vec<Route>) -> Router {
     let max_body = state.ctx.config.max_body_bytes;
     let mut api = Router::new();
-    for route in route_table() {
+    for route in routes {
         let layer = middleware::from_fn_with_state((state.clone(), route.spec), guard::guard);
         let handler = match route.body_limit {
             Some(limit) => route.handler.layer(DefaultBodyLimit::max(limit)),

@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use super::Worker;
 use crate::db::{Db, DbResult, Tx, new_id};
-use crate::http::AppState;
+use crate::state::AppState;
 use crate::time::Millis;
 use crate::{on_pool, on_tx};
 

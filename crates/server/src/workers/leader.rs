@@ -7,8 +7,8 @@ use tokio::sync::watch;
 
 use super::{Registry, Worker};
 use crate::db::{Db, DbResult};
-use crate::http::AppState;
 use crate::on_pool;
+use crate::state::AppState;
 use crate::time::Millis;
 
 pub const LEASE_NAME: &str = "workers";

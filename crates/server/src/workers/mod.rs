@@ -10,7 +10,7 @@ use tokio::task::JoinSet;
 pub mod jobs;
 pub mod leader;
 
-use crate::http::AppState;
+use crate::state::AppState;
 
 /// One kind of background work, run periodically on the leader.
 pub trait Worker: Send + Sync + 'static {

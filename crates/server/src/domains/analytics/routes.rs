@@ -8,7 +8,8 @@ use serde::Deserialize;
 use super::service::{BotStats, CodePage, parse_range};
 use crate::auth::Role;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{Access, ApiJson, AppState, RequestCtx, Route};
+use crate::http::{Access, ApiJson, RequestCtx, Route};
+use crate::state::AppState;
 
 pub fn routes() -> Vec<Route> {
     let member = Access::Tenant(Role::Member);

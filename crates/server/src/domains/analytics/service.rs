@@ -7,8 +7,8 @@ use super::NewUsage;
 use super::range::{Granularity, Range, Window};
 use super::repo::{self, CodeRow};
 use crate::db::{Db, DbResult};
+use crate::domains::error::{DomainError, DomainResult};
 use crate::domains::tenants::TenantService;
-use crate::http::error::{ApiError, ApiResult};
 use crate::time::Clock;
 
 pub const CODES_PER_PAGE: i64 = 50;
@@ -92,10 +92,10 @@ fn percent(part: i64, whole: i64) -> f64 {
     }
 }
 
-pub fn parse_range(days: Option<&str>) -> ApiResult<Range> {
+pub fn parse_range(days: Option<&str>) -> DomainResult<Range> {
     let raw = days.unwrap_or("7");
     Range::parse(raw).ok_or_else(|| {
-        ApiError::BadRequest(format!(
+        DomainError::malformed(format!(
             "days must be one of today, yesterday, 7, 30 or 90 (got '{}')",
             raw.chars().take(40).collect::<String>()
         ))
@@ -131,7 +131,7 @@ impl AnalyticsService {
 
     /// Recompute a tenant's rollups from its raw `bot_usage` rows (repairs after a rolling
     /// upgrade from before migration 8, bulk loads); `promostack rebuild-rollups` runs it.
-    pub async fn rebuild_rollups(&self, tenant_id: &str) -> ApiResult<()> {
+    pub async fn rebuild_rollups(&self, tenant_id: &str) -> DomainResult<()> {
         // Unknown ids are a clear 404 rather than a silent no-op.
         self.tenants.get(tenant_id).await?;
         repo::rebuild_rollups(&self.db, tenant_id).await?;
@@ -161,14 +161,14 @@ impl AnalyticsService {
     }
 
     /// The report window for `range` in the tenant's zone (UTC when the stored name is unknown).
-    pub async fn window(&self, tenant_id: &str, range: Range) -> ApiResult<Window> {
+    pub async fn window(&self, tenant_id: &str, range: Range) -> DomainResult<Window> {
         let tenant = self.tenants.get(tenant_id).await?;
         let tz = TimeZone::get(&tenant.timezone).unwrap_or(TimeZone::UTC);
         Window::resolve(range, tz, self.clock.now())
-            .map_err(|e| ApiError::Internal(format!("report window: {e}")))
+            .map_err(|e| DomainError::internal(format!("report window: {e}")))
     }
 
-    pub async fn bot_stats(&self, tenant_id: &str, range: Range) -> ApiResult<BotStats> {
+    pub async fn bot_stats(&self, tenant_id: &str, range: Range) -> DomainResult<BotStats> {
         let window = self.window(tenant_id, range).await?;
         let (from_slot, to_slot) = window.slots();
         let cover = window.day_cover();
@@ -232,10 +232,10 @@ impl AnalyticsService {
         range: Range,
         query: &str,
         page: i64,
-    ) -> ApiResult<CodePage> {
+    ) -> DomainResult<CodePage> {
         let query = validate_query(query)?;
         if page < 1 {
-            return Err(ApiError::BadRequest("page must be 1 or more".into()));
+            return Err(DomainError::malformed("page must be 1 or more"));
         }
         let window = self.window(tenant_id, range).await?;
         let pattern = repo::like_pattern(query);
@@ -256,7 +256,7 @@ impl AnalyticsService {
         };
         let pages = ((total + CODES_PER_PAGE - 1) / CODES_PER_PAGE).max(1);
         if page > pages {
-            return Err(ApiError::BadRequest(format!(
+            return Err(DomainError::malformed(format!(
                 "page {page} is out of range: there {} {pages} page{}",
                 if pages == 1 { "is" } else { "are" },
                 if pages == 1 { "" } else { "s" }
@@ -278,7 +278,7 @@ impl AnalyticsService {
         range: Range,
         query: &str,
         tx: tokio::sync::mpsc::Sender<String>,
-    ) -> ApiResult<()> {
+    ) -> DomainResult<()> {
         let query = validate_query(query)?;
         let window = self.window(tenant_id, range).await?;
         let pattern = repo::like_pattern(query);
@@ -336,11 +336,11 @@ fn csv_line(code: &CodeUsage, tz: &TimeZone) -> String {
     ])
 }
 
-fn validate_query(query: &str) -> ApiResult<&str> {
+fn validate_query(query: &str) -> DomainResult<&str> {
     let query = query.trim();
     if query.chars().count() > 64 {
-        return Err(ApiError::BadRequest(
-            "search text is limited to 64 characters".into(),
+        return Err(DomainError::malformed(
+            "search text is limited to 64 characters",
         ));
     }
     Ok(query)

@@ -60,21 +60,10 @@ pub fn parse(text: &str, bot_username: Option<&str>) -> Option<Command> {
     })
 }
 
-/// Longest coupon code the bot accepts.
-pub const MAX_CODE_CHARS: usize = 32;
-
-/// Coupon codes are letters, digits, `-`, `_` and `.`: no emoji, spaces or control characters.
-pub fn valid_code(code: &str) -> bool {
-    !code.is_empty()
-        && code.chars().count() <= MAX_CODE_CHARS
-        && code
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domains::coupons::CouponCode;
 
     fn direct(name: &str, code: Option<&str>, variant: Option<&str>) -> Option<Command> {
         Some(Command::Direct {
@@ -130,12 +119,16 @@ mod tests {
 
     #[test]
     fn codes() {
+        // The bot reads codes exactly as the API does (one parser, coupons::CouponCode).
+        let valid_code = |code: &str| CouponCode::parse(code).is_ok();
         assert!(valid_code("SAVE10"));
         assert!(valid_code("gold-50_x"));
+        assert!(valid_code("CAFÉ10"));
+        assert!(valid_code(&"A".repeat(50)));
         assert!(!valid_code(""));
         assert!(!valid_code("SAVE 10"));
         assert!(!valid_code("SAVE🔥"));
         assert!(!valid_code("SAVE\u{7}"));
-        assert!(!valid_code(&"A".repeat(33)));
+        assert!(!valid_code(&"A".repeat(CouponCode::MAX_CHARS + 1)));
     }
 }

@@ -120,27 +120,25 @@ pub async fn save_conversation(
     Ok(())
 }
 
-pub async fn cached_file_id(
-    db: &Db,
-    bot_id: &str,
-    template_id: &str,
-    version: i64,
-    variant: &str,
-    code: &str,
-) -> DbResult<Option<String>> {
-    Ok(on_pool!(db, pool => sqlx::query_scalar::<_, String>(
-        "SELECT file_id FROM bot_photo_cache WHERE bot_id = $1 AND template_id = $2 AND template_version = $3 AND variant = $4 AND code = $5"
-    ).bind(bot_id).bind(template_id).bind(version).bind(variant).bind(code).fetch_optional(pool).await)?)
+/// One exact image as a bot sent it: the key of Telegram's file_id for it.
+#[derive(Debug, Clone, Copy)]
+pub struct PhotoKey<'a> {
+    pub bot_id: &'a str,
+    pub template_id: &'a str,
+    pub template_version: i64,
+    pub variant: &'a str,
+    pub code: &'a str,
 }
 
-#[allow(clippy::too_many_arguments)]
+pub async fn cached_file_id(db: &Db, key: &PhotoKey<'_>) -> DbResult<Option<String>> {
+    Ok(on_pool!(db, pool => sqlx::query_scalar::<_, String>(
+        "SELECT file_id FROM bot_photo_cache WHERE bot_id = $1 AND template_id = $2 AND template_version = $3 AND variant = $4 AND code = $5"
+    ).bind(key.bot_id).bind(key.template_id).bind(key.template_version).bind(key.variant).bind(key.code).fetch_optional(pool).await)?)
+}
+
 pub async fn remember_file_id(
     db: &Db,
-    bot_id: &str,
-    template_id: &str,
-    version: i64,
-    variant: &str,
-    code: &str,
+    key: &PhotoKey<'_>,
     file_id: &str,
     now: i64,
 ) -> DbResult<()> {
@@ -148,22 +146,15 @@ pub async fn remember_file_id(
         "INSERT INTO bot_photo_cache (bot_id, template_id, template_version, variant, code, file_id, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (bot_id, template_id, template_version, variant, code) DO UPDATE SET file_id = excluded.file_id, created_at = excluded.created_at"
-    ).bind(bot_id).bind(template_id).bind(version).bind(variant).bind(code).bind(file_id).bind(now)
+    ).bind(key.bot_id).bind(key.template_id).bind(key.template_version).bind(key.variant).bind(key.code).bind(file_id).bind(now)
         .execute(pool).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
-pub async fn forget_file_id(
-    db: &Db,
-    bot_id: &str,
-    template_id: &str,
-    version: i64,
-    variant: &str,
-    code: &str,
-) -> DbResult<()> {
+pub async fn forget_file_id(db: &Db, key: &PhotoKey<'_>) -> DbResult<()> {
     on_pool!(db, pool => sqlx::query(
         "DELETE FROM bot_photo_cache WHERE bot_id = $1 AND template_id = $2 AND template_version = $3 AND variant = $4 AND code = $5"
-    ).bind(bot_id).bind(template_id).bind(version).bind(variant).bind(code).execute(pool).await.map(|r| r.rows_affected()))?;
+    ).bind(key.bot_id).bind(key.template_id).bind(key.template_version).bind(key.variant).bind(key.code).execute(pool).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 

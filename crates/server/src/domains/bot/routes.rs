@@ -5,12 +5,12 @@ use axum::http::{HeaderMap, Method};
 use axum::routing::{get, post};
 use serde::Serialize;
 
-use super::repo;
 use super::service::Receipt;
 use crate::auth::Role;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{Access, ApiJson, AppState, RequestCtx, Route};
+use crate::http::{Access, ApiJson, RequestCtx, Route};
 use crate::integrations::telegram::{DEFAULT_BOT_ID, WebhookAuthError};
+use crate::state::AppState;
 
 /// Telegram's updates are small (text ≤ 4096 characters); anything near this is not from it.
 pub const WEBHOOK_BODY_LIMIT: usize = 256 * 1024;
@@ -103,7 +103,7 @@ async fn receive(
         }
     };
     // Stored (committed) and handed to processing before the 200.
-    let receipt = state.bot.receive(state, &bot, body).await?;
+    let receipt = state.bot.receive(&bot, body).await?;
     if let Err(err) = state.telegram.touch_last_update(&bot.id).await {
         tracing::debug!(error = %err, "cannot note the last update time");
     }
@@ -165,19 +165,12 @@ pub async fn status(
             configured_mode,
         }));
     };
-    let counts = repo::update_counts(&state.db, &bot.id).await?;
-    let count = |s: &str| {
-        counts
-            .iter()
-            .find(|(k, _)| k == s)
-            .map(|(_, n)| *n)
-            .unwrap_or(0)
-    };
+    let counts = state.bot.update_counts(&bot.id).await?;
     Ok(ApiJson(BotStatusView {
         configured: true,
-        pending_updates: count("pending"),
-        processed_updates: count("done"),
-        failed_updates: count("failed"),
+        pending_updates: counts.pending,
+        processed_updates: counts.done,
+        failed_updates: counts.failed,
         mode: bot.mode,
         username: bot.username,
         webhook_url: bot.webhook_url,

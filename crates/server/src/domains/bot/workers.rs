@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 
 use super::repo;
 use crate::config::TelegramMode;
-use crate::http::AppState;
 use crate::integrations::telegram::types::{ALLOWED_UPDATES, BotCommand};
 use crate::integrations::telegram::{DEFAULT_BOT_ID, TenantBot};
+use crate::state::AppState;
 use crate::workers::Worker;
 
 /// Updates still unclaimed this long after receipt are taken by the sweeper.
@@ -141,7 +141,7 @@ impl Worker for UpdateSweeper {
     async fn step(&self, state: &AppState) -> anyhow::Result<()> {
         let now = state.clock.now();
         for (bot_id, update_id) in repo::stranded(&state.db, now, UNCLAIMED_AFTER_MS, 200).await? {
-            state.bot.dispatch(state, bot_id, update_id);
+            state.bot.dispatch(bot_id, update_id);
         }
         Ok(())
     }
@@ -232,7 +232,7 @@ impl Worker for Poller {
             let mut next = offset;
             for update in batch {
                 let body = serde_json::to_vec(&update)?;
-                match state.bot.receive(state, &bot, &body).await {
+                match state.bot.receive(&bot, &body).await {
                     Ok(super::service::Receipt::Stored { update_id }) => {
                         next = next.max(update_id + 1);
                     }
@@ -240,7 +240,7 @@ impl Worker for Poller {
                         next = next.max(update_id + 1);
                     }
                     // Malformed: skip it so it does not block the queue (it is counted).
-                    Err(crate::http::error::ApiError::BadRequest(_)) => {
+                    Err(crate::domains::error::DomainError::Malformed { .. }) => {
                         next = next.max(update["update_id"].as_i64().map_or(next, |id| id + 1));
                     }
                     // Not stored (database down): do not confirm; Telegram sends it again.

@@ -193,7 +193,10 @@ fn copy(err: &DbError) -> DbError {
         DbError::Conflict(e) => DbError::Conflict(e.clone()),
         DbError::Constraint(e) => DbError::Constraint(e.clone()),
         DbError::NotFound => DbError::NotFound,
-        DbError::Other(e) => DbError::Other(e.clone()),
+        DbError::Other { context, source } => DbError::Other {
+            context: context.clone(),
+            source: source.clone(),
+        },
     }
 }
 

@@ -9,7 +9,8 @@ use serde::Serialize;
 use super::service::{BroadcastStatus, Created, NewBroadcast};
 use crate::auth::Role;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{Access, ApiJson, AppState, RequestCtx, Route};
+use crate::http::{Access, ApiJson, RequestCtx, Route};
+use crate::state::AppState;
 
 pub fn routes() -> Vec<Route> {
     let admin = Access::Tenant(Role::Admin);

@@ -25,8 +25,8 @@ use tokio::time::Instant;
 use super::repo;
 use super::service::{JOB_KIND, Message};
 use crate::db::Db;
-use crate::http::AppState;
 use crate::integrations::telegram::{BotClient, TelegramError};
+use crate::state::AppState;
 use crate::time::Clock;
 use crate::workers::jobs::{JobContext, JobHandler, JobOutcome};
 

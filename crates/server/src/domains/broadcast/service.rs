@@ -7,7 +7,7 @@ use super::markup::{self, ParseMode};
 use super::repo::{self, BroadcastRow, ReportRow};
 use crate::config::BroadcastConfig;
 use crate::db::{Db, new_id};
-use crate::http::error::{ApiError, ApiResult};
+use crate::domains::error::{DomainError, DomainResult};
 use crate::time::Clock;
 use crate::workers::jobs::{self, NewJob};
 
@@ -73,9 +73,9 @@ fn validate_url(url: &str) -> bool {
         && !url.chars().any(char::is_whitespace)
 }
 
-pub fn validate(input: &NewBroadcast) -> ApiResult<Message> {
+pub fn validate(input: &NewBroadcast) -> DomainResult<Message> {
     if input.message.len() > MAX_RAW_MESSAGE {
-        return Err(ApiError::Validation(format!(
+        return Err(DomainError::invalid(format!(
             "the message is too long ({} bytes of markup); Telegram allows 4096 characters",
             input.message.len()
         )));
@@ -83,7 +83,7 @@ pub fn validate(input: &NewBroadcast) -> ApiResult<Message> {
     let parse_mode = match input.parse_mode.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(raw) => Some(ParseMode::parse(raw).ok_or_else(|| {
-            ApiError::Validation(format!(
+            DomainError::invalid(format!(
                 "parse_mode must be HTML or MarkdownV2 (got '{}')",
                 raw.chars().take(20).collect::<String>()
             ))
@@ -98,36 +98,34 @@ pub fn validate(input: &NewBroadcast) -> ApiResult<Message> {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
             if !(file_id || (validate_url(photo) && !photo.starts_with("tg://"))) {
-                return Err(ApiError::Validation(
-                    "photo must be an http(s) URL or a Telegram file_id".into(),
+                return Err(DomainError::invalid(
+                    "photo must be an http(s) URL or a Telegram file_id",
                 ));
             }
             Some(photo.to_owned())
         }
     };
-    markup::check(&input.message, parse_mode, photo.is_some()).map_err(ApiError::Validation)?;
+    markup::check(&input.message, parse_mode, photo.is_some()).map_err(DomainError::invalid)?;
     let buttons = input.buttons.clone().unwrap_or_default();
     let count: usize = buttons.iter().map(Vec::len).sum();
     if count > MAX_BUTTONS {
-        return Err(ApiError::Validation(format!(
+        return Err(DomainError::invalid(format!(
             "at most {MAX_BUTTONS} buttons (got {count})"
         )));
     }
     for row in &buttons {
         if row.is_empty() || row.len() > 8 {
-            return Err(ApiError::Validation(
-                "each button row holds 1 to 8 buttons".into(),
-            ));
+            return Err(DomainError::invalid("each button row holds 1 to 8 buttons"));
         }
         for button in row {
             let text = button.text.trim();
             if text.is_empty() || text.chars().count() > 64 {
-                return Err(ApiError::Validation(
-                    "a button's text must be 1 to 64 characters".into(),
+                return Err(DomainError::invalid(
+                    "a button's text must be 1 to 64 characters",
                 ));
             }
             if !validate_url(&button.url) {
-                return Err(ApiError::Validation(format!(
+                return Err(DomainError::invalid(format!(
                     "the button '{text}' needs an http(s):// or tg:// URL"
                 )));
             }
@@ -273,16 +271,16 @@ impl BroadcastService {
         &self.clock
     }
 
-    pub async fn audience(&self, tenant_id: &str) -> ApiResult<i64> {
+    pub async fn audience(&self, tenant_id: &str) -> DomainResult<i64> {
         Ok(repo::audience_size(&self.db, tenant_id).await?)
     }
 
-    fn rate(&self, requested: Option<f64>) -> ApiResult<f64> {
+    fn rate(&self, requested: Option<f64>) -> DomainResult<f64> {
         let max = self.config.max_rate_per_sec;
         match requested {
             None => Ok(self.config.rate_per_sec.min(max)),
             Some(rate) if rate > 0.0 && rate <= max => Ok(rate),
-            Some(rate) => Err(ApiError::Validation(format!(
+            Some(rate) => Err(DomainError::invalid(format!(
                 "rate must be above 0 and at most {max} messages a second (got {rate})"
             ))),
         }
@@ -297,7 +295,7 @@ impl BroadcastService {
         created_by: Option<&str>,
         input: &NewBroadcast,
         client_key: Option<&str>,
-    ) -> ApiResult<Created> {
+    ) -> DomainResult<Created> {
         let message = validate(input)?;
         let rate = self.rate(input.rate)?;
         if input.dry_run {
@@ -313,8 +311,8 @@ impl BroadcastService {
         if let Some(key) = client_key
             && (key.is_empty() || key.len() > 128)
         {
-            return Err(ApiError::BadRequest(
-                "Idempotency-Key must be 1 to 128 characters".into(),
+            return Err(DomainError::malformed(
+                "Idempotency-Key must be 1 to 128 characters",
             ));
         }
         let now = self.clock.now();
@@ -343,10 +341,10 @@ impl BroadcastService {
             let existing = payload
                 .as_ref()
                 .and_then(|p| p["broadcast_id"].as_str())
-                .ok_or(ApiError::NotFound("broadcast"))?;
+                .ok_or(DomainError::NotFound("broadcast"))?;
             let row = repo::get(&self.db, tenant_id, existing)
                 .await?
-                .ok_or(ApiError::NotFound("broadcast"))?;
+                .ok_or(DomainError::NotFound("broadcast"))?;
             return Ok(Created {
                 id: row.id,
                 status: row.status,
@@ -377,8 +375,8 @@ impl BroadcastService {
         repo::insert(&mut tx, &row).await?;
         let recipients = repo::insert_recipients(&mut tx, tenant_id, &id, now).await? as i64;
         if recipients == 0 {
-            return Err(ApiError::Validation(
-                "nobody to send to: no bot user of this workspace is reachable yet".into(),
+            return Err(DomainError::invalid(
+                "nobody to send to: no bot user of this workspace is reachable yet",
             ));
         }
         repo::set_recipient_count(&mut tx, &id, recipients).await?;
@@ -393,20 +391,20 @@ impl BroadcastService {
         })
     }
 
-    async fn row(&self, tenant_id: &str, id: &str) -> ApiResult<BroadcastRow> {
+    async fn row(&self, tenant_id: &str, id: &str) -> DomainResult<BroadcastRow> {
         repo::get(&self.db, tenant_id, id)
             .await?
-            .ok_or(ApiError::NotFound("broadcast"))
+            .ok_or(DomainError::NotFound("broadcast"))
     }
 
-    pub async fn status(&self, tenant_id: &str, id: &str) -> ApiResult<BroadcastStatus> {
+    pub async fn status(&self, tenant_id: &str, id: &str) -> DomainResult<BroadcastStatus> {
         let row = self.row(tenant_id, id).await?;
         let counts = repo::counts(&self.db, &row.id).await?;
         let totals = Totals::from_counts(row.recipients, &counts);
         Ok(status_of(row, totals))
     }
 
-    pub async fn history(&self, tenant_id: &str) -> ApiResult<Vec<BroadcastStatus>> {
+    pub async fn history(&self, tenant_id: &str) -> DomainResult<Vec<BroadcastStatus>> {
         let rows = repo::list(&self.db, tenant_id, HISTORY).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
@@ -418,7 +416,7 @@ impl BroadcastService {
     }
 
     /// Pause a queued or running broadcast; the sender stops after the messages in flight.
-    pub async fn pause(&self, tenant_id: &str, id: &str) -> ApiResult<BroadcastStatus> {
+    pub async fn pause(&self, tenant_id: &str, id: &str) -> DomainResult<BroadcastStatus> {
         let row = self.row(tenant_id, id).await?;
         let now = self.clock.now();
         if !repo::transition(
@@ -431,7 +429,7 @@ impl BroadcastService {
         )
         .await?
         {
-            return Err(ApiError::Conflict(format!(
+            return Err(DomainError::conflict(format!(
                 "a {} broadcast cannot be paused",
                 row.status
             )));
@@ -443,11 +441,11 @@ impl BroadcastService {
         self.status(tenant_id, id).await
     }
 
-    pub async fn resume(&self, tenant_id: &str, id: &str) -> ApiResult<BroadcastStatus> {
+    pub async fn resume(&self, tenant_id: &str, id: &str) -> DomainResult<BroadcastStatus> {
         let row = self.row(tenant_id, id).await?;
         let now = self.clock.now();
         if !repo::transition(&self.db, tenant_id, id, &["paused"], "queued", now).await? {
-            return Err(ApiError::Conflict(format!(
+            return Err(DomainError::conflict(format!(
                 "a {} broadcast cannot be resumed",
                 row.status
             )));
@@ -458,7 +456,7 @@ impl BroadcastService {
         self.status(tenant_id, id).await
     }
 
-    pub async fn cancel(&self, tenant_id: &str, id: &str) -> ApiResult<BroadcastStatus> {
+    pub async fn cancel(&self, tenant_id: &str, id: &str) -> DomainResult<BroadcastStatus> {
         let row = self.row(tenant_id, id).await?;
         let now = self.clock.now();
         if !repo::transition(
@@ -471,7 +469,7 @@ impl BroadcastService {
         )
         .await?
         {
-            return Err(ApiError::Conflict(format!(
+            return Err(DomainError::conflict(format!(
                 "a {} broadcast cannot be cancelled",
                 row.status
             )));
@@ -492,7 +490,7 @@ impl BroadcastService {
         tenant_id: &str,
         id: &str,
         tx: tokio::sync::mpsc::Sender<String>,
-    ) -> ApiResult<()> {
+    ) -> DomainResult<()> {
         let row = self.row(tenant_id, id).await?;
         if tx
             .send("user_id,username,status,error,time\r\n".into())
@@ -518,7 +516,7 @@ impl BroadcastService {
     }
 
     /// Check the broadcast exists in this tenant (before a streamed response starts).
-    pub async fn exists(&self, tenant_id: &str, id: &str) -> ApiResult<()> {
+    pub async fn exists(&self, tenant_id: &str, id: &str) -> DomainResult<()> {
         self.row(tenant_id, id).await.map(|_| ())
     }
 }

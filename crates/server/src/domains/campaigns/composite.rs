@@ -8,8 +8,8 @@ use serde::Deserialize;
 use tokio::sync::Semaphore;
 
 use super::service::overlay_limits;
+use crate::domains::error::{DomainError, DomainResult};
 use crate::domains::templates::service::render_error;
-use crate::http::error::{ApiError, ApiResult};
 
 /// A phone photo: 15 MB and 25 MP (a 12 MP camera is 4032×3024).
 pub const PHOTO_LIMIT: usize = 15 * 1024 * 1024;
@@ -39,14 +39,12 @@ pub async fn render(
     photo: Bytes,
     overlay: Option<Bytes>,
     placement: Placement,
-) -> ApiResult<(Vec<u8>, &'static str)> {
+) -> DomainResult<(Vec<u8>, &'static str)> {
     if photo.is_empty() {
-        return Err(ApiError::Validation(
-            "send the photo as the request body".into(),
-        ));
+        return Err(DomainError::invalid("send the photo as the request body"));
     }
     if sniff_format(&photo).is_none() {
-        return Err(ApiError::UnsupportedMediaType(
+        return Err(DomainError::UnsupportedMedia(
             "the photo is not a PNG, JPEG or WebP image".into(),
         ));
     }
@@ -58,7 +56,7 @@ pub async fn render(
     let _permit = RUNNING
         .acquire()
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| DomainError::internal(e.to_string()))?;
     let bytes = tokio::task::spawn_blocking(move || {
         let photo = decode_image(&photo, &photo_limits(), "photo")?;
         let overlay = overlay
@@ -68,7 +66,7 @@ pub async fn render(
         encode_pixmap(&canvas, OutputFormat::Png)
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| DomainError::internal(e.to_string()))?
     .map_err(render_error)?;
     Ok((bytes, "image/png"))
 }

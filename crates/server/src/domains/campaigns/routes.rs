@@ -13,7 +13,8 @@ use super::composite;
 use super::service::{Campaign, CampaignInput, PublicCampaign, Submission, SubmissionInput};
 use crate::auth::Role;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{Access, ApiJson, AppState, RequestCtx, Route};
+use crate::http::{Access, ApiJson, RequestCtx, Route};
+use crate::state::AppState;
 
 /// An overlay upload (≤ 10 MB, checked again after decoding) with room for the request.
 const OVERLAY_LIMIT: usize = 10 * 1024 * 1024 + 64 * 1024;

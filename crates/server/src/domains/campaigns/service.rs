@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::limiter::AttemptLimiter;
 use super::links::{self, PLATFORMS};
 use super::repo::{self, CampaignRow, CampaignWithCounts, SubmissionRow};
-use crate::db::{Db, new_id};
+use crate::db::{Db, DbError, new_id};
+use crate::domains::error::{DomainError, DomainResult};
 use crate::domains::templates::service::{render_error, storage_error};
-use crate::http::error::{ApiError, ApiResult};
 use crate::storage::Storage;
 use crate::time::{Clock, Millis};
 
@@ -196,7 +196,7 @@ impl CampaignService {
         }
     }
 
-    fn to_campaign(&self, row: CampaignWithCounts) -> ApiResult<Campaign> {
+    fn to_campaign(&self, row: CampaignWithCounts) -> DomainResult<Campaign> {
         let c = row.campaign;
         let now = self.clock.now();
         Ok(Campaign {
@@ -217,13 +217,13 @@ impl CampaignService {
         })
     }
 
-    async fn row(&self, tenant_id: &str, id: &str) -> ApiResult<CampaignWithCounts> {
+    async fn row(&self, tenant_id: &str, id: &str) -> DomainResult<CampaignWithCounts> {
         repo::find(&self.db, tenant_id, id)
             .await?
-            .ok_or(ApiError::NotFound("campaign"))
+            .ok_or(DomainError::NotFound("campaign"))
     }
 
-    pub async fn list(&self, tenant_id: &str) -> ApiResult<Vec<Campaign>> {
+    pub async fn list(&self, tenant_id: &str) -> DomainResult<Vec<Campaign>> {
         repo::list(&self.db, tenant_id)
             .await?
             .into_iter()
@@ -231,12 +231,12 @@ impl CampaignService {
             .collect()
     }
 
-    pub async fn get(&self, tenant_id: &str, id: &str) -> ApiResult<Campaign> {
+    pub async fn get(&self, tenant_id: &str, id: &str) -> DomainResult<Campaign> {
         let row = self.row(tenant_id, id).await?;
         self.to_campaign(row)
     }
 
-    pub async fn create(&self, tenant_id: &str, input: CampaignInput) -> ApiResult<Campaign> {
+    pub async fn create(&self, tenant_id: &str, input: CampaignInput) -> DomainResult<Campaign> {
         let input = validate_input(input)?;
         let now = self.clock.now();
         let row = CampaignRow {
@@ -266,7 +266,7 @@ impl CampaignService {
         tenant_id: &str,
         id: &str,
         input: CampaignInput,
-    ) -> ApiResult<Campaign> {
+    ) -> DomainResult<Campaign> {
         let existing = self.row(tenant_id, id).await?.campaign;
         let input = validate_input(input)?;
         let row = CampaignRow {
@@ -281,14 +281,19 @@ impl CampaignService {
         };
         let mut tx = self.db.begin().await?;
         if !repo::update_details(&mut tx, &row).await? {
-            return Err(ApiError::NotFound("campaign"));
+            return Err(DomainError::NotFound("campaign"));
         }
         tx.commit().await?;
         self.get(tenant_id, id).await
     }
 
     /// Pause or resume without resending the other fields.
-    pub async fn set_paused(&self, tenant_id: &str, id: &str, paused: bool) -> ApiResult<Campaign> {
+    pub async fn set_paused(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        paused: bool,
+    ) -> DomainResult<Campaign> {
         let existing = self.row(tenant_id, id).await?.campaign;
         let row = CampaignRow {
             paused,
@@ -297,17 +302,17 @@ impl CampaignService {
         };
         let mut tx = self.db.begin().await?;
         if !repo::update_details(&mut tx, &row).await? {
-            return Err(ApiError::NotFound("campaign"));
+            return Err(DomainError::NotFound("campaign"));
         }
         tx.commit().await?;
         self.get(tenant_id, id).await
     }
 
     /// Delete the campaign, its entries (cascade) and its overlay objects.
-    pub async fn delete(&self, tenant_id: &str, id: &str) -> ApiResult<()> {
+    pub async fn delete(&self, tenant_id: &str, id: &str) -> DomainResult<()> {
         let mut tx = self.db.begin().await?;
         if !repo::delete(&mut tx, tenant_id, id).await? {
-            return Err(ApiError::NotFound("campaign"));
+            return Err(DomainError::NotFound("campaign"));
         }
         tx.commit().await?;
         self.delete_objects(&overlay_prefix(tenant_id, id)).await;
@@ -320,7 +325,7 @@ impl CampaignService {
         tenant_id: &str,
         id: &str,
         bytes: Bytes,
-    ) -> ApiResult<Campaign> {
+    ) -> DomainResult<Campaign> {
         let existing = self.row(tenant_id, id).await?.campaign;
         let (format, width, height) = check_overlay(bytes.clone()).await?;
         let ext = match format {
@@ -345,8 +350,8 @@ impl CampaignService {
             )
             .await?;
             if !moved {
-                return Err(ApiError::Conflict(
-                    "the overlay was changed meanwhile; reload and try again".into(),
+                return Err(DomainError::conflict(
+                    "the overlay was changed meanwhile; reload and try again",
                 ));
             }
             tx.commit().await?;
@@ -363,15 +368,15 @@ impl CampaignService {
         self.get(tenant_id, id).await
     }
 
-    pub async fn remove_overlay(&self, tenant_id: &str, id: &str) -> ApiResult<Campaign> {
+    pub async fn remove_overlay(&self, tenant_id: &str, id: &str) -> DomainResult<Campaign> {
         let existing = self.row(tenant_id, id).await?.campaign;
         let Some(old) = existing.overlay_key else {
             return self.get(tenant_id, id).await;
         };
         let mut tx = self.db.begin().await?;
         if !repo::set_overlay(&mut tx, tenant_id, id, Some(&old), None, self.clock.now()).await? {
-            return Err(ApiError::Conflict(
-                "the overlay was changed meanwhile; reload and try again".into(),
+            return Err(DomainError::conflict(
+                "the overlay was changed meanwhile; reload and try again",
             ));
         }
         tx.commit().await?;
@@ -380,34 +385,34 @@ impl CampaignService {
     }
 
     /// The overlay of a campaign of this tenant (the editor's preview).
-    pub async fn overlay(&self, tenant_id: &str, id: &str) -> ApiResult<Bytes> {
+    pub async fn overlay(&self, tenant_id: &str, id: &str) -> DomainResult<Bytes> {
         let row = self.row(tenant_id, id).await?.campaign;
         self.overlay_bytes(&row).await
     }
 
-    async fn overlay_bytes(&self, row: &CampaignRow) -> ApiResult<Bytes> {
+    async fn overlay_bytes(&self, row: &CampaignRow) -> DomainResult<Bytes> {
         let key = row
             .overlay_key
             .as_deref()
-            .ok_or(ApiError::NotFound("overlay"))?;
+            .ok_or(DomainError::NotFound("overlay"))?;
         self.storage
             .get(key)
             .await
             .map_err(storage_error)?
-            .ok_or_else(|| ApiError::Internal(format!("object {key} is missing")))
+            .ok_or_else(|| DomainError::internal(format!("object {key} is missing")))
     }
 
-    async fn public_row(&self, id: &str) -> ApiResult<CampaignRow> {
+    async fn public_row(&self, id: &str) -> DomainResult<CampaignRow> {
         // Ids are UUIDv7 text; anything else cannot exist, so skip the query.
         if id.len() > 64 {
-            return Err(ApiError::NotFound("campaign"));
+            return Err(DomainError::NotFound("campaign"));
         }
         repo::find_public(&self.db, id)
             .await?
-            .ok_or(ApiError::NotFound("campaign"))
+            .ok_or(DomainError::NotFound("campaign"))
     }
 
-    pub async fn public(&self, id: &str) -> ApiResult<PublicCampaign> {
+    pub async fn public(&self, id: &str) -> DomainResult<PublicCampaign> {
         let row = self.public_row(id).await?;
         let now = self.clock.now();
         let platforms = platforms_of(&row)?
@@ -431,17 +436,17 @@ impl CampaignService {
         })
     }
 
-    pub async fn public_overlay(&self, id: &str) -> ApiResult<Bytes> {
+    pub async fn public_overlay(&self, id: &str) -> DomainResult<Bytes> {
         let row = self.public_row(id).await?;
         self.overlay_bytes(&row).await
     }
 
     /// The overlay bytes (if any) for a server-side composite, counted against the client's
     /// budget.
-    pub async fn composite_overlay(&self, id: &str, client: IpAddr) -> ApiResult<Option<Bytes>> {
+    pub async fn composite_overlay(&self, id: &str, client: IpAddr) -> DomainResult<Option<Bytes>> {
         self.composite_limiter
             .attempt(client, self.clock.now())
-            .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
+            .map_err(|retry_after_secs| DomainError::RateLimited { retry_after_secs })?;
         let row = self.public_row(id).await?;
         match row.overlay_key {
             Some(_) => Ok(Some(self.overlay_bytes(&row).await?)),
@@ -455,27 +460,27 @@ impl CampaignService {
         campaign_id: &str,
         input: SubmissionInput,
         client: IpAddr,
-    ) -> ApiResult<Submission> {
+    ) -> DomainResult<Submission> {
         let now = self.clock.now();
         self.limiter
             .attempt(client, now)
-            .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
+            .map_err(|retry_after_secs| DomainError::RateLimited { retry_after_secs })?;
         let campaign = self.public_row(campaign_id).await?;
         match Status::at(campaign.starts_at, campaign.ends_at, campaign.paused, now) {
             Status::Active => {}
             Status::Upcoming => {
-                return Err(ApiError::Conflict(format!(
+                return Err(DomainError::conflict(format!(
                     "this campaign has not started yet; entries open at {}",
                     rfc3339(campaign.starts_at)
                 )));
             }
             Status::Paused => {
-                return Err(ApiError::Conflict(
-                    "entries are paused for this campaign; try again later".into(),
+                return Err(DomainError::conflict(
+                    "entries are paused for this campaign; try again later",
                 ));
             }
             Status::Ended => {
-                return Err(ApiError::Conflict(format!(
+                return Err(DomainError::conflict(format!(
                     "this campaign ended at {}; entries are closed",
                     rfc3339(campaign.ends_at)
                 )));
@@ -483,15 +488,15 @@ impl CampaignService {
         }
         let allowed = platforms_of(&campaign)?;
         let link =
-            links::check(&input.url, &allowed).map_err(|e| ApiError::Validation(e.to_string()))?;
+            links::check(&input.url, &allowed).map_err(|e| DomainError::invalid(e.to_string()))?;
         let name = optional_text(input.name, "name", MAX_NAME_CHARS)?;
         let handle = optional_text(input.handle, "handle", MAX_HANDLE_CHARS)?;
         let email = optional_text(input.email, "email", MAX_EMAIL_CHARS)?.map(|e| e.to_lowercase());
         if let Some(email) = &email
             && !plausible_email(email)
         {
-            return Err(ApiError::Validation(
-                "that email address does not look right".into(),
+            return Err(DomainError::invalid(
+                "that email address does not look right",
             ));
         }
         let row = SubmissionRow {
@@ -511,11 +516,11 @@ impl CampaignService {
         let mut tx = self.db.begin().await?;
         repo::insert_submission(&mut tx, &row)
             .await
-            .map_err(|e| match ApiError::from(e) {
-                ApiError::Conflict(_) => {
-                    ApiError::Conflict("this post was already entered in this campaign".into())
+            .map_err(|e| match e {
+                DbError::Conflict(_) => {
+                    DomainError::duplicate("this post was already entered in this campaign")
                 }
-                other => other,
+                other => other.into(),
             })?;
         tx.commit().await?;
         metrics::counter!("campaign_submissions_total", "platform" => row.platform.clone())
@@ -529,18 +534,18 @@ impl CampaignService {
         campaign_id: &str,
         platform: Option<&str>,
         status: Option<&str>,
-    ) -> ApiResult<Vec<Submission>> {
+    ) -> DomainResult<Vec<Submission>> {
         self.row(tenant_id, campaign_id).await?;
         let platform = platform.unwrap_or("").trim();
         let status = status.unwrap_or("").trim();
         if !platform.is_empty() && links::platform(platform).is_none() {
-            return Err(ApiError::Validation(format!(
+            return Err(DomainError::invalid(format!(
                 "unknown platform '{platform}'"
             )));
         }
         if !status.is_empty() && !SUBMISSION_STATUSES.contains(&status) {
-            return Err(ApiError::Validation(
-                "status must be pending, approved or rejected".into(),
+            return Err(DomainError::invalid(
+                "status must be pending, approved or rejected",
             ));
         }
         Ok(
@@ -558,10 +563,10 @@ impl CampaignService {
         campaign_id: &str,
         submission_id: &str,
         status: &str,
-    ) -> ApiResult<Submission> {
+    ) -> DomainResult<Submission> {
         if !SUBMISSION_STATUSES.contains(&status) {
-            return Err(ApiError::Validation(
-                "status must be pending, approved or rejected".into(),
+            return Err(DomainError::invalid(
+                "status must be pending, approved or rejected",
             ));
         }
         self.row(tenant_id, campaign_id).await?;
@@ -570,13 +575,13 @@ impl CampaignService {
         if !repo::set_submission_status(&mut tx, tenant_id, campaign_id, submission_id, status, now)
             .await?
         {
-            return Err(ApiError::NotFound("submission"));
+            return Err(DomainError::NotFound("submission"));
         }
         tx.commit().await?;
         repo::find_submission(&self.db, tenant_id, campaign_id, submission_id)
             .await?
             .map(Submission::from)
-            .ok_or(ApiError::NotFound("submission"))
+            .ok_or(DomainError::NotFound("submission"))
     }
 
     /// The (filtered) entries as CSV; every cell is guarded against spreadsheet formulas.
@@ -586,7 +591,7 @@ impl CampaignService {
         campaign_id: &str,
         platform: Option<&str>,
         status: Option<&str>,
-    ) -> ApiResult<String> {
+    ) -> DomainResult<String> {
         let rows = self
             .submissions(tenant_id, campaign_id, platform, status)
             .await?;
@@ -629,19 +634,19 @@ pub fn overlay_prefix(tenant_id: &str, campaign_id: &str) -> String {
 }
 
 /// Content sniffing, byte/pixel caps and a full decode (truncation, bombs) off the async workers.
-async fn check_overlay(bytes: Bytes) -> ApiResult<(ImageFormat, i64, i64)> {
+async fn check_overlay(bytes: Bytes) -> DomainResult<(ImageFormat, i64, i64)> {
     let format = sniff_format(&bytes).ok_or_else(|| {
-        ApiError::UnsupportedMediaType("the overlay is not a PNG, JPEG or WebP image".into())
+        DomainError::UnsupportedMedia("the overlay is not a PNG, JPEG or WebP image".into())
     })?;
     let limits = overlay_limits();
     if bytes.len() > limits.max_bytes {
-        return Err(ApiError::PayloadTooLarge);
+        return Err(DomainError::TooLarge);
     }
     let pixmap = tokio::task::spawn_blocking(move || {
         promostack_render::decode_image(&bytes, &limits, "overlay image")
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| DomainError::internal(e.to_string()))?
     .map_err(render_error)?;
     Ok((
         format,
@@ -658,31 +663,31 @@ fn mime(format: ImageFormat) -> &'static str {
     }
 }
 
-fn validate_input(mut input: CampaignInput) -> ApiResult<CampaignInput> {
+fn validate_input(mut input: CampaignInput) -> DomainResult<CampaignInput> {
     input.title = input.title.trim().to_owned();
     input.description = input.description.trim().to_owned();
     let title_len = input.title.chars().count();
     if title_len == 0 || title_len > MAX_TITLE_CHARS {
-        return Err(ApiError::Validation(format!(
+        return Err(DomainError::invalid(format!(
             "title must be 1 to {MAX_TITLE_CHARS} characters"
         )));
     }
     if input.title.chars().any(char::is_control) {
-        return Err(ApiError::Validation("title must be a single line".into()));
+        return Err(DomainError::invalid("title must be a single line"));
     }
     if input.description.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(ApiError::Validation(format!(
+        return Err(DomainError::invalid(format!(
             "description must be at most {MAX_DESCRIPTION_CHARS} characters"
         )));
     }
     if input.starts_at <= 0 || input.ends_at <= 0 {
-        return Err(ApiError::Validation(
-            "startsAt and endsAt are unix milliseconds".into(),
+        return Err(DomainError::invalid(
+            "startsAt and endsAt are unix milliseconds",
         ));
     }
     if input.ends_at <= input.starts_at {
-        return Err(ApiError::Validation(
-            "the campaign must end after it starts".into(),
+        return Err(DomainError::invalid(
+            "the campaign must end after it starts",
         ));
     }
     let mut platforms = Vec::new();
@@ -690,7 +695,7 @@ fn validate_input(mut input: CampaignInput) -> ApiResult<CampaignInput> {
         let p = p.trim().to_lowercase();
         if links::platform(&p).is_none() {
             let known: Vec<_> = PLATFORMS.iter().map(|p| p.id).collect();
-            return Err(ApiError::Validation(format!(
+            return Err(DomainError::invalid(format!(
                 "unknown platform '{p}' (use {})",
                 known.join(", ")
             )));
@@ -700,9 +705,7 @@ fn validate_input(mut input: CampaignInput) -> ApiResult<CampaignInput> {
         }
     }
     if platforms.is_empty() {
-        return Err(ApiError::Validation(
-            "choose at least one target platform".into(),
-        ));
+        return Err(DomainError::invalid("choose at least one target platform"));
     }
     // Keep the table's order, so lists read the same everywhere.
     platforms.sort_by_key(|p| PLATFORMS.iter().position(|k| k.id == p));
@@ -710,8 +713,8 @@ fn validate_input(mut input: CampaignInput) -> ApiResult<CampaignInput> {
     Ok(input)
 }
 
-fn platforms_of(row: &CampaignRow) -> ApiResult<Vec<String>> {
-    serde_json::from_str(&row.platforms_json).map_err(|e| ApiError::Internal(e.to_string()))
+fn platforms_of(row: &CampaignRow) -> DomainResult<Vec<String>> {
+    serde_json::from_str(&row.platforms_json).map_err(|e| DomainError::internal(e.to_string()))
 }
 
 fn overlay_size(row: &CampaignRow) -> Option<OverlaySize> {
@@ -721,21 +724,21 @@ fn overlay_size(row: &CampaignRow) -> Option<OverlaySize> {
     }
 }
 
-fn json_string<T: Serialize>(value: &T) -> ApiResult<String> {
-    serde_json::to_string(value).map_err(|e| ApiError::Internal(e.to_string()))
+fn json_string<T: Serialize>(value: &T) -> DomainResult<String> {
+    serde_json::to_string(value).map_err(|e| DomainError::internal(e.to_string()))
 }
 
-fn optional_text(value: Option<String>, field: &str, max: usize) -> ApiResult<Option<String>> {
+fn optional_text(value: Option<String>, field: &str, max: usize) -> DomainResult<Option<String>> {
     let Some(value) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
     if value.chars().count() > max {
-        return Err(ApiError::Validation(format!(
+        return Err(DomainError::invalid(format!(
             "{field} must be at most {max} characters"
         )));
     }
     if value.chars().any(char::is_control) {
-        return Err(ApiError::Validation(format!(
+        return Err(DomainError::invalid(format!(
             "{field} must be a single line"
         )));
     }

@@ -4,7 +4,7 @@
 use super::repo::CouponRow;
 use super::service::{CouponInput, Discount, DiscountKind};
 use crate::csv::cell;
-use crate::http::error::{ApiError, ApiResult};
+use crate::domains::error::{DomainError, DomainResult};
 use crate::time::Millis;
 
 pub const COLUMNS: [&str; 7] = [
@@ -18,7 +18,7 @@ pub const COLUMNS: [&str; 7] = [
 ];
 
 /// Split CSV text into records of fields, with the 1-based line each record starts on.
-fn records(text: &str) -> ApiResult<Vec<(usize, Vec<String>)>> {
+fn records(text: &str) -> DomainResult<Vec<(usize, Vec<String>)>> {
     let mut out = Vec::new();
     let mut chars = text.trim_start_matches('\u{feff}').chars().peekable();
     let mut line = 1;
@@ -68,7 +68,7 @@ fn records(text: &str) -> ApiResult<Vec<(usize, Vec<String>)>> {
         }
     }
     if quoted {
-        return Err(ApiError::Validation(format!(
+        return Err(DomainError::invalid(format!(
             "line {start_line}: a quoted field is not closed"
         )));
     }
@@ -108,7 +108,7 @@ fn parse_expiry(value: &str) -> Option<Option<Millis>> {
 }
 
 /// Parse an import into inputs with their line numbers; the service checks each input.
-pub fn parse_import(text: &str, _now: Millis) -> ApiResult<Vec<(usize, CouponInput)>> {
+pub fn parse_import(text: &str, _now: Millis) -> DomainResult<Vec<(usize, CouponInput)>> {
     let mut records = records(text)?;
     let has_header = records.first().is_some_and(|(_, f)| {
         f.first()
@@ -121,7 +121,7 @@ pub fn parse_import(text: &str, _now: Millis) -> ApiResult<Vec<(usize, CouponInp
             .map(|h| h.trim().to_ascii_lowercase())
             .collect();
         if let Some(unknown) = header.iter().find(|h| !COLUMNS.contains(&h.as_str())) {
-            return Err(ApiError::Validation(format!(
+            return Err(DomainError::invalid(format!(
                 "line 1: unknown column '{unknown}' (columns: {})",
                 COLUMNS.join(", ")
             )));
@@ -136,7 +136,7 @@ pub fn parse_import(text: &str, _now: Millis) -> ApiResult<Vec<(usize, CouponInp
             continue;
         }
         if fields.len() > columns.len() {
-            return Err(ApiError::Validation(format!(
+            return Err(DomainError::invalid(format!(
                 "line {line}: {} fields, expected at most {}",
                 fields.len(),
                 columns.len()
@@ -150,7 +150,7 @@ pub fn parse_import(text: &str, _now: Millis) -> ApiResult<Vec<(usize, CouponInp
                 .map(|s| s.trim())
                 .unwrap_or("")
         };
-        let bad = |what: &str| ApiError::Validation(format!("line {line}: {what}"));
+        let bad = |what: &str| DomainError::invalid(format!("line {line}: {what}"));
         let discount = match (get("discount_type"), get("discount_value")) {
             ("", "") => None,
             (kind, value) => {

@@ -11,8 +11,11 @@ use super::service::{
     reason,
 };
 use crate::auth::Role;
+use crate::domains::coupons::CouponCode;
+use crate::domains::error::DomainError;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{Access, ApiJson, AppState, RequestCtx, Route};
+use crate::http::{Access, ApiJson, RequestCtx, Route};
+use crate::state::AppState;
 
 /// A pasted list or CSV of up to 10,000 codes fits easily.
 const IMPORT_LIMIT: usize = 2 * 1024 * 1024;
@@ -65,7 +68,13 @@ pub async fn validate(
     ApiJson(body): ApiJson<ValidateBody>,
 ) -> ApiResult<ApiJson<CouponCheck>> {
     Ok(ApiJson(
-        state.coupons.validate(&ctx.tenant_id, &body.code).await?,
+        state
+            .coupons
+            .validate(
+                &ctx.tenant_id,
+                &CouponCode::parse(&body.code).map_err(DomainError::from)?,
+            )
+            .await?,
     ))
 }
 

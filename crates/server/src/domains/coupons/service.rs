@@ -11,15 +11,15 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 
 use super::cache::TtlCache;
+use super::code::CouponCode;
 use super::csv;
 use super::repo::{self, CouponRow};
 use crate::db::{Db, new_id};
+use crate::domains::error::{DomainError, DomainResult};
 use crate::domains::tenants::TenantService;
-use crate::http::error::{ApiError, ApiResult};
 use crate::integrations::funderpro::{self, FunderProClient};
 use crate::time::{Clock, Millis};
 
-pub const MAX_CODE_CHARS: usize = 64;
 /// How long a CRM answer is reused: a live code for minutes, a refusal for less (it may be
 /// about to go live), an outage for seconds (so a down CRM is not hammered, nor trusted long).
 pub const VALID_TTL_MS: Millis = 5 * 60 * 1000;
@@ -176,9 +176,9 @@ impl CouponValidator<'_> {
     pub async fn check(
         &self,
         tenant_id: &str,
-        code: &NormalisedCode,
+        code: &CouponCode,
         now: Millis,
-    ) -> ApiResult<Outcome> {
+    ) -> DomainResult<Outcome> {
         match self {
             CouponValidator::AcceptAny => Ok(Outcome::Checked(CouponCheck::new(
                 true,
@@ -187,9 +187,9 @@ impl CouponValidator<'_> {
                 None,
             ))),
             CouponValidator::List { db } => {
-                let row = repo::find_by_key(db, tenant_id, &code.key).await?;
+                let row = repo::find_by_key(db, tenant_id, code.key()).await?;
                 Ok(Outcome::Checked(match row {
-                    None => not_found(&code.display),
+                    None => not_found(code.display()),
                     Some(row) => check_listed(&row, now),
                 }))
             }
@@ -198,12 +198,12 @@ impl CouponValidator<'_> {
             )),
             CouponValidator::FunderPro {
                 client: Some(client),
-            } => Ok(match client.lookup(&code.key).await {
-                Ok(funderpro::Lookup::NotFound) => Outcome::Checked(not_found(&code.display)),
+            } => Ok(match client.lookup(code.key()).await {
+                Ok(funderpro::Lookup::NotFound) => Outcome::Checked(not_found(code.display())),
                 Ok(funderpro::Lookup::Found(found)) => Outcome::Checked(check_funderpro(
                     &found,
                     client.product_id(),
-                    &code.display,
+                    code.display(),
                     now,
                 )),
                 Err(funderpro::Unavailable(detail)) => Outcome::Unavailable(detail),
@@ -288,43 +288,6 @@ fn discount_of(row: &CouponRow) -> Option<Discount> {
     })
 }
 
-/// A code as typed (trimmed) and its comparison key (upper case).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NormalisedCode {
-    pub display: String,
-    pub key: String,
-}
-
-/// Trim, bound and check a code; refusals are 422s with a message for the person typing.
-pub fn normalise_code(code: &str) -> ApiResult<NormalisedCode> {
-    let trimmed = code.trim();
-    if trimmed.is_empty() {
-        return Err(ApiError::Validation("enter a coupon code".into()));
-    }
-    if trimmed.chars().count() > MAX_CODE_CHARS {
-        return Err(ApiError::Validation(format!(
-            "a coupon code has at most {MAX_CODE_CHARS} characters"
-        )));
-    }
-    if trimmed.chars().any(char::is_control) {
-        return Err(ApiError::Validation(
-            "a coupon code cannot contain control characters".into(),
-        ));
-    }
-    if !trimmed
-        .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
-        return Err(ApiError::Validation(
-            "a coupon code may contain only letters, digits, '-', '_' and '.'".into(),
-        ));
-    }
-    Ok(NormalisedCode {
-        display: trimmed.to_owned(),
-        key: trimmed.to_uppercase(),
-    })
-}
-
 /// A listed code as the admin API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -389,37 +352,33 @@ pub const MAX_NOTE_CHARS: usize = 200;
 
 /// Checked fields of a [`CouponInput`], ready for a row.
 struct CleanInput {
-    code: NormalisedCode,
+    code: CouponCode,
     discount: Option<Discount>,
     active: bool,
     expires_at: Option<i64>,
     note: Option<String>,
 }
 
-fn clean_input(input: CouponInput) -> ApiResult<CleanInput> {
-    let code = normalise_code(&input.code)?;
+fn clean_input(input: CouponInput) -> DomainResult<CleanInput> {
+    let code = CouponCode::parse(&input.code)?;
     let discount = match input.discount {
         None => None,
         Some(mut d) => {
             if !d.value.is_finite() || d.value <= 0.0 {
-                return Err(ApiError::Validation(
-                    "a discount must be greater than zero".into(),
-                ));
+                return Err(DomainError::invalid("a discount must be greater than zero"));
             }
             if d.kind == DiscountKind::Percent && d.value > 100.0 {
-                return Err(ApiError::Validation(
-                    "a percent discount is at most 100".into(),
-                ));
+                return Err(DomainError::invalid("a percent discount is at most 100"));
             }
             if d.value > 1e9 {
-                return Err(ApiError::Validation("that discount is too large".into()));
+                return Err(DomainError::invalid("that discount is too large"));
             }
             d.currency = match d.currency.map(|c| c.trim().to_uppercase()) {
                 Some(c) if c.is_empty() => None,
                 Some(c) if c.len() == 3 && c.chars().all(|ch| ch.is_ascii_uppercase()) => Some(c),
                 Some(_) => {
-                    return Err(ApiError::Validation(
-                        "currency is a three-letter code such as USD".into(),
+                    return Err(DomainError::invalid(
+                        "currency is a three-letter code such as USD",
                     ));
                 }
                 None => None,
@@ -431,8 +390,8 @@ fn clean_input(input: CouponInput) -> ApiResult<CleanInput> {
         }
     };
     if input.expires_at.is_some_and(|at| at <= 0) {
-        return Err(ApiError::Validation(
-            "expiresAt is a time in unix milliseconds".into(),
+        return Err(DomainError::invalid(
+            "expiresAt is a time in unix milliseconds",
         ));
     }
     let note = input
@@ -442,7 +401,7 @@ fn clean_input(input: CouponInput) -> ApiResult<CleanInput> {
     if let Some(note) = &note
         && (note.chars().count() > MAX_NOTE_CHARS || note.chars().any(char::is_control))
     {
-        return Err(ApiError::Validation(format!(
+        return Err(DomainError::invalid(format!(
             "a note is one line of at most {MAX_NOTE_CHARS} characters"
         )));
     }
@@ -465,8 +424,8 @@ fn row_from(
     CouponRow {
         id,
         tenant_id: tenant_id.to_owned(),
-        code: input.code.display,
-        code_key: input.code.key,
+        code: input.code.display().to_owned(),
+        code_key: input.code.key().to_owned(),
         discount_type: input.discount.as_ref().map(|d| match d.kind {
             DiscountKind::Percent => "percent".to_owned(),
             DiscountKind::Amount => "amount".to_owned(),
@@ -571,8 +530,7 @@ impl CouponService {
 
     /// May `code` be rendered for `tenant_id`? Malformed codes are a 422; a refused code is
     /// `valid: false` with a reason; a down CRM is `crm_unavailable` unless the tenant fails open.
-    pub async fn validate(&self, tenant_id: &str, code: &str) -> Result<CouponCheck, ApiError> {
-        let code = normalise_code(code)?;
+    pub async fn validate(&self, tenant_id: &str, code: &CouponCode) -> DomainResult<CouponCheck> {
         let settings = self.resolved(tenant_id).await?;
         let now = self.0.clock.now();
         let validator = match settings.provider {
@@ -590,11 +548,11 @@ impl CouponService {
         let cached = validator
             .is_remote()
             .then(|| {
-                self.0
-                    .crm_answers
-                    .lock()
-                    .expect("coupon cache lock")
-                    .get(tenant_id, &code.key, now)
+                self.0.crm_answers.lock().expect("coupon cache lock").get(
+                    tenant_id,
+                    code.key(),
+                    now,
+                )
             })
             .flatten();
         let outcome = match cached {
@@ -614,7 +572,7 @@ impl CouponService {
                         .crm_answers
                         .lock()
                         .expect("coupon cache lock")
-                        .insert(tenant_id, &code.key, outcome.clone(), now + ttl, now);
+                        .insert(tenant_id, code.key(), outcome.clone(), now + ttl, now);
                 }
                 outcome
             }
@@ -629,7 +587,7 @@ impl CouponService {
                         reason::UNVERIFIED,
                         format!(
                             "{} accepted without verification: the coupon CRM is unreachable",
-                            code.display
+                            code.display()
                         ),
                         None,
                     )
@@ -644,7 +602,7 @@ impl CouponService {
         Ok(check)
     }
 
-    async fn resolved(&self, tenant_id: &str) -> ApiResult<Resolved> {
+    async fn resolved(&self, tenant_id: &str) -> DomainResult<Resolved> {
         let now = self.0.clock.now();
         if let Some((resolved, at)) = self
             .0
@@ -704,7 +662,7 @@ impl CouponService {
             .remove(tenant_id);
     }
 
-    pub async fn settings(&self, tenant_id: &str) -> ApiResult<CouponSettings> {
+    pub async fn settings(&self, tenant_id: &str) -> DomainResult<CouponSettings> {
         self.0
             .settings
             .lock()
@@ -747,13 +705,13 @@ impl CouponService {
         &self,
         tenant_id: &str,
         input: SettingsInput,
-    ) -> ApiResult<CouponSettings> {
+    ) -> DomainResult<CouponSettings> {
         let resolved = self.resolved(tenant_id).await?;
         if input.provider == Provider::FunderPro && !resolved.funderpro_available {
-            return Err(ApiError::Validation(if self.0.funderpro.is_some() {
-                "FunderPro is available to the default workspace only".into()
+            return Err(DomainError::invalid(if self.0.funderpro.is_some() {
+                "FunderPro is available to the default workspace only"
             } else {
-                "FunderPro is not configured: set FUNDERPRO_API_URL and FUNDERPRO_PRODUCT_ID".into()
+                "FunderPro is not configured: set FUNDERPRO_API_URL and FUNDERPRO_PRODUCT_ID"
             }));
         }
         repo::save_settings(
@@ -780,12 +738,10 @@ impl CouponService {
         search: Option<&str>,
         limit: Option<i64>,
         offset: Option<i64>,
-    ) -> ApiResult<CouponPage> {
+    ) -> DomainResult<CouponPage> {
         let search = search.map(str::trim).filter(|s| !s.is_empty());
         if search.is_some_and(|s| s.chars().count() > 100) {
-            return Err(ApiError::Validation(
-                "search is at most 100 characters".into(),
-            ));
+            return Err(DomainError::invalid("search is at most 100 characters"));
         }
         let patterns = search.map(|s| {
             let escaped: String = s
@@ -817,21 +773,21 @@ impl CouponService {
         })
     }
 
-    pub async fn get(&self, tenant_id: &str, id: &str) -> ApiResult<Coupon> {
+    pub async fn get(&self, tenant_id: &str, id: &str) -> DomainResult<Coupon> {
         let row = repo::find(&self.0.db, tenant_id, id)
             .await?
-            .ok_or(ApiError::NotFound("coupon"))?;
+            .ok_or(DomainError::NotFound("coupon"))?;
         Ok(Coupon::from_row(row, self.0.clock.now()))
     }
 
-    pub async fn create(&self, tenant_id: &str, input: CouponInput) -> ApiResult<Coupon> {
+    pub async fn create(&self, tenant_id: &str, input: CouponInput) -> DomainResult<Coupon> {
         let input = clean_input(input)?;
         let now = self.0.clock.now();
         let row = row_from(tenant_id, new_id(), input, now, now);
         let mut tx = self.0.db.begin().await?;
         repo::insert(&mut tx, &row).await.map_err(|e| match e {
             crate::db::DbError::Conflict(_) => {
-                ApiError::Conflict(format!("{} is already in the list", row.code))
+                DomainError::conflict(format!("{} is already in the list", row.code))
             }
             other => other.into(),
         })?;
@@ -840,41 +796,46 @@ impl CouponService {
         Ok(Coupon::from_row(row, now))
     }
 
-    pub async fn update(&self, tenant_id: &str, id: &str, input: CouponInput) -> ApiResult<Coupon> {
+    pub async fn update(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        input: CouponInput,
+    ) -> DomainResult<Coupon> {
         let input = clean_input(input)?;
         let existing = repo::find(&self.0.db, tenant_id, id)
             .await?
-            .ok_or(ApiError::NotFound("coupon"))?;
+            .ok_or(DomainError::NotFound("coupon"))?;
         let now = self.0.clock.now();
         let row = row_from(tenant_id, existing.id, input, existing.created_at, now);
         let mut tx = self.0.db.begin().await?;
         let found = repo::update(&mut tx, &row).await.map_err(|e| match e {
             crate::db::DbError::Conflict(_) => {
-                ApiError::Conflict(format!("{} is already in the list", row.code))
+                DomainError::conflict(format!("{} is already in the list", row.code))
             }
             other => other.into(),
         })?;
         if !found {
-            return Err(ApiError::NotFound("coupon"));
+            return Err(DomainError::NotFound("coupon"));
         }
         tx.commit().await?;
         self.forget(tenant_id);
         Ok(Coupon::from_row(row, now))
     }
 
-    pub async fn delete(&self, tenant_id: &str, id: &str) -> ApiResult<()> {
+    pub async fn delete(&self, tenant_id: &str, id: &str) -> DomainResult<()> {
         if !repo::delete(&self.0.db, tenant_id, id).await? {
-            return Err(ApiError::NotFound("coupon"));
+            return Err(DomainError::NotFound("coupon"));
         }
         self.forget(tenant_id);
         Ok(())
     }
 
     /// Add or update codes from CSV or a pasted list, all or nothing.
-    pub async fn import(&self, tenant_id: &str, text: &str) -> ApiResult<ImportResult> {
+    pub async fn import(&self, tenant_id: &str, text: &str) -> DomainResult<ImportResult> {
         let parsed = csv::parse_import(text, self.0.clock.now())?;
         if parsed.len() > MAX_IMPORT_ROWS {
-            return Err(ApiError::Validation(format!(
+            return Err(DomainError::invalid(format!(
                 "import at most {MAX_IMPORT_ROWS} codes at a time"
             )));
         }
@@ -883,23 +844,23 @@ impl CouponService {
         let mut position: HashMap<String, usize> = HashMap::new();
         for (line, input) in parsed {
             let input = clean_input(input)
-                .map_err(|e| ApiError::Validation(format!("line {line}: {e}")))?;
-            match position.get(&input.code.key) {
+                .map_err(|e| DomainError::invalid(format!("line {line}: {e}")))?;
+            match position.get(input.code.key()) {
                 Some(&at) => cleaned[at] = input,
                 None => {
-                    position.insert(input.code.key.clone(), cleaned.len());
+                    position.insert(input.code.key().to_owned(), cleaned.len());
                     cleaned.push(input);
                 }
             }
         }
         if cleaned.is_empty() {
-            return Err(ApiError::Validation("there are no codes to import".into()));
+            return Err(DomainError::invalid("there are no codes to import"));
         }
         let now = self.0.clock.now();
         let (mut created, mut updated) = (0, 0);
         let mut tx = self.0.db.begin().await?;
         for input in cleaned {
-            match repo::find_by_key_tx(&mut tx, tenant_id, &input.code.key).await? {
+            match repo::find_by_key_tx(&mut tx, tenant_id, input.code.key()).await? {
                 Some(existing) => {
                     let row = row_from(tenant_id, existing.id, input, existing.created_at, now);
                     repo::update(&mut tx, &row).await?;
@@ -918,13 +879,13 @@ impl CouponService {
     }
 
     /// Every listed code as CSV (the import format).
-    pub async fn export(&self, tenant_id: &str) -> ApiResult<String> {
+    pub async fn export(&self, tenant_id: &str) -> DomainResult<String> {
         let rows = repo::all(&self.0.db, tenant_id).await?;
         Ok(csv::export(&rows))
     }
 
     /// The demo workspace's codes (first start with demo data): listed unless already there.
-    pub async fn seed_demo(&self, tenant_id: &str) -> ApiResult<usize> {
+    pub async fn seed_demo(&self, tenant_id: &str) -> DomainResult<usize> {
         let mut seeded = 0;
         for (code, percent) in [("SAVE10", 10.0), ("WELCOME20", 20.0), ("GOLD50", 50.0)] {
             let input = CouponInput {
@@ -940,7 +901,7 @@ impl CouponService {
             };
             match self.create(tenant_id, input).await {
                 Ok(_) => seeded += 1,
-                Err(ApiError::Conflict(_)) => {}
+                Err(DomainError::Conflict { .. }) => {}
                 Err(other) => return Err(other),
             }
         }
@@ -954,10 +915,10 @@ mod tests {
 
     #[test]
     fn codes_are_trimmed_case_folded_and_checked() {
-        let code = normalise_code("  save10 ").unwrap();
-        assert_eq!(code.display, "save10");
-        assert_eq!(code.key, "SAVE10");
-        assert_eq!(normalise_code("Été-20_x.1").unwrap().key, "ÉTÉ-20_X.1");
+        let code = CouponCode::parse("  save10 ").unwrap();
+        assert_eq!(code.display(), "save10");
+        assert_eq!(code.key(), "SAVE10");
+        assert_eq!(CouponCode::parse("Été-20_x.1").unwrap().key(), "ÉTÉ-20_X.1");
         for bad in [
             "",
             "   ",
@@ -968,11 +929,14 @@ mod tests {
             &"X".repeat(65),
         ] {
             assert!(
-                matches!(normalise_code(bad), Err(ApiError::Validation(_))),
+                matches!(
+                    CouponCode::parse(bad).map_err(DomainError::from),
+                    Err(DomainError::Invalid { .. })
+                ),
                 "{bad:?} is refused"
             );
         }
-        assert!(normalise_code(&"X".repeat(64)).is_ok());
+        assert!(CouponCode::parse(&"X".repeat(64)).is_ok());
     }
 
     #[test]

@@ -9,8 +9,9 @@ use serde::Serialize;
 use crate::auth::Role;
 use crate::context::FeatureStatus;
 use crate::http::error::ApiResult;
-use crate::http::state::DbState;
-use crate::http::{Access, ApiJson, AppState, RequestCtx, Route};
+use crate::http::{Access, ApiJson, RequestCtx, Route};
+use crate::state::AppState;
+use crate::state::DbState;
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -92,7 +93,7 @@ pub async fn metrics_text(State(state): State<AppState>) -> Response {
 pub async fn openapi() -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        crate::http::openapi::document_json(),
+        crate::api::openapi::document_json(),
     )
         .into_response()
 }

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use promostack_render::TemplateSpec;
 
 use super::service::{Files, LOGO_FILE, TemplateService, render_error};
-use crate::http::error::{ApiError, ApiResult};
+use crate::domains::error::{DomainError, DomainResult};
 
 /// Limits against zip bombs: entries, bytes per entry and in total (uncompressed).
 const MAX_ENTRIES: usize = 16;
@@ -19,8 +19,8 @@ pub struct Unpacked {
 }
 
 /// Read an archive; folders inside it are ignored (a zipped directory works as well).
-pub fn unpack(bytes: &[u8]) -> ApiResult<Unpacked> {
-    let bad = |msg: String| ApiError::Validation(format!("template archive: {msg}"));
+pub fn unpack(bytes: &[u8]) -> DomainResult<Unpacked> {
+    let bad = |msg: String| DomainError::invalid(format!("template archive: {msg}"));
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| bad(format!("not a zip file ({e})")))?;
     if zip.len() > MAX_ENTRIES * 2 {
@@ -72,7 +72,7 @@ pub fn unpack(bytes: &[u8]) -> ApiResult<Unpacked> {
     Ok(Unpacked { spec, files, logo })
 }
 
-pub fn pack(spec_json: &str, files: &[(String, Bytes)]) -> ApiResult<Vec<u8>> {
+pub fn pack(spec_json: &str, files: &[(String, Bytes)]) -> DomainResult<Vec<u8>> {
     let mut out = Cursor::new(Vec::new());
     {
         let mut zip = zip::ZipWriter::new(&mut out);
@@ -81,14 +81,14 @@ pub fn pack(spec_json: &str, files: &[(String, Bytes)]) -> ApiResult<Vec<u8>> {
             .compression_method(zip::CompressionMethod::Stored);
         let deflated = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated);
-        let err = |e: zip::result::ZipError| ApiError::Internal(e.to_string());
+        let err = |e: zip::result::ZipError| DomainError::internal(e.to_string());
         zip.start_file("meta.json", deflated).map_err(err)?;
         zip.write_all(spec_json.as_bytes())
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            .map_err(|e| DomainError::internal(e.to_string()))?;
         for (name, bytes) in files {
             zip.start_file(name.as_str(), stored).map_err(err)?;
             zip.write_all(bytes)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+                .map_err(|e| DomainError::internal(e.to_string()))?;
         }
         zip.finish().map_err(err)?;
     }
@@ -96,7 +96,7 @@ pub fn pack(spec_json: &str, files: &[(String, Bytes)]) -> ApiResult<Vec<u8>> {
 }
 
 impl TemplateService {
-    pub async fn export(&self, tenant_id: &str, id: &str) -> ApiResult<(String, Vec<u8>)> {
+    pub async fn export(&self, tenant_id: &str, id: &str) -> DomainResult<(String, Vec<u8>)> {
         let row = self.row(tenant_id, id).await?;
         let spec = Self::spec_of(&row)?;
         let mut files = Vec::new();
@@ -115,7 +115,7 @@ impl TemplateService {
         Ok((row.slug.clone(), pack(&row.spec_json, &files)?))
     }
 
-    pub async fn import(&self, tenant_id: &str, archive: &[u8]) -> ApiResult<super::Template> {
+    pub async fn import(&self, tenant_id: &str, archive: &[u8]) -> DomainResult<super::Template> {
         let unpacked = unpack(archive)?;
         self.create_from_spec(tenant_id, unpacked.spec, unpacked.files, unpacked.logo)
             .await

@@ -10,7 +10,7 @@ use promostack_render::{
 use sha2::{Digest, Sha256};
 
 use super::service::{LOGO_FILE, TemplateService, render_error, storage_error};
-use crate::http::error::{ApiError, ApiResult};
+use crate::domains::error::{DomainError, DomainResult};
 
 /// Decoded backgrounds kept (each ~4.7 MB for 1080×1080 plus encoder state).
 const BACKGROUND_ENTRIES: usize = 48;
@@ -110,11 +110,11 @@ impl Renderer {
         key: CacheKey,
         spec: &TemplateSpec,
         variant: &str,
-        load: impl FnOnce() -> ApiResult<(Bytes, Option<Bytes>)>,
+        load: impl FnOnce() -> DomainResult<(Bytes, Option<Bytes>)>,
         font: &Font,
         code: &str,
         format: OutputFormat,
-    ) -> ApiResult<Vec<u8>> {
+    ) -> DomainResult<Vec<u8>> {
         let cached = self.backgrounds.lock().expect("cache lock").get(&key);
         let background = match cached {
             Some(background) => background,
@@ -205,7 +205,7 @@ impl TemplateService {
         &self,
         row: &super::repo::TemplateRow,
         spec: &TemplateSpec,
-    ) -> ApiResult<Arc<Font>> {
+    ) -> DomainResult<Arc<Font>> {
         let Some(name) = &spec.style.font else {
             return Ok(self.renderer.font.clone());
         };
@@ -216,7 +216,7 @@ impl TemplateService {
         let bytes = self.file(row, name).await?;
         let font = tokio::task::spawn_blocking(move || Font::from_bytes(bytes.to_vec()))
             .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .map_err(|e| DomainError::internal(e.to_string()))?
             .map_err(render_error)?;
         let font = Arc::new(font);
         let mut fonts = self.renderer.fonts.lock().expect("cache lock");
@@ -228,7 +228,11 @@ impl TemplateService {
     }
 
     /// Render a saved template; identical requests are answered from the caches.
-    pub async fn render(&self, tenant_id: &str, request: RenderRequest<'_>) -> ApiResult<Rendered> {
+    pub async fn render(
+        &self,
+        tenant_id: &str,
+        request: RenderRequest<'_>,
+    ) -> DomainResult<Rendered> {
         promostack_render::validate_code(request.code).map_err(render_error)?;
         let row = self.row(tenant_id, request.template).await?;
         let spec = Self::spec_of(&row)?;
@@ -302,14 +306,14 @@ impl TemplateService {
                 key,
                 &spec,
                 &variant_name,
-                || files.ok_or_else(|| ApiError::Internal("background evicted; retry".into())),
+                || files.ok_or_else(|| DomainError::internal("background evicted; retry")),
                 &font,
                 &code,
                 format,
             )
         })
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+        .map_err(|e| DomainError::internal(e.to_string()))??;
         metrics::counter!("renders_total").increment(1);
         let bytes = Bytes::from(bytes);
         self.renderer
@@ -348,7 +352,7 @@ impl TemplateService {
         variant: &str,
         code: &str,
         format: OutputFormat,
-    ) -> ApiResult<Rendered> {
+    ) -> DomainResult<Rendered> {
         promostack_render::validate_code(code).map_err(render_error)?;
         spec.validate().map_err(render_error)?;
         let row = self.row(tenant_id, id).await?;
@@ -357,7 +361,7 @@ impl TemplateService {
         // The preview may move boxes but must use this template's own images.
         let saved_image = saved.variant(variant).map_err(render_error)?.image.clone();
         if variant_spec.image != saved_image {
-            return Err(ApiError::Validation(format!(
+            return Err(DomainError::invalid(format!(
                 "variant {variant} must keep image '{saved_image}'"
             )));
         }
@@ -368,8 +372,8 @@ impl TemplateService {
             None
         };
         if spec.style.font.is_some() && spec.style.font != saved.style.font {
-            return Err(ApiError::Validation(
-                "a preview uses the template's saved font".into(),
+            return Err(DomainError::invalid(
+                "a preview uses the template's saved font",
             ));
         }
         let font = self.font_for(&row, &saved).await?;
@@ -388,7 +392,7 @@ impl TemplateService {
                 .map_err(render_error)
         })
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+        .map_err(|e| DomainError::internal(e.to_string()))??;
         let etag = hash_hex(&[&bytes]);
         Ok(Rendered {
             bytes: Bytes::from(bytes),

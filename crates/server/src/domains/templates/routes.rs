@@ -13,8 +13,11 @@ use serde::{Deserialize, Serialize};
 use super::render::{RenderRequest, Rendered};
 use super::service::{Template, render_error};
 use crate::auth::Role;
+use crate::domains::coupons::CouponCode;
+use crate::domains::error::DomainError;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{Access, ApiJson, AppState, RequestCtx, Route};
+use crate::http::{Access, ApiJson, RequestCtx, Route};
+use crate::state::AppState;
 
 /// Uploads carry images (each ≤ 25 MB, decoded ≤ 40 MP).
 const UPLOAD_LIMIT: usize = 60 * 1024 * 1024;
@@ -470,7 +473,9 @@ pub struct RenderBody {
 fn output_format(name: Option<&str>, quality: Option<u8>) -> ApiResult<OutputFormat> {
     let format = OutputFormat::from_name(name.unwrap_or("png")).map_err(render_error)?;
     match quality {
-        Some(q) => format.with_quality(q).map_err(render_error),
+        Some(q) => format
+            .with_quality(q)
+            .map_err(|e| ApiError::from(render_error(e))),
         None => Ok(format),
     }
 }
@@ -508,7 +513,8 @@ pub async fn render(
             "the logo is not a PNG, JPEG or WebP image".into(),
         ));
     }
-    let check = state.coupons.validate(&ctx.tenant_id, &body.code).await?;
+    let code = CouponCode::parse(&body.code).map_err(DomainError::from)?;
+    let check = state.coupons.validate(&ctx.tenant_id, &code).await?;
     if !check.valid {
         return Ok(crate::domains::coupons::routes::refused(&check));
     }
@@ -519,7 +525,7 @@ pub async fn render(
             RenderRequest {
                 template: &body.template,
                 variant: &body.variant,
-                code: &body.code,
+                code: code.display(),
                 format,
                 logo,
                 persist: true,

@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::render::Renderer;
 use super::repo::{self, TemplateRow};
 use crate::db::{Db, new_id};
-use crate::http::error::{ApiError, ApiResult};
+use crate::domains::error::{ConflictKind, DomainError, DomainResult};
 use crate::storage::Storage;
 use crate::time::Clock;
 
@@ -50,7 +50,7 @@ pub struct Template {
 }
 
 impl Template {
-    fn from_row(row: &TemplateRow) -> ApiResult<Template> {
+    fn from_row(row: &TemplateRow) -> DomainResult<Template> {
         Ok(Template {
             id: row.id.clone(),
             slug: row.slug.clone(),
@@ -59,9 +59,9 @@ impl Template {
             version: row.version,
             updated_at: row.updated_at,
             spec: serde_json::from_str(&row.spec_json)
-                .map_err(|e| ApiError::Internal(e.to_string()))?,
+                .map_err(|e| DomainError::internal(e.to_string()))?,
             variants: serde_json::from_str(&row.variants_json)
-                .map_err(|e| ApiError::Internal(e.to_string()))?,
+                .map_err(|e| DomainError::internal(e.to_string()))?,
             has_logo: row.has_logo,
         })
     }
@@ -114,7 +114,7 @@ impl TemplateService {
 
     /// The workspace's Telegram-enabled templates, by name (case-insensitive); cached for
     /// [`TELEGRAM_LIST_TTL`].
-    pub async fn telegram_templates(&self, tenant_id: &str) -> ApiResult<Arc<[Template]>> {
+    pub async fn telegram_templates(&self, tenant_id: &str) -> DomainResult<Arc<[Template]>> {
         let cache = &self.telegram_lists;
         if let Some((at, list)) = cache.lists.lock().expect("lists lock").get(tenant_id)
             && at.elapsed() < TELEGRAM_LIST_TTL
@@ -152,7 +152,7 @@ impl TemplateService {
         &self.storage
     }
 
-    pub async fn list(&self, tenant_id: &str) -> ApiResult<Vec<Template>> {
+    pub async fn list(&self, tenant_id: &str) -> DomainResult<Vec<Template>> {
         repo::list(&self.db, tenant_id)
             .await?
             .iter()
@@ -160,45 +160,45 @@ impl TemplateService {
             .collect()
     }
 
-    pub(super) async fn row(&self, tenant_id: &str, id_or_slug: &str) -> ApiResult<TemplateRow> {
+    pub(super) async fn row(&self, tenant_id: &str, id_or_slug: &str) -> DomainResult<TemplateRow> {
         repo::find(&self.db, tenant_id, id_or_slug)
             .await?
-            .ok_or(ApiError::NotFound("template"))
+            .ok_or(DomainError::NotFound("template"))
     }
 
-    pub async fn get(&self, tenant_id: &str, id_or_slug: &str) -> ApiResult<Template> {
+    pub async fn get(&self, tenant_id: &str, id_or_slug: &str) -> DomainResult<Template> {
         Template::from_row(&self.row(tenant_id, id_or_slug).await?)
     }
 
-    pub(super) fn spec_of(row: &TemplateRow) -> ApiResult<TemplateSpec> {
+    pub(super) fn spec_of(row: &TemplateRow) -> DomainResult<TemplateSpec> {
         TemplateSpec::from_json(row.spec_json.as_bytes())
-            .map_err(|e| ApiError::Internal(e.to_string()))
+            .map_err(|e| DomainError::internal(e.to_string()))
     }
 
     /// A file of the current version (background image or logo).
-    pub async fn file(&self, row: &TemplateRow, name: &str) -> ApiResult<Bytes> {
+    pub async fn file(&self, row: &TemplateRow, name: &str) -> DomainResult<Bytes> {
         let key = format!("{}/{name}", prefix(&row.tenant_id, &row.id, row.version));
         self.storage
             .get(&key)
             .await
             .map_err(storage_error)?
-            .ok_or_else(|| ApiError::Internal(format!("object {key} is missing")))
+            .ok_or_else(|| DomainError::internal(format!("object {key} is missing")))
     }
 
-    pub async fn image(&self, tenant_id: &str, id: &str, variant: &str) -> ApiResult<Bytes> {
+    pub async fn image(&self, tenant_id: &str, id: &str, variant: &str) -> DomainResult<Bytes> {
         let row = self.row(tenant_id, id).await?;
         let spec = Self::spec_of(&row)?;
         let variant = spec
             .variants
             .get(variant)
-            .ok_or(ApiError::NotFound("variant"))?;
+            .ok_or(DomainError::NotFound("variant"))?;
         self.file(&row, &variant.image).await
     }
 
-    pub async fn logo(&self, tenant_id: &str, id: &str) -> ApiResult<Bytes> {
+    pub async fn logo(&self, tenant_id: &str, id: &str) -> DomainResult<Bytes> {
         let row = self.row(tenant_id, id).await?;
         if !row.has_logo {
-            return Err(ApiError::NotFound("logo"));
+            return Err(DomainError::NotFound("logo"));
         }
         self.file(&row, LOGO_FILE).await
     }
@@ -211,16 +211,14 @@ impl TemplateService {
         slug: Option<&str>,
         images: BTreeMap<String, Bytes>,
         logo: Option<Bytes>,
-    ) -> ApiResult<Template> {
+    ) -> DomainResult<Template> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 80 {
-            return Err(ApiError::Validation(
-                "name must be 1 to 80 characters".into(),
-            ));
+            return Err(DomainError::invalid("name must be 1 to 80 characters"));
         }
         if images.is_empty() {
-            return Err(ApiError::Validation(
-                "upload a square and/or a portrait image".into(),
+            return Err(DomainError::invalid(
+                "upload a square and/or a portrait image",
             ));
         }
         let slug = match slug.map(str::trim).filter(|s| !s.is_empty()) {
@@ -230,7 +228,7 @@ impl TemplateService {
         let mut spec: TemplateSpec = serde_json::from_value(serde_json::json!({
             "name": name, "slug": slug, "telegramEnabled": true, "style": {}, "variants": {}
         }))
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| DomainError::internal(e.to_string()))?;
         let mut files = Files::new();
         for (variant, bytes) in images {
             let (file, size) = variant_file(&variant, &bytes)?;
@@ -248,7 +246,7 @@ impl TemplateService {
         spec: TemplateSpec,
         files: Files,
         logo: Option<Bytes>,
-    ) -> ApiResult<Template> {
+    ) -> DomainResult<Template> {
         self.save(tenant_id, None, spec, files, logo.map(Some))
             .await
     }
@@ -259,7 +257,7 @@ impl TemplateService {
         tenant_id: &str,
         id: &str,
         spec: TemplateSpec,
-    ) -> ApiResult<Template> {
+    ) -> DomainResult<Template> {
         let row = self.row(tenant_id, id).await?;
         self.save(tenant_id, Some(&row), spec, Files::new(), None)
             .await
@@ -273,7 +271,7 @@ impl TemplateService {
         images: BTreeMap<String, Bytes>,
         logo: Option<Option<Bytes>>,
         font: Option<Bytes>,
-    ) -> ApiResult<Template> {
+    ) -> DomainResult<Template> {
         let row = self.row(tenant_id, id).await?;
         let mut spec = Self::spec_of(&row)?;
         let mut files = Files::new();
@@ -300,7 +298,7 @@ impl TemplateService {
         tenant_id: &str,
         id: &str,
         enabled: bool,
-    ) -> ApiResult<Template> {
+    ) -> DomainResult<Template> {
         let row = self.row(tenant_id, id).await?;
         let mut spec = Self::spec_of(&row)?;
         spec.telegram_enabled = enabled;
@@ -309,9 +307,9 @@ impl TemplateService {
     }
 
     /// Delete several templates in one transaction; ids of other tenants count as absent.
-    pub async fn bulk_delete(&self, tenant_id: &str, ids: &[String]) -> ApiResult<u64> {
+    pub async fn bulk_delete(&self, tenant_id: &str, ids: &[String]) -> DomainResult<u64> {
         if ids.len() > 500 {
-            return Err(ApiError::Validation("at most 500 ids per request".into()));
+            return Err(DomainError::invalid("at most 500 ids per request"));
         }
         let mut rows = Vec::new();
         for id in ids {
@@ -346,13 +344,13 @@ impl TemplateService {
         mut spec: TemplateSpec,
         mut files: Files,
         logo: Option<Option<Bytes>>,
-    ) -> ApiResult<Template> {
+    ) -> DomainResult<Template> {
         spec.slug = spec.slug.trim().to_lowercase();
         validate_slug(&spec.slug)?;
         spec.validate().map_err(render_error)?;
         for name in spec.variants.keys() {
             if !VARIANTS.contains(&name.as_str()) {
-                return Err(ApiError::Validation(format!(
+                return Err(DomainError::invalid(format!(
                     "unknown variant '{name}' (use square or portrait)"
                 )));
             }
@@ -367,7 +365,7 @@ impl TemplateService {
             && !files.contains_key(font)
         {
             let bytes = self.file(row, font).await.map_err(|_| {
-                ApiError::Validation(format!(
+                DomainError::invalid(format!(
                     "font '{font}' is not part of this template; upload it"
                 ))
             })?;
@@ -377,7 +375,7 @@ impl TemplateService {
             for variant in spec.variants.values() {
                 if !files.contains_key(&variant.image) {
                     let bytes = self.file(row, &variant.image).await.map_err(|_| {
-                        ApiError::Validation(format!(
+                        DomainError::invalid(format!(
                             "image '{}' is not part of this template",
                             variant.image
                         ))
@@ -393,7 +391,7 @@ impl TemplateService {
             let logo = logo.clone();
             tokio::task::spawn_blocking(move || check_images(&spec, &files, logo.as_deref()))
                 .await
-                .map_err(|e| ApiError::Internal(e.to_string()))??
+                .map_err(|e| DomainError::internal(e.to_string()))??
         };
         let now = self.clock.now();
         let (id, version, created_at) = match existing {
@@ -408,9 +406,9 @@ impl TemplateService {
             telegram_enabled: spec.telegram_enabled,
             version,
             spec_json: String::from_utf8(spec.to_json())
-                .map_err(|e| ApiError::Internal(e.to_string()))?,
+                .map_err(|e| DomainError::internal(e.to_string()))?,
             variants_json: serde_json::to_string(&checked)
-                .map_err(|e| ApiError::Internal(e.to_string()))?,
+                .map_err(|e| DomainError::internal(e.to_string()))?,
             has_logo: logo.is_some(),
             created_at,
             updated_at: now,
@@ -433,18 +431,19 @@ impl TemplateService {
                 }
             };
             if !written {
-                return Err(ApiError::Conflict(
-                    "the template was changed meanwhile; reload and try again".into(),
+                return Err(DomainError::stale_version(
+                    "the template was changed meanwhile; reload and try again",
                 ));
             }
             tx.commit().await?;
             Ok(())
         }
         .await
-        .map_err(|e: ApiError| match e {
-            ApiError::Conflict(msg) if msg.contains("already exists") => {
-                ApiError::Conflict(format!("a template with slug '{}' exists", row.slug))
-            }
+        .map_err(|e: DomainError| match e {
+            DomainError::Conflict {
+                kind: ConflictKind::Duplicate,
+                ..
+            } => DomainError::duplicate(format!("a template with slug '{}' exists", row.slug)),
             other => other,
         });
         if let Err(err) = committed {
@@ -468,10 +467,10 @@ impl TemplateService {
         files: &Files,
         logo: Option<&Bytes>,
         meta_json: &str,
-    ) -> ApiResult<()> {
+    ) -> DomainResult<()> {
         for variant in spec.variants.values() {
             let bytes = files.get(&variant.image).ok_or_else(|| {
-                ApiError::Validation(format!("image '{}' was not uploaded", variant.image))
+                DomainError::invalid(format!("image '{}' was not uploaded", variant.image))
             })?;
             let mime = sniff_format(bytes)
                 .map(|f| format!("image/{f:?}").to_lowercase())
@@ -484,7 +483,7 @@ impl TemplateService {
         if let Some(font) = &spec.style.font {
             let bytes = files
                 .get(font)
-                .ok_or_else(|| ApiError::Validation(format!("font '{font}' was not uploaded")))?;
+                .ok_or_else(|| DomainError::invalid(format!("font '{font}' was not uploaded")))?;
             self.storage
                 .put(&format!("{prefix}/{font}"), bytes.clone(), "font/ttf")
                 .await
@@ -548,13 +547,13 @@ impl TemplateService {
     }
 
     /// Seed the demo templates into `tenant_id` (first start of a fresh installation).
-    pub async fn seed_demo(&self, tenant_id: &str) -> ApiResult<usize> {
+    pub async fn seed_demo(&self, tenant_id: &str) -> DomainResult<usize> {
         if repo::count(&self.db, tenant_id).await? > 0 {
             return Ok(0);
         }
         let demos = tokio::task::spawn_blocking(promostack_render::demo::demo_templates)
             .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            .map_err(|e| DomainError::internal(e.to_string()))?;
         let mut seeded = 0;
         for demo in demos {
             let files = demo
@@ -575,18 +574,18 @@ fn check_images(
     spec: &TemplateSpec,
     files: &Files,
     logo: Option<&[u8]>,
-) -> ApiResult<BTreeMap<String, ImageSize>> {
+) -> DomainResult<BTreeMap<String, ImageSize>> {
     let limits = DecodeLimits::default();
     if let Some(font) = &spec.style.font {
         let bytes = files
             .get(font)
-            .ok_or_else(|| ApiError::Validation(format!("font '{font}' was not uploaded")))?;
+            .ok_or_else(|| DomainError::invalid(format!("font '{font}' was not uploaded")))?;
         promostack_render::Font::from_bytes(bytes.to_vec()).map_err(render_error)?;
     }
     let mut sizes = BTreeMap::new();
     for (name, variant) in &spec.variants {
         let bytes = files.get(&variant.image).ok_or_else(|| {
-            ApiError::Validation(format!("image '{}' was not uploaded", variant.image))
+            DomainError::invalid(format!("image '{}' was not uploaded", variant.image))
         })?;
         let prepared =
             PreparedBackground::prepare(spec, name, bytes, logo, &limits).map_err(render_error)?;
@@ -602,14 +601,14 @@ fn check_images(
 }
 
 /// File name and size for an uploaded background of `variant`.
-fn variant_file(variant: &str, bytes: &[u8]) -> ApiResult<(String, ImageSize)> {
+fn variant_file(variant: &str, bytes: &[u8]) -> DomainResult<(String, ImageSize)> {
     if !VARIANTS.contains(&variant) {
-        return Err(ApiError::Validation(format!(
+        return Err(DomainError::invalid(format!(
             "unknown variant '{variant}' (use square or portrait)"
         )));
     }
     let format = sniff_format(bytes).ok_or_else(|| {
-        ApiError::UnsupportedMediaType(format!(
+        DomainError::UnsupportedMedia(format!(
             "the {variant} upload is not a PNG, JPEG or WebP image"
         ))
     })?;
@@ -678,7 +677,7 @@ pub fn slugify(name: &str) -> String {
     }
 }
 
-fn validate_slug(slug: &str) -> ApiResult<()> {
+fn validate_slug(slug: &str) -> DomainResult<()> {
     let ok = (2..=40).contains(&slug.len())
         && slug
             .bytes()
@@ -686,23 +685,26 @@ fn validate_slug(slug: &str) -> ApiResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::Validation(
-            "slug must be 2 to 40 characters of a-z, 0-9, '-' and '_'".into(),
+        Err(DomainError::invalid(
+            "slug must be 2 to 40 characters of a-z, 0-9, '-' and '_'",
         ))
     }
 }
 
-pub fn render_error(err: promostack_render::RenderError) -> ApiError {
+pub fn render_error(err: promostack_render::RenderError) -> DomainError {
     if err.is_client_error() {
-        ApiError::Validation(err.to_string())
+        DomainError::invalid(err.to_string())
     } else {
-        ApiError::Internal(err.to_string())
+        DomainError::internal(err.to_string())
     }
 }
 
-pub fn storage_error(err: crate::storage::StorageError) -> ApiError {
+pub fn storage_error(err: crate::storage::StorageError) -> DomainError {
     tracing::warn!(error = %err, "object storage call failed");
-    ApiError::Unavailable("object storage is unavailable; nothing was saved, try again".into())
+    DomainError::unavailable(
+        "storage",
+        "object storage is unavailable; nothing was saved, try again",
+    )
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Leader-run housekeeping of the templates domain.
 use std::time::Duration;
 
-use crate::http::AppState;
+use crate::state::AppState;
 use crate::workers::Worker;
 
 /// Keeps the storage cache of rendered coupons (`tenants/{id}/renders/`) bounded: every step

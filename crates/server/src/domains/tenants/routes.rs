@@ -8,7 +8,8 @@ use super::service::{Member, Tenant};
 use crate::auth::{Principal, Role};
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::guard::AdminCtx;
-use crate::http::{Access, ApiJson, AppState, RequestCtx, Route};
+use crate::http::{Access, ApiJson, RequestCtx, Route};
+use crate::state::AppState;
 
 pub fn routes() -> Vec<Route> {
     use Access::{PlatformAdmin, Tenant as T};
@@ -181,30 +182,27 @@ pub async fn add_member(
     ctx: RequestCtx,
     ApiJson(body): ApiJson<NewMember>,
 ) -> ApiResult<(StatusCode, ApiJson<Member>)> {
-    if body.role > ctx.role {
-        return Err(crate::http::error::ApiError::Forbidden(format!(
-            "your role ({}) cannot grant the {} role",
-            ctx.role.as_str(),
-            body.role.as_str()
-        )));
-    }
     let member = state
         .tenants
-        .add_member(&ctx.tenant_id, &body.email, body.role)
+        .add_member(&ctx.tenant_id, ctx.role, &body.email, body.role)
         .await?;
     Ok((StatusCode::CREATED, ApiJson(member)))
 }
 
-/// Remove a member (admins). The last owner cannot be removed.
+/// Remove a member (admins): only members below the actor's role (owners remove owners); the
+/// last owner cannot be removed.
 #[utoipa::path(delete, path = "/api/tenant/members/{id}", tag = "tenants",
     params(("id" = String, Path, description = "member id")),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn remove_member(
     State(state): State<AppState>,
     ctx: RequestCtx,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.tenants.remove_member(&ctx.tenant_id, &id).await?;
+    state
+        .tenants
+        .remove_member(&ctx.tenant_id, ctx.role, &id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

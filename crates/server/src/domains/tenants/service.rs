@@ -4,7 +4,7 @@ use serde::Serialize;
 use super::repo::{self, MemberRow, TenantRow};
 use crate::auth::Role;
 use crate::db::{Db, DbError, new_id};
-use crate::http::error::{ApiError, ApiResult};
+use crate::domains::error::{DomainError, DomainResult};
 use crate::time::Clock;
 
 pub const DEFAULT_TENANT_SLUG: &str = "default";
@@ -43,10 +43,10 @@ pub struct Member {
 }
 
 impl TryFrom<MemberRow> for Member {
-    type Error = ApiError;
-    fn try_from(row: MemberRow) -> ApiResult<Self> {
+    type Error = DomainError;
+    fn try_from(row: MemberRow) -> DomainResult<Self> {
         let role = Role::parse(&row.role)
-            .ok_or_else(|| ApiError::Internal(format!("unknown role {}", row.role)))?;
+            .ok_or_else(|| DomainError::internal(format!("unknown role {}", row.role)))?;
         Ok(Member {
             id: row.id,
             email: row.email,
@@ -73,7 +73,7 @@ impl TenantService {
         Self { db, clock }
     }
 
-    pub async fn ensure_default(&self) -> ApiResult<Tenant> {
+    pub async fn ensure_default(&self) -> DomainResult<Tenant> {
         let now = self.clock.now();
         let row = TenantRow {
             id: new_id(),
@@ -88,21 +88,21 @@ impl TenantService {
         repo::default_tenant(&self.db)
             .await?
             .map(Tenant::from)
-            .ok_or_else(|| ApiError::Internal("default tenant missing after creation".into()))
+            .ok_or_else(|| DomainError::internal("default tenant missing after creation"))
     }
 
-    pub async fn default_tenant(&self) -> ApiResult<Option<Tenant>> {
+    pub async fn default_tenant(&self) -> DomainResult<Option<Tenant>> {
         Ok(repo::default_tenant(&self.db).await?.map(Tenant::from))
     }
 
-    pub async fn get(&self, tenant_id: &str) -> ApiResult<Tenant> {
+    pub async fn get(&self, tenant_id: &str) -> DomainResult<Tenant> {
         repo::get_tenant(&self.db, tenant_id)
             .await?
             .map(Tenant::from)
-            .ok_or(ApiError::NotFound("workspace"))
+            .ok_or(DomainError::NotFound("workspace"))
     }
 
-    pub async fn list_all(&self) -> ApiResult<Vec<Tenant>> {
+    pub async fn list_all(&self) -> DomainResult<Vec<Tenant>> {
         Ok(repo::list_tenants(&self.db)
             .await?
             .into_iter()
@@ -116,7 +116,7 @@ impl TenantService {
         name: &str,
         slug: &str,
         owner_email: Option<&str>,
-    ) -> ApiResult<Tenant> {
+    ) -> DomainResult<Tenant> {
         let name = validate_name(name)?;
         let slug = validate_slug(slug)?;
         let owner_email = owner_email.map(validate_email).transpose()?;
@@ -135,7 +135,7 @@ impl TenantService {
             .await
             .map_err(|e| match e {
                 DbError::Conflict(_) => {
-                    ApiError::Conflict(format!("a workspace with slug '{}' exists", row.slug))
+                    DomainError::conflict(format!("a workspace with slug '{}' exists", row.slug))
                 }
                 other => other.into(),
             })?;
@@ -158,7 +158,7 @@ impl TenantService {
         tenant_id: &str,
         name: Option<&str>,
         timezone: Option<&str>,
-    ) -> ApiResult<Tenant> {
+    ) -> DomainResult<Tenant> {
         let current = self.get(tenant_id).await?;
         let name = match name {
             Some(name) => validate_name(name)?,
@@ -171,10 +171,10 @@ impl TenantService {
         repo::update_tenant(&self.db, tenant_id, &name, &timezone, self.clock.now())
             .await?
             .map(Tenant::from)
-            .ok_or(ApiError::NotFound("workspace"))
+            .ok_or(DomainError::NotFound("workspace"))
     }
 
-    pub async fn members(&self, tenant_id: &str) -> ApiResult<Vec<Member>> {
+    pub async fn members(&self, tenant_id: &str) -> DomainResult<Vec<Member>> {
         repo::list_members(&self.db, tenant_id)
             .await?
             .into_iter()
@@ -182,7 +182,22 @@ impl TenantService {
             .collect()
     }
 
-    pub async fn add_member(&self, tenant_id: &str, email: &str, role: Role) -> ApiResult<Member> {
+    /// Add a member with `role`. An actor grants at most their own role (only owners add
+    /// owners).
+    pub async fn add_member(
+        &self,
+        tenant_id: &str,
+        actor: Role,
+        email: &str,
+        role: Role,
+    ) -> DomainResult<Member> {
+        if role > actor {
+            return Err(DomainError::Forbidden(format!(
+                "your role ({}) cannot grant the {} role",
+                actor.as_str(),
+                role.as_str()
+            )));
+        }
         let email = validate_email(email)?;
         let row = MemberRow {
             id: new_id(),
@@ -196,7 +211,7 @@ impl TenantService {
             .await
             .map_err(|e| match e {
                 DbError::Conflict(_) => {
-                    ApiError::Conflict(format!("{} is already a member", row.email))
+                    DomainError::conflict(format!("{} is already a member", row.email))
                 }
                 other => other.into(),
             })?;
@@ -204,16 +219,31 @@ impl TenantService {
         Member::try_from(row)
     }
 
-    /// Remove a member of `tenant_id`; a member id of another tenant is "not found".
-    pub async fn remove_member(&self, tenant_id: &str, member_id: &str) -> ApiResult<()> {
+    /// Remove a member of `tenant_id`; a member id of another tenant is "not found". An actor
+    /// removes only members whose role is below theirs, except that owners remove owners; the
+    /// last owner stays.
+    pub async fn remove_member(
+        &self,
+        tenant_id: &str,
+        actor: Role,
+        member_id: &str,
+    ) -> DomainResult<()> {
         let mut tx = self.db.begin().await?;
         let member = repo::get_member(&mut tx, tenant_id, member_id)
             .await?
-            .ok_or(ApiError::NotFound("member"))?;
-        if member.role == Role::Owner.as_str() && repo::count_owners(&mut tx, tenant_id).await? <= 1
-        {
-            return Err(ApiError::Conflict(
-                "a workspace keeps at least one owner".into(),
+            .ok_or(DomainError::NotFound("member"))?;
+        let role = Role::parse(&member.role)
+            .ok_or_else(|| DomainError::internal(format!("unknown role {}", member.role)))?;
+        if role >= actor && actor != Role::Owner {
+            return Err(DomainError::Forbidden(format!(
+                "your role ({}) cannot remove a member with the {} role",
+                actor.as_str(),
+                role.as_str()
+            )));
+        }
+        if role == Role::Owner && repo::count_owners(&mut tx, tenant_id).await? <= 1 {
+            return Err(DomainError::conflict(
+                "a workspace keeps at least one owner",
             ));
         }
         repo::delete_member(&mut tx, tenant_id, member_id).await?;
@@ -221,7 +251,7 @@ impl TenantService {
         Ok(())
     }
 
-    pub async fn memberships(&self, email: &str) -> ApiResult<Vec<Membership>> {
+    pub async fn memberships(&self, email: &str) -> DomainResult<Vec<Membership>> {
         Ok(repo::memberships_for_email(&self.db, email)
             .await?
             .into_iter()
@@ -235,17 +265,17 @@ impl TenantService {
     }
 }
 
-fn validate_name(name: &str) -> ApiResult<String> {
+fn validate_name(name: &str) -> DomainResult<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
-        return Err(ApiError::Validation(
-            "name must be 1 to 80 printable characters".into(),
+        return Err(DomainError::invalid(
+            "name must be 1 to 80 printable characters",
         ));
     }
     Ok(name.to_owned())
 }
 
-fn validate_slug(slug: &str) -> ApiResult<String> {
+fn validate_slug(slug: &str) -> DomainResult<String> {
     let slug = slug.trim().to_lowercase();
     let valid = (2..=40).contains(&slug.len())
         && slug
@@ -254,14 +284,14 @@ fn validate_slug(slug: &str) -> ApiResult<String> {
         && !slug.starts_with('-')
         && !slug.ends_with('-');
     if !valid {
-        return Err(ApiError::Validation(
-            "slug must be 2 to 40 characters of a-z, 0-9 and '-'".into(),
+        return Err(DomainError::invalid(
+            "slug must be 2 to 40 characters of a-z, 0-9 and '-'",
         ));
     }
     Ok(slug)
 }
 
-pub fn validate_email(email: &str) -> ApiResult<String> {
+pub fn validate_email(email: &str) -> DomainResult<String> {
     let email = email.trim().to_lowercase();
     let valid = email.len() <= 254
         && email.split_once('@').is_some_and(|(local, domain)| {
@@ -272,18 +302,18 @@ pub fn validate_email(email: &str) -> ApiResult<String> {
         })
         && !email.chars().any(|c| c.is_whitespace() || c.is_control());
     if !valid {
-        return Err(ApiError::Validation(format!(
+        return Err(DomainError::invalid(format!(
             "'{email}' is not a valid email address"
         )));
     }
     Ok(email)
 }
 
-fn validate_timezone(tz: &str) -> ApiResult<String> {
+fn validate_timezone(tz: &str) -> DomainResult<String> {
     let tz = tz.trim();
     jiff::tz::TimeZone::get(tz)
         .map(|_| tz.to_owned())
-        .map_err(|_| ApiError::Validation(format!("'{tz}' is not a known IANA time zone")))
+        .map_err(|_| DomainError::invalid(format!("'{tz}' is not a known IANA time zone")))
 }
 
 #[cfg(test)]

@@ -209,10 +209,10 @@ impl TelegramService {
         let key = self.key()?;
         let token = key
             .decrypt(&row.token_enc)
-            .map_err(|e| DbError::Other(format!("bot {}: {e}", row.id)))?;
+            .map_err(|e| DbError::other(format!("decrypting bot {}", row.id), e))?;
         let secret = key
             .decrypt(&row.webhook_secret_enc)
-            .map_err(|e| DbError::Other(format!("bot {}: {e}", row.id)))?;
+            .map_err(|e| DbError::other(format!("decrypting bot {}", row.id), e))?;
         let client = self.client_for(&row.id, &row.token_fingerprint, Secret::new(token));
         Ok(Loaded {
             row,

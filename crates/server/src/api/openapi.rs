@@ -110,7 +110,7 @@ mod tests {
     #[test]
     fn route_table_and_openapi_agree() {
         let doc: serde_json::Value = serde_json::from_str(&super::document_json()).unwrap();
-        for route in crate::http::route_table() {
+        for route in crate::api::route_table() {
             let method = route.method.as_str().to_lowercase();
             assert!(
                 doc["paths"][route.path][&method].is_object(),

@@ -1,4 +1,6 @@
-//! Shared application state handed to every handler.
+//! The application as built at start-up: configuration, infrastructure and every service,
+//! each constructed once with its collaborators (app.rs). Handlers and workers take it; services
+//! never do.
 use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -38,7 +40,7 @@ pub struct AppInner {
     pub tenants: TenantService,
     pub templates: TemplateService,
     /// Telegram bots of every tenant: `state.telegram.bot_for_tenant(id)` gives a client.
-    pub telegram: TelegramService,
+    pub telegram: Arc<TelegramService>,
     pub bot: BotService,
     pub coupons: CouponService,
     pub campaigns: crate::domains::campaigns::CampaignService,
