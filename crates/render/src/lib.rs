@@ -1,4 +1,4 @@
-//! Pure coupon renderer (DESIGN.md §1): template spec + code + logo -> image bytes.
+//! Pure coupon renderer (docs/design.md §1): template spec + code + logo -> image bytes.
 //!
 //! No I/O and no async: callers hand in bytes (template JSON, background images, logo, font) and
 //! get bytes back. The flow is

@@ -1,4 +1,4 @@
-//! The template directory's `meta.json` (DESIGN.md §3) as typed, validated data.
+//! The template directory's `meta.json` (docs/design.md §6) as typed, validated data.
 //!
 //! Unknown fields at every level are kept in `extra` maps and written back unchanged, so a newer
 //! editor's fields survive a round trip through an older server.

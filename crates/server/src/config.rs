@@ -1,5 +1,5 @@
 //! One `Config` for the whole process, read from flags, environment variables and an optional
-//! `.env` (names in DESIGN.md §2). Secrets are wrapped in [`Secret`] so `Debug` never prints them.
+//! `.env` (docs/design.md §3). Secrets are wrapped in [`Secret`] so `Debug` never prints them.
 use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -98,7 +98,7 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// Seed demo templates into the default workspace on first start.
     pub demo_data: bool,
-    /// Leader lease timings (DESIGN.md §5); shortened in tests.
+    /// Leader lease timings (docs/design.md §9); shortened in tests.
     pub leader: LeaderTimings,
     pub integrations: Integrations,
     /// Job queue timings (workers/jobs.rs); shortened in tests.

@@ -122,7 +122,7 @@ fn unquote(field: &str) -> &str {
         .unwrap_or(t)
 }
 
-/// Parse an OHLC CSV (contract in DESIGN.md §3): a header row; open/high/low/close in any case;
+/// Parse an OHLC CSV (docs/design.md §7): a header row; open/high/low/close in any case;
 /// time from a column named time/date/datetime/timestamp, else the first column. Extra columns
 /// (volume, ...) are ignored. Blank lines are skipped. Quoted fields may not contain commas.
 pub fn parse_ohlc_csv(text: &str) -> Result<OhlcSeries, CsvError> {

@@ -1,4 +1,4 @@
-//! Pure signals core (DESIGN.md §1): indicators, indicator registry, strategies, the signal
+//! Pure signals core (docs/design.md §1): indicators, indicator registry, strategies, the signal
 //! lifecycle, the backtester and message texts. No I/O, no async, no clock: callers pass times
 //! in and CSV as `&str`.
 pub mod backtest;

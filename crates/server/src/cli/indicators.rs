@@ -1,5 +1,5 @@
 //! `promostack indicators --csv FILE`: the standard indicators of every bar as CSV on stdout
-//! (column contract in DESIGN.md §3; empty cells during warm-up).
+//! (column contract in docs/design.md §7; empty cells during warm-up).
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;

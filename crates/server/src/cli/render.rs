@@ -1,4 +1,4 @@
-//! `promostack render`: renders coupon images from a template directory (DESIGN.md §3).
+//! `promostack render`: renders coupon images from a template directory (docs/design.md §7).
 //!
 //! Single: `--template DIR --variant square --code CODE --out FILE` (format from the extension).
 //! Bulk: `--codes-file F --out-dir D [--format png|jpeg|webp]`, one image per line of F named by

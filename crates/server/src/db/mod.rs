@@ -1,5 +1,5 @@
 //! Records on two backends: SQLite (embedded default) and PostgreSQL, one portable SQL dialect
-//! (DESIGN.md §5). Repositories write each query once and run it on either pool through
+//! (docs/design.md §8). Repositories write each query once and run it on either pool through
 //! [`on_pool!`] / [`on_tx!`], which expand the same tokens for each concrete pool type.
 use std::str::FromStr;
 use std::time::Duration;

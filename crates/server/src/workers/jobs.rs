@@ -1,4 +1,4 @@
-//! A durable job queue in the `jobs` table, run on the leader (DESIGN.md §5). Any feature
+//! A durable job queue in the `jobs` table, run on the leader (docs/design.md §9). Any feature
 //! enqueues work with an idempotency key (enqueueing twice yields one job) and registers a
 //! [`JobHandler`] for its `kind`; [`JobRunner`] is the leader worker that reaps abandoned
 //! claims and runs due jobs.

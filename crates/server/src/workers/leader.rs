@@ -1,4 +1,4 @@
-//! Leader election with a lease row (DESIGN.md §5): works on SQLite and PostgreSQL, and behind
+//! Leader election with a lease row (docs/design.md §9): works on SQLite and PostgreSQL, and behind
 //! PgBouncer, unlike session advisory locks. The epoch grows on every takeover and serves as a
 //! fencing token.
 use std::time::Duration;

@@ -24,7 +24,7 @@ pub const STOCH_SLOW_K: usize = 3;
 pub const STOCH_SLOW_D: usize = 3;
 pub const ATR_PERIOD: usize = 14;
 
-/// Column names after `time`, in the order of DESIGN.md §3.
+/// Column names after `time`, in the order of docs/design.md §7.
 pub const STANDARD_COLUMN_NAMES: [&str; 16] = [
     "ema_20",
     "ema_50",

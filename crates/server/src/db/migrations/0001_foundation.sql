@@ -1,4 +1,4 @@
--- Foundation: tenants, members, settings, worker leases. Portable SQL (DESIGN.md §5):
+-- Foundation: tenants, members, settings, worker leases. Portable SQL (docs/design.md §8):
 -- TEXT ids (UUIDv7), BIGINT unix-millisecond times, BOOLEAN, TEXT json.
 
 CREATE TABLE tenants (

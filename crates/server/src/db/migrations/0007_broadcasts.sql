@@ -1,5 +1,5 @@
 -- Broadcasts, the reusable job queue, and the indexes bot analytics reads through.
--- Portable SQL (DESIGN.md §5); times are unix milliseconds.
+-- Portable SQL (docs/design.md §8); times are unix milliseconds.
 
 -- Analytics over bot_usage (docs/analytics.md). Each index lets one aggregate walk a tenant's
 -- rows in the order its GROUP BY needs, so no query sorts the raw rows.

@@ -42,7 +42,7 @@ pub struct Template {
     pub telegram_enabled: bool,
     pub version: i64,
     pub updated_at: i64,
-    /// The template in the `meta.json` format of DESIGN.md §3.
+    /// The template in the `meta.json` format of docs/design.md §6.
     #[schema(value_type = Object)]
     pub spec: serde_json::Value,
     pub variants: BTreeMap<String, ImageSize>,

@@ -2,7 +2,7 @@
 //! second overall, one a second in one chat, 20 a minute in one group. Each limit is a GCRA
 //! ("virtual scheduling"): a send reserves the earliest moment every limit allows and sleeps
 //! until then, so concurrent senders queue fairly without polling. A 429's `retry_after` pushes
-//! the chat's next slot out. Counts are per process (DESIGN.md §5: bulk sends run on the leader).
+//! the chat's next slot out. Per-process counts (docs/design.md §9: bulk sends run on the leader).
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
