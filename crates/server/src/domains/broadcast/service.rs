@@ -381,7 +381,7 @@ impl BroadcastService {
                 "nobody to send to: no bot user of this workspace is reachable yet".into(),
             ));
         }
-        repo::set_recipient_count(&mut tx, &id, recipients).await?;
+        repo::set_recipient_count(&mut tx, tenant_id, &id, recipients).await?;
         tx.commit().await?;
         metrics::counter!("broadcasts_created_total").increment(1);
         Ok(Created {
@@ -401,7 +401,7 @@ impl BroadcastService {
 
     pub async fn status(&self, tenant_id: &str, id: &str) -> ApiResult<BroadcastStatus> {
         let row = self.row(tenant_id, id).await?;
-        let counts = repo::counts(&self.db, &row.id).await?;
+        let counts = repo::counts(&self.db, tenant_id, &row.id).await?;
         let totals = Totals::from_counts(row.recipients, &counts);
         Ok(status_of(row, totals))
     }
@@ -410,7 +410,7 @@ impl BroadcastService {
         let rows = repo::list(&self.db, tenant_id, HISTORY).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let counts = repo::counts(&self.db, &row.id).await?;
+            let counts = repo::counts(&self.db, tenant_id, &row.id).await?;
             let totals = Totals::from_counts(row.recipients, &counts);
             out.push(status_of(row, totals));
         }
@@ -481,7 +481,7 @@ impl BroadcastService {
         tx.commit().await?;
         if idle {
             // No runner holds it: settle the ledger here. A running job does it when it stops.
-            repo::cancel_pending(&self.db, &row.id, now).await?;
+            repo::cancel_pending(&self.db, tenant_id, &row.id, now).await?;
         }
         self.status(tenant_id, id).await
     }
@@ -501,7 +501,7 @@ impl BroadcastService {
         {
             return Ok(());
         }
-        repo::stream_report(&self.db, &row.id, &tx, |r: ReportRow| {
+        repo::stream_report(&self.db, tenant_id, &row.id, &tx, |r: ReportRow| {
             let time = jiff::Timestamp::from_millisecond(r.updated_at)
                 .map(|t| t.to_string())
                 .unwrap_or_default();
