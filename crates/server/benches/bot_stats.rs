@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use promostack::config::{DatabaseConfig, Secret};
-use promostack::db::Db;
+use promostack::db::{Affected, Db};
 use promostack::domains::analytics::range::Range;
 use promostack::domains::analytics::{AnalyticsService, NewUsage};
 use promostack::domains::tenants::TenantService;
@@ -46,17 +46,14 @@ async fn prepare(db: &Db, rows: i64) -> String {
         );
     }
     // Fresh statistics and visibility map, as autovacuum would leave them.
-    match db {
-        Db::Postgres(pool) => {
-            sqlx::query("VACUUM ANALYZE")
-                .execute(pool)
-                .await
-                .expect("vacuum");
-        }
-        Db::Sqlite(pool) => {
-            sqlx::query("ANALYZE").execute(pool).await.expect("analyze");
-        }
-    }
+    promostack::on_pool!(db, pool => sqlite {
+        sqlx::query("ANALYZE").execute(pool).await.expect("analyze");
+    } postgres {
+        sqlx::query("VACUUM ANALYZE")
+            .execute(pool)
+            .await
+            .expect("vacuum");
+    });
     tenant
 }
 
@@ -113,7 +110,7 @@ fn bench_writes(
         promostack::on_pool!(db, pool => sqlx::query(
             "INSERT INTO tenants (id, slug, name, timezone, is_default, created_at, updated_at) \
              VALUES ($1, $1, $1, 'UTC', FALSE, 0, 0) ON CONFLICT (id) DO NOTHING"
-        ).bind(tenant).execute(pool).await.map(|r| r.rows_affected()))
+        ).bind(tenant).execute(pool).await.affected())
         .expect("writes tenant");
     });
     let mut group = c.benchmark_group(format!("bot_usage_write_{name}"));
@@ -131,7 +128,7 @@ fn bench_writes(
                  VALUES ($1, $2, $3, $3, 'private', $4, 'square', $5, TRUE, NULL, 100, $6)"
             ).bind(promostack::db::new_id()).bind(tenant).bind(i % 20_000).bind(format!("tpl-{}", i % 12))
                 .bind(format!("CODE{}", i % 5_000)).bind(NOW - i * 1_000)
-                .execute(pool).await.map(|r| r.rows_affected()))
+                .execute(pool).await.affected())
             .expect("insert")
         })
     });

@@ -2,7 +2,7 @@
 //! and both granularities, time-zone bucketing on DST days, popular codes (pagination, search,
 //! CSV), bad input and tenant isolation.
 use jiff::tz::TimeZone;
-use promostack::db::Db;
+use promostack::db::{Affected, Db};
 use promostack::domains::analytics::range::{Range, Window};
 use promostack::time::Clock;
 use promostack_testkit::broadcast::{Usage, seed_db, seed_usage};
@@ -652,7 +652,7 @@ async fn insert_tenant(db: &Db, id: &str, slug: &str) {
     promostack::on_pool!(db, pool => sqlx::query(
         "INSERT INTO tenants (id, slug, name, timezone, is_default, created_at, updated_at) \
          VALUES ($1, $2, $2, 'Europe/Berlin', FALSE, 0, 0)"
-    ).bind(id).bind(slug).execute(pool).await.map(|r| r.rows_affected()))
+    ).bind(id).bind(slug).execute(pool).await.affected())
     .unwrap();
 }
 
@@ -665,7 +665,7 @@ async fn insert_usage_without_rollups(db: &Db, tenant: &str, rows: &[Usage]) {
              VALUES ($1, $2, $3, 1, 'private', $4, 'square', $5, $6, NULL, 100, $7)"
         ).bind(promostack::db::new_id()).bind(tenant).bind(row.user_id).bind(&row.template)
             .bind(&row.code).bind(row.success).bind(row.at)
-            .execute(pool).await.map(|r| r.rows_affected()))
+            .execute(pool).await.affected())
         .unwrap();
     }
 }
@@ -707,7 +707,7 @@ async fn backfilled_and_recorded_rows_count_once(backend: Backend) {
     assert_eq!(rollup_rows(&db, "tenant-a").await, recorded);
     // Deleting a tenant takes its rollups with it.
     promostack::on_pool!(&db, pool => sqlx::query("DELETE FROM tenants WHERE id = 'tenant-b'")
-        .execute(pool).await.map(|r| r.rows_affected()))
+        .execute(pool).await.affected())
     .unwrap();
     assert!(rollup_rows(&db, "tenant-b").await.is_empty());
     db.close().await;

@@ -21,14 +21,11 @@ async fn measure(backend: Backend) {
     let db = seed_db(&app.config.database);
     let started = Instant::now();
     seed_usage_bulk(&db, &tenant, ROWS, NOW).await;
-    match &db {
-        promostack::db::Db::Postgres(pool) => {
-            sqlx::query("VACUUM ANALYZE").execute(pool).await.unwrap();
-        }
-        promostack::db::Db::Sqlite(pool) => {
-            sqlx::query("ANALYZE").execute(pool).await.unwrap();
-        }
-    }
+    promostack::on_pool!(&db, pool => sqlite {
+        sqlx::query("ANALYZE").execute(pool).await.unwrap();
+    } postgres {
+        sqlx::query("VACUUM ANALYZE").execute(pool).await.unwrap();
+    });
     eprintln!(
         "{backend:?}: seeded {ROWS} rows in {:.1?}",
         started.elapsed()

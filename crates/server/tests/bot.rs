@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use promostack::config::TelegramMode;
-use promostack::db::Db;
+use promostack::db::{Affected, Db};
 use promostack::storage::StorageConfig;
 use promostack_testkit::telegram::{
     self, FAKE_BOT_USERNAME, FakeTelegram, Fault, TEST_BOT_TOKEN, TEST_WEBHOOK_SECRET, updates,
@@ -606,7 +606,7 @@ async fn stored_updates_survive_a_crash(backend: Backend) {
             "INSERT INTO bot_updates (bot_id, update_id, chat_id, payload, status, attempts, claimed_by, claimed_until, received_at) \
              VALUES ('default', $1, $2, $3, 'pending', 1, 'crashed-instance', $4, $5)"
         ).bind(update_id).bind(user).bind(payload).bind(claimed_until).bind(now - 10_000)
-            .execute(pool).await.map(|r| r.rows_affected())).unwrap();
+            .execute(pool).await.affected()).unwrap();
     }
     fake.wait_sent(7070, 1).await;
     fake.wait_sent(7171, 1).await;
@@ -702,7 +702,7 @@ async fn processed_updates_are_pruned_after_48_hours(backend: Backend) {
         promostack::on_pool!(&state.db, pool => sqlx::query(
             "INSERT INTO bot_updates (bot_id, update_id, chat_id, payload, status, attempts, received_at, processed_at) \
              VALUES ('default', $1, 7, '{}', $2, 1, $3, $3)"
-        ).bind(id).bind(status).bind(at).execute(pool).await.map(|r| r.rows_affected()))
+        ).bind(id).bind(status).bind(at).execute(pool).await.affected())
         .unwrap();
     }
     let kept = || async {

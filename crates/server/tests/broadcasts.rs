@@ -1,7 +1,10 @@
 //! Broadcasts through the HTTP API on both backends: validation before anything is queued,
-//! dry runs, idempotent creation, tenant isolation on every route. Sending itself (rate, 403,
-//! 429, progress, controls, report) is in broadcast_sending.rs; the kill -9 test in
-//! broadcast_crash.rs.
+//! dry runs, idempotent creation, tenant isolation on every route and in every repository
+//! function. Sending itself (rate, 403, 429, progress, controls, report) is in
+//! broadcast_sending.rs; the kill -9 test in broadcast_crash.rs.
+use std::time::Duration;
+
+use promostack::domains::broadcast::repo;
 use promostack_testkit::broadcast::{seed_bot_users, seed_db};
 use promostack_testkit::{Backend, TestApp, backend_tests, expect_error, json, spawn_app};
 use serde_json::{Value, json};
@@ -10,7 +13,8 @@ backend_tests!(
     bad_broadcasts_are_refused_with_a_reason,
     dry_run_counts_the_audience,
     idempotency_key_creates_one_broadcast,
-    broadcasts_are_tenant_scoped
+    broadcasts_are_tenant_scoped,
+    repository_calls_with_another_tenant_touch_nothing
 );
 
 async fn app_with_audience(backend: Backend, users: &[i64], blocked: &[i64]) -> (TestApp, String) {
@@ -245,4 +249,125 @@ async fn broadcasts_are_tenant_scoped(backend: Backend) {
         "unauthenticated",
     )
     .await;
+}
+
+/// Every broadcast repository function filters on the tenant it is given: called with tenant
+/// B's id, none of them reads or changes tenant A's broadcast or its ledger; the same calls with
+/// A's id do.
+async fn repository_calls_with_another_tenant_touch_nothing(backend: Backend) {
+    let (app, a_id) = app_with_audience(backend, &[1, 2, 3], &[]).await;
+    let created = json(
+        app.broadcast(json!({"message": "For tenant A only"})).await,
+        201,
+    )
+    .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    // A has no bot: the sender fails the broadcast (through A's id) and leaves the ledger alone.
+    let failed = app
+        .wait_broadcast(&id, Duration::from_secs(30), |s| s["status"] == "failed")
+        .await;
+    assert!(
+        failed["error"]
+            .as_str()
+            .unwrap()
+            .contains("no Telegram bot"),
+        "{failed}"
+    );
+    let b = json(app.admin_create_tenant("B", "tenant-b", None).await, 201).await;
+    let b_id = b["id"].as_str().unwrap().to_owned();
+    let db = seed_db(&app.config.database);
+    let now = 1_900_000_000_000;
+    let by_status = |counts: Vec<repo::StatusCount>| {
+        let mut counts: Vec<(String, i64)> =
+            counts.into_iter().map(|c| (c.status, c.count)).collect();
+        counts.sort();
+        counts
+    };
+
+    assert_eq!(
+        repo::status_of(&db, &a_id, &id).await.unwrap().as_deref(),
+        Some("failed")
+    );
+    assert_eq!(repo::status_of(&db, &b_id, &id).await.unwrap(), None);
+    assert_eq!(
+        by_status(repo::counts(&db, &a_id, &id).await.unwrap()),
+        [("pending".to_owned(), 3)]
+    );
+    assert!(repo::counts(&db, &b_id, &id).await.unwrap().is_empty());
+    assert_eq!(
+        repo::next_pending(&db, &a_id, &id, i64::MIN, 10)
+            .await
+            .unwrap(),
+        [1, 2, 3]
+    );
+    assert!(
+        repo::next_pending(&db, &b_id, &id, i64::MIN, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let (lines, mut report) = tokio::sync::mpsc::channel(16);
+    repo::stream_report(&db, &b_id, &id, &lines, |r| r.user_id.to_string())
+        .await
+        .unwrap();
+    drop(lines);
+    assert_eq!(report.recv().await, None, "no report rows through tenant B");
+    repo::set_error(&db, &b_id, &id, "written through tenant B", now)
+        .await
+        .unwrap();
+
+    let mut tx = db.begin().await.unwrap();
+    repo::set_recipient_count(&mut tx, &b_id, &id, 99)
+        .await
+        .unwrap();
+    assert!(
+        repo::mark_sending(&mut tx, &b_id, &id, &[1, 2], now)
+            .await
+            .unwrap()
+            .is_empty(),
+        "B claims nothing"
+    );
+    assert_eq!(
+        repo::mark_sending(&mut tx, &a_id, &id, &[1, 2], now)
+            .await
+            .unwrap(),
+        [1, 2],
+        "A claims its rows"
+    );
+    let sent = [repo::SendResult {
+        user_id: 1,
+        status: "sent",
+        error: None,
+        message_id: Some(11),
+    }];
+    repo::mark_results(&mut tx, &b_id, &id, &sent, now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        by_status(repo::counts(&db, &a_id, &id).await.unwrap()),
+        [("pending".to_owned(), 1), ("sending".to_owned(), 2)],
+        "B's results were not recorded"
+    );
+    assert_eq!(repo::cancel_pending(&db, &b_id, &id, now).await.unwrap(), 0);
+    assert_eq!(
+        repo::mark_in_flight_uncertain(&db, &b_id, &id, now)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        repo::mark_in_flight_uncertain(&db, &a_id, &id, now)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(repo::cancel_pending(&db, &a_id, &id, now).await.unwrap(), 1);
+
+    let row = repo::get(&db, &a_id, &id).await.unwrap().unwrap();
+    assert_eq!(row.recipients, 3, "B's recipient count did not land");
+    assert!(
+        row.error.unwrap().contains("no Telegram bot"),
+        "B's error did not land"
+    );
 }

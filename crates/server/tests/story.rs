@@ -206,13 +206,15 @@ async fn concurrent_migrations_and_bootstrap_agree(backend: Backend) {
     ids.dedup();
     assert_eq!(ids.len(), 1, "every instance sees the same default tenant");
     let db = Db::connect(&database.config).unwrap();
-    if let Db::Sqlite(pool) = &db {
+    promostack::on_pool!(&db, pool => sqlite {
         let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
             .fetch_one(pool)
             .await
             .unwrap();
         assert_eq!(mode, "wal");
-    }
+    } postgres {
+        // PostgreSQL has no journal mode to check.
+    });
     assert_eq!(
         TenantService::new(db, Clock::system())
             .list_all()

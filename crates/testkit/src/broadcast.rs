@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use promostack::config::DatabaseConfig;
-use promostack::db::Db;
+use promostack::db::{Affected, Db};
 use promostack::domains::analytics::NewUsage;
 use promostack::time::Clock;
 use reqwest::{Method, Response};
@@ -84,7 +84,7 @@ pub async fn seed_bot_users(db: &Db, tenant_id: &str, ids: &[i64], blocked: bool
                 "INSERT INTO bot_users (tenant_id, user_id, username, first_name, language_code, first_seen, last_seen, blocked) \
                  VALUES ($1, $2, $3, 'Test', 'en', 1, 1, $4)"
             ).bind(tenant_id).bind(id).bind(format!("user{id}")).bind(blocked)
-                .execute(&mut **conn).await.map(|r| r.rows_affected())).expect("insert bot user");
+                .execute(&mut **conn).await.affected()).expect("insert bot user");
         }
         tx.commit().await.expect("commit");
     }
@@ -93,7 +93,7 @@ pub async fn seed_bot_users(db: &Db, tenant_id: &str, ids: &[i64], blocked: bool
 /// Set a bot user's username (e.g. to a formula, for CSV tests).
 pub async fn set_username(db: &Db, tenant_id: &str, user_id: i64, username: &str) {
     promostack::on_pool!(db, pool => sqlx::query("UPDATE bot_users SET username = $3 WHERE tenant_id = $1 AND user_id = $2")
-        .bind(tenant_id).bind(user_id).bind(username).execute(pool).await.map(|r| r.rows_affected()))
+        .bind(tenant_id).bind(user_id).bind(username).execute(pool).await.affected())
         .expect("update username");
 }
 
@@ -228,7 +228,7 @@ pub fn usage_seed_sql(rows: i64, now: i64) -> String {
 /// tenant's rollups with the back-fill of migration 8, as after an upgrade.
 pub async fn seed_usage_bulk(db: &Db, tenant_id: &str, rows: i64, now: i64) {
     promostack::on_pool!(db, pool => sqlx::query(sqlx::AssertSqlSafe(usage_seed_sql(rows, now)))
-        .bind(tenant_id).execute(pool).await.map(|r| r.rows_affected()))
+        .bind(tenant_id).execute(pool).await.affected())
     .expect("seed usage");
     promostack::domains::analytics::repo::rebuild_rollups(db, tenant_id)
         .await

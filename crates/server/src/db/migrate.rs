@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use sqlx::AssertSqlSafe;
 
-use super::{Db, DbError, DbResult, Tx};
-use crate::on_tx;
+use super::{Affected, Db, DbError, DbResult, Tx};
+use crate::{on_pool, on_tx};
 
 pub struct Migration {
     pub version: i64,
@@ -78,16 +78,12 @@ pub async fn migrate_to(db: &Db, version: i64) -> DbResult<Vec<i64>> {
     lock_migrations(&mut tx).await?;
     on_tx!(&mut tx, conn => sqlx::query(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
-    ).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+    ).execute(&mut **conn).await.affected())?;
     tx.commit().await?;
     let mut applied = Vec::new();
     for migration in MIGRATIONS.iter().filter(|m| m.version <= version) {
         let mut tx = db.begin().await?;
-        if let Tx::Postgres(conn) = &mut tx {
-            sqlx::query("SELECT pg_advisory_xact_lock(7123001)")
-                .execute(&mut **conn)
-                .await?;
-        }
+        lock_migrations(&mut tx).await?;
         let done: Option<i64> = on_tx!(&mut tx, conn => sqlx::query_scalar(
             "SELECT version FROM schema_migrations WHERE version = $1"
         ).bind(migration.version).fetch_optional(&mut **conn).await)?;
@@ -95,13 +91,13 @@ pub async fn migrate_to(db: &Db, version: i64) -> DbResult<Vec<i64>> {
             continue;
         }
         for statement in split_statements(migration.sql) {
-            on_tx!(&mut tx, conn => sqlx::query(AssertSqlSafe(statement.to_owned())).execute(&mut **conn).await.map(|r| r.rows_affected()))
+            on_tx!(&mut tx, conn => sqlx::query(AssertSqlSafe(statement.to_owned())).execute(&mut **conn).await.affected())
                 .map_err(|e| DbError::other(format!("migration {} failed", migration.name), e))?;
         }
         on_tx!(&mut tx, conn => sqlx::query(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)"
         ).bind(migration.version).bind(migration.name).bind(crate::time::system_now())
-            .execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+            .execute(&mut **conn).await.affected())?;
         tx.commit().await?;
         applied.push(migration.version);
     }
@@ -111,12 +107,15 @@ pub async fn migrate_to(db: &Db, version: i64) -> DbResult<Vec<i64>> {
 /// Serialise migrators across instances: a transaction-scoped advisory lock on PostgreSQL; on
 /// SQLite the `BEGIN IMMEDIATE` of [`Db::begin`] already holds the write lock.
 async fn lock_migrations(tx: &mut Tx) -> DbResult<()> {
-    if let Tx::Postgres(conn) = tx {
+    on_tx!(tx, conn => sqlite {
+        Ok(())
+    } postgres {
         sqlx::query("SELECT pg_advisory_xact_lock(7123001)")
             .execute(&mut **conn)
-            .await?;
-    }
-    Ok(())
+            .await
+            .affected()?;
+        Ok(())
+    })
 }
 
 /// How long instances starting together on one fresh SQLite file keep retrying the WAL switch.
@@ -127,31 +126,32 @@ const WAL_SWITCH_PATIENCE: Duration = Duration::from_secs(15);
 /// SQLITE_BUSY at once, without the busy handler (SQLite's rule against two readers deadlocking
 /// on the upgrade to a write), so instances starting together on a fresh file retry here.
 async fn use_wal(db: &Db) -> DbResult<()> {
-    let Db::Sqlite(pool) = db else {
-        return Ok(());
-    };
-    let deadline = Instant::now() + WAL_SWITCH_PATIENCE;
-    let mut attempt: u64 = 0;
-    loop {
-        let result: Result<String, sqlx::Error> = sqlx::query_scalar("PRAGMA journal_mode = WAL")
-            .fetch_one(pool)
-            .await;
-        match result {
-            Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
-            Ok(mode) => {
-                // An in-memory database answers "memory"; it still works, one connection at a time.
-                tracing::warn!(journal_mode = %mode, "SQLite did not switch to WAL");
-                return Ok(());
+    on_pool!(db, pool => sqlite {
+        let deadline = Instant::now() + WAL_SWITCH_PATIENCE;
+        let mut attempt: u64 = 0;
+        loop {
+            let result: Result<String, sqlx::Error> = sqlx::query_scalar("PRAGMA journal_mode = WAL")
+                .fetch_one(pool)
+                .await;
+            match result {
+                Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+                Ok(mode) => {
+                    // An in-memory database answers "memory"; it still works, one connection at a time.
+                    tracing::warn!(journal_mode = %mode, "SQLite did not switch to WAL");
+                    return Ok(());
+                }
+                Err(err) if is_busy(&err) && Instant::now() < deadline => {
+                    attempt += 1;
+                    // Spread the retries so the racing instances do not collide again in step.
+                    let jitter = rand::random_range(0..20 * attempt.min(10));
+                    tokio::time::sleep(Duration::from_millis(5 + jitter)).await;
+                }
+                Err(err) => return Err(err.into()),
             }
-            Err(err) if is_busy(&err) && Instant::now() < deadline => {
-                attempt += 1;
-                // Spread the retries so the racing instances do not collide again in step.
-                let jitter = rand::random_range(0..20 * attempt.min(10));
-                tokio::time::sleep(Duration::from_millis(5 + jitter)).await;
-            }
-            Err(err) => return Err(err.into()),
         }
-    }
+    } postgres {
+        Ok(())
+    })
 }
 
 /// SQLITE_BUSY and its extended codes (primary code 5 in the low byte).

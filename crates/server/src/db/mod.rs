@@ -1,6 +1,8 @@
 //! Records on two backends: SQLite (embedded default) and PostgreSQL, one portable SQL dialect
 //! (docs/design.md §8). Repositories write each query once and run it on either pool through
-//! [`on_pool!`] / [`on_tx!`], which expand the same tokens for each concrete pool type.
+//! [`on_pool!`] / [`on_tx!`], which expand the same tokens for each concrete pool type. Where the
+//! backends must differ, the same macros take one block per backend instead (`sqlite { .. }
+//! postgres { .. }`), so each backend's code sits in the one arm that runs it.
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -26,8 +28,21 @@ pub enum Tx {
 }
 
 /// Run one expression against whichever pool `db` holds: `on_pool!(db, pool => query.fetch_all(pool))`.
+///
+/// Where the backends need different code, give one block per backend, SQLite first:
+/// `on_pool!(db, pool => sqlite { .. } postgres { .. })`. Each block is compiled only for its
+/// own pool type and may do nothing with `pool` (say, `postgres { Ok(()) }`); a block is part of
+/// the enclosing function, so `?` and `return` inside it work as they would outside.
 #[macro_export]
 macro_rules! on_pool {
+    ($db:expr, $pool:ident => sqlite $sqlite:block postgres $postgres:block) => {
+        match $db {
+            #[allow(unused_variables)]
+            $crate::db::Db::Sqlite($pool) => $sqlite,
+            #[allow(unused_variables)]
+            $crate::db::Db::Postgres($pool) => $postgres,
+        }
+    };
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
             $crate::db::Db::Sqlite($pool) => $body,
@@ -36,15 +51,43 @@ macro_rules! on_pool {
     };
 }
 
-/// Like [`on_pool!`] for an open transaction: `on_tx!(tx, conn => query.execute(&mut **conn))`.
+/// Like [`on_pool!`] for an open transaction: `on_tx!(tx, conn => query.execute(&mut **conn))`,
+/// or per backend: `on_tx!(tx, conn => sqlite { .. } postgres { .. })`.
 #[macro_export]
 macro_rules! on_tx {
+    ($tx:expr, $conn:ident => sqlite $sqlite:block postgres $postgres:block) => {
+        match $tx {
+            #[allow(unused_variables)]
+            $crate::db::Tx::Sqlite($conn) => $sqlite,
+            #[allow(unused_variables)]
+            $crate::db::Tx::Postgres($conn) => $postgres,
+        }
+    };
     ($tx:expr, $conn:ident => $body:expr) => {
         match $tx {
             $crate::db::Tx::Sqlite($conn) => $body,
             $crate::db::Tx::Postgres($conn) => $body,
         }
     };
+}
+
+/// How many rows a statement changed, as a [`DbResult`]:
+/// `on_pool!(db, pool => query.execute(pool).await.affected())`. The two backends return
+/// different result types, so this gives the arms of [`on_pool!`] / [`on_tx!`] one type.
+pub trait Affected {
+    fn affected(self) -> DbResult<u64>;
+}
+
+impl Affected for Result<sqlx::sqlite::SqliteQueryResult, sqlx::Error> {
+    fn affected(self) -> DbResult<u64> {
+        Ok(self?.rows_affected())
+    }
+}
+
+impl Affected for Result<sqlx::postgres::PgQueryResult, sqlx::Error> {
+    fn affected(self) -> DbResult<u64> {
+        Ok(self?.rows_affected())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -152,15 +195,14 @@ impl Db {
 
     /// Cheap round trip for readiness checks.
     pub async fn ping(&self) -> DbResult<()> {
-        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|r| r.rows_affected()))?;
+        on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.affected())?;
         Ok(())
     }
 
-    /// Start a transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`) so two
-    /// writers never deadlock upgrading read locks.
+    /// Start a transaction. On SQLite it takes the write lock at once ([`begin_immediate`]).
     pub async fn begin(&self) -> DbResult<Tx> {
         match self {
-            Db::Sqlite(pool) => Ok(Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?)),
+            Db::Sqlite(pool) => Ok(Tx::Sqlite(begin_immediate(pool).await?)),
             Db::Postgres(pool) => Ok(Tx::Postgres(pool.begin().await?)),
         }
     }
@@ -168,6 +210,12 @@ impl Db {
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
     }
+}
+
+/// A SQLite transaction that takes the write lock at once (`BEGIN IMMEDIATE`), so two writers
+/// never deadlock upgrading read locks; for the `sqlite` arm of an [`on_pool!`] that needs one.
+pub async fn begin_immediate(pool: &SqlitePool) -> DbResult<Transaction<'static, Sqlite>> {
+    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
 }
 
 impl Tx {

@@ -1,5 +1,5 @@
 //! Process-wide settings rows shared by every instance.
-use super::{Db, DbResult};
+use super::{Affected, Db, DbResult};
 use crate::on_pool;
 
 pub async fn get(db: &Db, name: &str) -> DbResult<Option<String>> {
@@ -14,7 +14,7 @@ pub async fn get(db: &Db, name: &str) -> DbResult<Option<String>> {
 pub async fn get_or_insert(db: &Db, name: &str, value: &str, now: i64) -> DbResult<(String, bool)> {
     let inserted = on_pool!(db, pool => sqlx::query(
         "INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING"
-    ).bind(name).bind(value).bind(now).execute(pool).await.map(|r| r.rows_affected()))?
+    ).bind(name).bind(value).bind(now).execute(pool).await.affected())?
         == 1;
     let stored = get(db, name).await?.unwrap_or_else(|| value.to_owned());
     Ok((stored, inserted))

@@ -17,7 +17,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::Worker;
-use crate::db::{Db, DbResult, Tx, new_id};
+use crate::db::{Affected, Db, DbResult, Tx, begin_immediate, new_id};
 use crate::state::AppState;
 use crate::time::Millis;
 use crate::{on_pool, on_tx};
@@ -107,37 +107,38 @@ const CLAIM_RETURNING: &str =
 /// Claim the next due job for `holder`, if any.
 pub async fn claim(db: &Db, holder: &str, now: Millis) -> DbResult<Option<ClaimedJob>> {
     let token = new_id();
-    let job = match db {
-        Db::Postgres(pool) => {
-            let sql = format!(
-                "UPDATE jobs SET status = 'running', claimed_by = $1, claim_token = $2, heartbeat_at = $3, \
-                   attempts = attempts + 1, updated_at = $3 \
-                 WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $3 \
-                             ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) {CLAIM_RETURNING}"
-            );
-            sqlx::query_as::<_, ClaimedJob>(sqlx::AssertSqlSafe(sql))
-                .bind(holder)
-                .bind(&token)
-                .bind(now)
-                .fetch_optional(pool)
-                .await?
-        }
-        Db::Sqlite(_) => {
-            // `Db::begin` opens SQLite transactions with BEGIN IMMEDIATE: the write lock is
-            // taken before the SELECT, so two runners cannot pick the same row.
-            let mut tx = db.begin().await?;
-            let sql = format!(
-                "UPDATE jobs SET status = 'running', claimed_by = $1, claim_token = $2, heartbeat_at = $3, \
-                   attempts = attempts + 1, updated_at = $3 \
-                 WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $3 \
-                             ORDER BY run_at, id LIMIT 1) {CLAIM_RETURNING}"
-            );
-            let job = on_tx!(&mut tx, conn => sqlx::query_as::<_, ClaimedJob>(sqlx::AssertSqlSafe(sql))
-                .bind(holder).bind(&token).bind(now).fetch_optional(&mut **conn).await)?;
-            tx.commit().await?;
-            job
-        }
-    };
+    let job = on_pool!(db, pool => sqlite {
+        // `begin_immediate` takes the write lock before the SELECT, so two runners cannot pick
+        // the same row.
+        let mut tx = begin_immediate(pool).await?;
+        let sql = format!(
+            "UPDATE jobs SET status = 'running', claimed_by = $1, claim_token = $2, heartbeat_at = $3, \
+               attempts = attempts + 1, updated_at = $3 \
+             WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $3 \
+                         ORDER BY run_at, id LIMIT 1) {CLAIM_RETURNING}"
+        );
+        let job = sqlx::query_as::<_, ClaimedJob>(sqlx::AssertSqlSafe(sql))
+            .bind(holder)
+            .bind(&token)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        job
+    } postgres {
+        let sql = format!(
+            "UPDATE jobs SET status = 'running', claimed_by = $1, claim_token = $2, heartbeat_at = $3, \
+               attempts = attempts + 1, updated_at = $3 \
+             WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND run_at <= $3 \
+                         ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) {CLAIM_RETURNING}"
+        );
+        sqlx::query_as::<_, ClaimedJob>(sqlx::AssertSqlSafe(sql))
+            .bind(holder)
+            .bind(&token)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?
+    });
     Ok(job)
 }
 
@@ -145,7 +146,7 @@ pub async fn claim(db: &Db, holder: &str, now: Millis) -> DbResult<Option<Claime
 pub async fn heartbeat(db: &Db, job: &ClaimedJob, now: Millis) -> DbResult<bool> {
     let n = on_pool!(db, pool => sqlx::query(
         "UPDATE jobs SET heartbeat_at = $3, updated_at = $3 WHERE id = $1 AND claim_token = $2 AND status = 'running'"
-    ).bind(&job.id).bind(&job.claim_token).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+    ).bind(&job.id).bind(&job.claim_token).bind(now).execute(pool).await.affected())?;
     Ok(n == 1)
 }
 
@@ -171,7 +172,7 @@ pub async fn finish(
         "UPDATE jobs SET status = $3, run_at = $4, last_error = $5, claimed_by = NULL, claim_token = NULL, \
            heartbeat_at = NULL, updated_at = $6 WHERE id = $1 AND claim_token = $2"
     ).bind(&job.id).bind(&job.claim_token).bind(status).bind(run_at).bind(error).bind(now)
-        .execute(pool).await.map(|r| r.rows_affected()))?;
+        .execute(pool).await.affected())?;
     Ok(n == 1)
 }
 
@@ -185,7 +186,7 @@ pub async fn reap(db: &Db, now: Millis, stale_after_ms: i64) -> DbResult<u64> {
            last_error = 'abandoned: the runner stopped sending heartbeats', \
            claimed_by = NULL, claim_token = NULL, heartbeat_at = NULL, run_at = $2, updated_at = $2 \
          WHERE status = 'running' AND heartbeat_at < $1"
-    ).bind(cutoff).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+    ).bind(cutoff).bind(now).execute(pool).await.affected())?;
     Ok(n)
 }
 
@@ -194,7 +195,7 @@ pub async fn requeue(tx: &mut Tx, idempotency_key: &str, now: Millis) -> DbResul
     let n = on_tx!(tx, conn => sqlx::query(
         "UPDATE jobs SET status = 'queued', run_at = $2, attempts = 0, last_error = NULL, updated_at = $2 \
          WHERE idempotency_key = $1 AND status IN ('parked', 'done', 'failed', 'cancelled')"
-    ).bind(idempotency_key).bind(now).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+    ).bind(idempotency_key).bind(now).execute(&mut **conn).await.affected())?;
     Ok(n == 1)
 }
 
@@ -202,7 +203,7 @@ pub async fn requeue(tx: &mut Tx, idempotency_key: &str, now: Millis) -> DbResul
 pub async fn park_idle(tx: &mut Tx, idempotency_key: &str, now: Millis) -> DbResult<bool> {
     let n = on_tx!(tx, conn => sqlx::query(
         "UPDATE jobs SET status = 'parked', updated_at = $2 WHERE idempotency_key = $1 AND status = 'queued'"
-    ).bind(idempotency_key).bind(now).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+    ).bind(idempotency_key).bind(now).execute(&mut **conn).await.affected())?;
     Ok(n == 1)
 }
 
@@ -218,7 +219,7 @@ pub async fn payload_by_key(db: &Db, idempotency_key: &str) -> DbResult<Option<V
 pub async fn cancel_idle(tx: &mut Tx, idempotency_key: &str, now: Millis) -> DbResult<bool> {
     let n = on_tx!(tx, conn => sqlx::query(
         "UPDATE jobs SET status = 'cancelled', updated_at = $2 WHERE idempotency_key = $1 AND status IN ('queued', 'parked')"
-    ).bind(idempotency_key).bind(now).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+    ).bind(idempotency_key).bind(now).execute(&mut **conn).await.affected())?;
     Ok(n == 1)
 }
 

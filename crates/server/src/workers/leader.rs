@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::{Registry, Worker};
-use crate::db::{Db, DbResult};
+use crate::db::{Affected, Db, DbResult};
 use crate::on_pool;
 use crate::state::AppState;
 use crate::time::Millis;
@@ -34,7 +34,7 @@ pub async fn try_acquire(
 /// Give the lease up at once (graceful shutdown) so a standby need not wait for expiry.
 pub async fn release(db: &Db, name: &str, holder: &str) -> DbResult<()> {
     on_pool!(db, pool => sqlx::query("UPDATE leases SET expires_at = 0 WHERE name = $1 AND holder = $2")
-        .bind(name).bind(holder).execute(pool).await.map(|r| r.rows_affected()))?;
+        .bind(name).bind(holder).execute(pool).await.affected())?;
     Ok(())
 }
 
@@ -107,7 +107,7 @@ impl Worker for StaleLeasePruner {
     async fn step(&self, state: &AppState) -> anyhow::Result<()> {
         let cutoff = state.clock.now() - 24 * 3600 * 1000;
         on_pool!(&state.db, pool => sqlx::query("DELETE FROM leases WHERE name <> $1 AND expires_at < $2")
-            .bind(LEASE_NAME).bind(cutoff).execute(pool).await.map(|r| r.rows_affected()))?;
+            .bind(LEASE_NAME).bind(cutoff).execute(pool).await.affected())?;
         Ok(())
     }
 }

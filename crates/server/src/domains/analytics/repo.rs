@@ -4,7 +4,7 @@
 //! scoped by tenant id.
 use super::NewUsage;
 use super::range::{DayCover, SPANS};
-use crate::db::{Db, DbResult, Tx, placeholders};
+use crate::db::{Affected, Db, DbResult, Tx, placeholders};
 use crate::{on_pool, on_tx};
 
 /// Insert one `bot_usage` row and fold it into every rollup, inside the caller's transaction.
@@ -21,13 +21,13 @@ pub async fn record_usage(tx: &mut Tx, usage: &NewUsage<'_>) -> DbResult<()> {
     ).bind(crate::db::new_id()).bind(usage.tenant_id).bind(usage.user_id).bind(usage.chat_id)
         .bind(usage.chat_type).bind(usage.template_slug).bind(usage.variant).bind(usage.code)
         .bind(usage.failure.is_none()).bind(usage.failure).bind(usage.latency_ms).bind(at)
-        .execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+        .execute(&mut **conn).await.affected())?;
     on_tx!(&mut *tx, conn => sqlx::query(
         "INSERT INTO bot_usage_slots (tenant_id, slot, generations, successes) VALUES ($1, $2, 1, $3) \
          ON CONFLICT (tenant_id, slot) DO UPDATE SET generations = bot_usage_slots.generations + 1, \
            successes = bot_usage_slots.successes + excluded.successes"
     ).bind(usage.tenant_id).bind(at / 900_000).bind(successes)
-        .execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+        .execute(&mut **conn).await.affected())?;
     if let Some(template) = usage.template_slug {
         on_tx!(&mut *tx, conn => sqlx::query(
             "INSERT INTO bot_usage_template_days (tenant_id, span, day, template_slug, generations, successes) \
@@ -36,7 +36,7 @@ pub async fn record_usage(tx: &mut Tx, usage: &NewUsage<'_>) -> DbResult<()> {
                generations = bot_usage_template_days.generations + 1, \
                successes = bot_usage_template_days.successes + excluded.successes"
         ).bind(usage.tenant_id).bind(d16).bind(d4).bind(d1).bind(template).bind(successes)
-            .execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+            .execute(&mut **conn).await.affected())?;
     }
     if let Some(code) = usage.code {
         on_tx!(&mut *tx, conn => sqlx::query(
@@ -48,7 +48,7 @@ pub async fn record_usage(tx: &mut Tx, usage: &NewUsage<'_>) -> DbResult<()> {
                last_used = CASE WHEN excluded.last_used > bot_usage_code_days.last_used \
                  THEN excluded.last_used ELSE bot_usage_code_days.last_used END"
         ).bind(usage.tenant_id).bind(d16).bind(d4).bind(d1).bind(code).bind(successes).bind(at)
-            .execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+            .execute(&mut **conn).await.affected())?;
     }
     if let Some(user_id) = usage.user_id {
         on_tx!(&mut *tx, conn => sqlx::query(
@@ -57,7 +57,7 @@ pub async fn record_usage(tx: &mut Tx, usage: &NewUsage<'_>) -> DbResult<()> {
                last_used = CASE WHEN excluded.last_used > bot_usage_user_last.last_used \
                  THEN excluded.last_used ELSE bot_usage_user_last.last_used END"
         ).bind(usage.tenant_id).bind(user_id).bind(at)
-            .execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+            .execute(&mut **conn).await.affected())?;
     }
     Ok(())
 }
@@ -93,14 +93,17 @@ pub async fn rebuild_rollups(db: &Db, tenant_id: &str) -> DbResult<()> {
          WHERE tenant_id = $1 AND user_id IS NOT NULL GROUP BY tenant_id, user_id",
     ];
     let mut tx = db.begin().await?;
-    if let Tx::Postgres(conn) = &mut tx {
+    on_tx!(&mut tx, conn => sqlite {
+        // `BEGIN IMMEDIATE` already keeps every other writer out.
+    } postgres {
         sqlx::query("LOCK TABLE bot_usage IN SHARE MODE")
             .execute(&mut **conn)
-            .await?;
-    }
+            .await
+            .affected()?;
+    });
     for statement in STATEMENTS {
         on_tx!(&mut tx, conn => sqlx::query(statement).bind(tenant_id)
-            .execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+            .execute(&mut **conn).await.affected())?;
     }
     tx.commit().await
 }

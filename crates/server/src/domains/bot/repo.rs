@@ -1,6 +1,6 @@
 //! SQL of the coupon bot: received updates, conversation state, the file_id cache, the bot's
 //! audience (`bot_users`); generation attempts are recorded through the analytics service.
-use crate::db::{Db, DbResult, Tx, pow2_chunks, sqlite_list};
+use crate::db::{Affected, Db, DbResult, Tx, pow2_chunks, sqlite_list};
 use crate::{on_pool, on_tx};
 
 /// A request to claim a pending update for processing (see [`claim_update`]).
@@ -69,7 +69,7 @@ pub async fn prune_processed(db: &Db, bot_id: &str, cutoff: i64, limit: i64) -> 
              AND received_at < $2 \
              AND update_id < (SELECT MAX(update_id) FROM bot_updates WHERE bot_id = $1) \
            ORDER BY update_id LIMIT $3)"
-    ).bind(bot_id).bind(cutoff).bind(limit).execute(pool).await.map(|r| r.rows_affected()))?)
+    ).bind(bot_id).bind(cutoff).bind(limit).execute(pool).await.affected())?)
 }
 
 /// Counts of a bot's updates by status.
@@ -116,7 +116,7 @@ pub async fn save_conversation(
         "INSERT INTO bot_conversations (bot_id, chat_id, user_id, state, data, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (bot_id, chat_id, user_id) DO UPDATE SET state = excluded.state, data = excluded.data, updated_at = excluded.updated_at"
     ).bind(bot_id).bind(chat_id).bind(user_id).bind(state).bind(data).bind(now)
-        .execute(pool).await.map(|r| r.rows_affected()))?;
+        .execute(pool).await.affected())?;
     Ok(())
 }
 
@@ -147,14 +147,14 @@ pub async fn remember_file_id(
          VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (bot_id, template_id, template_version, variant, code) DO UPDATE SET file_id = excluded.file_id, created_at = excluded.created_at"
     ).bind(key.bot_id).bind(key.template_id).bind(key.template_version).bind(key.variant).bind(key.code).bind(file_id).bind(now)
-        .execute(pool).await.map(|r| r.rows_affected()))?;
+        .execute(pool).await.affected())?;
     Ok(())
 }
 
 pub async fn forget_file_id(db: &Db, key: &PhotoKey<'_>) -> DbResult<()> {
     on_pool!(db, pool => sqlx::query(
         "DELETE FROM bot_photo_cache WHERE bot_id = $1 AND template_id = $2 AND template_version = $3 AND variant = $4 AND code = $5"
-    ).bind(key.bot_id).bind(key.template_id).bind(key.template_version).bind(key.variant).bind(key.code).execute(pool).await.map(|r| r.rows_affected()))?;
+    ).bind(key.bot_id).bind(key.template_id).bind(key.template_version).bind(key.variant).bind(key.code).execute(pool).await.affected())?;
     Ok(())
 }
 
@@ -180,11 +180,26 @@ pub async fn earliest_pending(
     if chats.is_empty() {
         return Ok(Vec::new());
     }
-    if let Tx::Postgres(conn) = tx {
+    on_tx!(tx, conn => sqlite {
+        let mut found = Vec::with_capacity(chats.len());
+        for chunk in pow2_chunks(chats, 256) {
+            let sql = format!(
+                "SELECT chat_id, MIN(update_id) FROM bot_updates WHERE bot_id = ? AND status = 'pending' \
+                 AND chat_id IN ({}) GROUP BY chat_id",
+                sqlite_list("?", chunk.len())
+            );
+            let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql)).bind(bot_id);
+            for chat in chunk {
+                q = q.bind(*chat);
+            }
+            found.append(&mut q.fetch_all(&mut **conn).await?);
+        }
+        Ok(found)
+    } postgres {
         // One statement text for any number of chats: prepared once (see insert_updates). One
         // index probe per chat: with `chat_id = ANY($2)` the generic plan PostgreSQL settles
         // on walked every pending row of the bot instead.
-        return Ok(sqlx::query_as::<_, (i64, i64)>(
+        Ok(sqlx::query_as::<_, (i64, i64)>(
             "SELECT c.chat_id, m.first FROM UNNEST($2::bigint[]) AS c (chat_id) \
              CROSS JOIN LATERAL (SELECT MIN(update_id) AS first FROM bot_updates \
                WHERE bot_id = $1 AND chat_id = c.chat_id AND status = 'pending') AS m \
@@ -194,25 +209,8 @@ pub async fn earliest_pending(
         .bind(bot_id)
         .bind(chats)
         .fetch_all(&mut **conn)
-        .await?);
-    }
-    let mut found = Vec::with_capacity(chats.len());
-    for chunk in pow2_chunks(chats, 256) {
-        let sql = format!(
-            "SELECT chat_id, MIN(update_id) FROM bot_updates WHERE bot_id = ? AND status = 'pending' \
-             AND chat_id IN ({}) GROUP BY chat_id",
-            sqlite_list("?", chunk.len())
-        );
-        let mut got = on_tx!(tx, conn => {
-            let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql.clone())).bind(bot_id);
-            for chat in chunk {
-                q = q.bind(*chat);
-            }
-            q.fetch_all(&mut **conn).await
-        })?;
-        found.append(&mut got);
-    }
-    Ok(found)
+        .await?)
+    })
 }
 
 /// Store many updates in one statement (`claimed` says whether each is stored claimed). Returns
@@ -228,12 +226,36 @@ pub async fn insert_updates(
     tx: &mut Tx,
     rows: &[(&NewUpdate, bool)],
 ) -> DbResult<Vec<(String, i64)>> {
-    if let Tx::Postgres(conn) = tx {
+    on_tx!(tx, conn => sqlite {
+        let mut inserted = Vec::with_capacity(rows.len());
+        for chunk in pow2_chunks(rows, 128) {
+            let sql = format!(
+                "INSERT INTO bot_updates (bot_id, update_id, chat_id, payload, status, attempts, claimed_by, claimed_until, received_at) \
+                 VALUES {} ON CONFLICT (bot_id, update_id) DO NOTHING RETURNING bot_id, update_id",
+                sqlite_list("(?, ?, ?, ?, 'pending', ?, ?, ?, ?)", chunk.len())
+            );
+            let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
+            for (row, claimed) in chunk {
+                let claim = row.claim.as_ref().filter(|_| *claimed);
+                q = q
+                    .bind(&row.bot_id)
+                    .bind(row.update_id)
+                    .bind(row.chat_id)
+                    .bind(&*row.payload)
+                    .bind(i64::from(claim.is_some()))
+                    .bind(claim.map(|c| c.0.as_str()))
+                    .bind(claim.map(|c| c.1))
+                    .bind(row.received_at);
+            }
+            inserted.append(&mut q.fetch_all(&mut **conn).await?);
+        }
+        Ok(inserted)
+    } postgres {
         let claims: Vec<Option<&(String, i64)>> = rows
             .iter()
             .map(|(row, claimed)| row.claim.as_ref().filter(|_| *claimed))
             .collect();
-        return Ok(sqlx::query_as::<_, (String, i64)>(
+        Ok(sqlx::query_as::<_, (String, i64)>(
             "INSERT INTO bot_updates (bot_id, update_id, chat_id, payload, status, attempts, claimed_by, claimed_until, received_at) \
              SELECT b, u, c, p, 'pending', a, cb, cu, r FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], \
                $4::text[], $5::bigint[], $6::text[], $7::bigint[], $8::bigint[]) AS t (b, u, c, p, a, cb, cu, r) \
@@ -249,34 +271,8 @@ pub async fn insert_updates(
         .bind(claims.iter().map(|c| c.map(|c| c.1)).collect::<Vec<_>>())
         .bind(rows.iter().map(|(r, _)| r.received_at).collect::<Vec<_>>())
         .fetch_all(&mut **conn)
-        .await?);
-    }
-    let mut inserted = Vec::with_capacity(rows.len());
-    for chunk in pow2_chunks(rows, 128) {
-        let sql = format!(
-            "INSERT INTO bot_updates (bot_id, update_id, chat_id, payload, status, attempts, claimed_by, claimed_until, received_at) \
-             VALUES {} ON CONFLICT (bot_id, update_id) DO NOTHING RETURNING bot_id, update_id",
-            sqlite_list("(?, ?, ?, ?, 'pending', ?, ?, ?, ?)", chunk.len())
-        );
-        let mut got = on_tx!(tx, conn => {
-            let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql.clone()));
-            for (row, claimed) in chunk {
-                let claim = row.claim.as_ref().filter(|_| *claimed);
-                q = q
-                    .bind(&row.bot_id)
-                    .bind(row.update_id)
-                    .bind(row.chat_id)
-                    .bind(&*row.payload)
-                    .bind(i64::from(claim.is_some()))
-                    .bind(claim.map(|c| c.0.as_str()))
-                    .bind(claim.map(|c| c.1))
-                    .bind(row.received_at);
-            }
-            q.fetch_all(&mut **conn).await
-        })?;
-        inserted.append(&mut got);
-    }
-    Ok(inserted)
+        .await?)
+    })
 }
 
 /// What a bot user's update tells about them (written in batches, see `writer.rs`).
@@ -304,66 +300,14 @@ const UPSERT_USERS_SET: &str = "ON CONFLICT (tenant_id, user_id) DO UPDATE SET u
 /// payload. Each (tenant, user) at most once per call. Arrays on PostgreSQL, as in
 /// [`insert_updates`].
 pub async fn upsert_users(tx: &mut Tx, users: &[&UserTouch]) -> DbResult<()> {
-    if let Tx::Postgres(conn) = tx {
-        let sql = format!(
-            "INSERT INTO bot_users (tenant_id, user_id, username, first_name, language_code, first_seen, last_seen, blocked, blocked_at, start_payload) \
-             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], \
-               $7::bigint[], $8::boolean[], $9::bigint[], $10::text[]) {UPSERT_USERS_SET}"
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .persistent(false)
-            .bind(
-                users
-                    .iter()
-                    .map(|u| u.tenant_id.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(users.iter().map(|u| u.user_id).collect::<Vec<_>>())
-            .bind(
-                users
-                    .iter()
-                    .map(|u| u.username.as_deref())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                users
-                    .iter()
-                    .map(|u| u.first_name.as_deref())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                users
-                    .iter()
-                    .map(|u| u.language.as_deref())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(users.iter().map(|u| u.now).collect::<Vec<_>>())
-            .bind(users.iter().map(|u| u.now).collect::<Vec<_>>())
-            .bind(users.iter().map(|u| u.blocked).collect::<Vec<_>>())
-            .bind(
-                users
-                    .iter()
-                    .map(|u| u.blocked.then_some(u.now))
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                users
-                    .iter()
-                    .map(|u| u.start_payload.as_deref())
-                    .collect::<Vec<_>>(),
-            )
-            .execute(&mut **conn)
-            .await?;
-        return Ok(());
-    }
-    for chunk in pow2_chunks(users, 128) {
-        let sql = format!(
-            "INSERT INTO bot_users (tenant_id, user_id, username, first_name, language_code, first_seen, last_seen, blocked, blocked_at, start_payload) \
-             VALUES {} {UPSERT_USERS_SET}",
-            sqlite_list("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", chunk.len())
-        );
-        on_tx!(tx, conn => {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+    on_tx!(tx, conn => sqlite {
+        for chunk in pow2_chunks(users, 128) {
+            let sql = format!(
+                "INSERT INTO bot_users (tenant_id, user_id, username, first_name, language_code, first_seen, last_seen, blocked, blocked_at, start_payload) \
+                 VALUES {} {UPSERT_USERS_SET}",
+                sqlite_list("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for u in chunk {
                 q = q
                     .bind(&u.tenant_id)
@@ -377,10 +321,32 @@ pub async fn upsert_users(tx: &mut Tx, users: &[&UserTouch]) -> DbResult<()> {
                     .bind(u.blocked.then_some(u.now))
                     .bind(u.start_payload.as_deref());
             }
-            q.execute(&mut **conn).await.map(|r| r.rows_affected())
-        })?;
-    }
-    Ok(())
+            q.execute(&mut **conn).await.affected()?;
+        }
+        Ok(())
+    } postgres {
+        let sql = format!(
+            "INSERT INTO bot_users (tenant_id, user_id, username, first_name, language_code, first_seen, last_seen, blocked, blocked_at, start_payload) \
+             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::bigint[], \
+               $7::bigint[], $8::boolean[], $9::bigint[], $10::text[]) {UPSERT_USERS_SET}"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .persistent(false)
+            .bind(users.iter().map(|u| u.tenant_id.as_str()).collect::<Vec<_>>())
+            .bind(users.iter().map(|u| u.user_id).collect::<Vec<_>>())
+            .bind(users.iter().map(|u| u.username.as_deref()).collect::<Vec<_>>())
+            .bind(users.iter().map(|u| u.first_name.as_deref()).collect::<Vec<_>>())
+            .bind(users.iter().map(|u| u.language.as_deref()).collect::<Vec<_>>())
+            .bind(users.iter().map(|u| u.now).collect::<Vec<_>>())
+            .bind(users.iter().map(|u| u.now).collect::<Vec<_>>())
+            .bind(users.iter().map(|u| u.blocked).collect::<Vec<_>>())
+            .bind(users.iter().map(|u| u.blocked.then_some(u.now)).collect::<Vec<_>>())
+            .bind(users.iter().map(|u| u.start_payload.as_deref()).collect::<Vec<_>>())
+            .execute(&mut **conn)
+            .await
+            .affected()?;
+        Ok(())
+    })
 }
 
 /// How processing an update ended: `done`, `failed` (with the reason), or back to `pending` for
@@ -411,7 +377,26 @@ pub async fn finish_updates(
     now: i64,
 ) -> DbResult<()> {
     let (status, error, retry_at) = outcome;
-    if let Tx::Postgres(conn) = tx {
+    on_tx!(tx, conn => sqlite {
+        for chunk in pow2_chunks(update_ids, 256) {
+            let sql = format!(
+                "UPDATE bot_updates SET status = ?, error = ?, claimed_until = ?, processed_at = ? \
+                 WHERE bot_id = ? AND update_id IN ({})",
+                sqlite_list("?", chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(status)
+                .bind(error)
+                .bind(retry_at)
+                .bind(now)
+                .bind(bot_id);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&mut **conn).await.affected()?;
+        }
+        Ok(())
+    } postgres {
         sqlx::query(
             "UPDATE bot_updates SET status = $1, error = $2, claimed_until = $3, processed_at = $4 \
              WHERE bot_id = $5 AND update_id = ANY($6)",
@@ -424,27 +409,8 @@ pub async fn finish_updates(
         .bind(bot_id)
         .bind(update_ids)
         .execute(&mut **conn)
-        .await?;
-        return Ok(());
-    }
-    for chunk in pow2_chunks(update_ids, 256) {
-        let sql = format!(
-            "UPDATE bot_updates SET status = ?, error = ?, claimed_until = ?, processed_at = ? \
-             WHERE bot_id = ? AND update_id IN ({})",
-            sqlite_list("?", chunk.len())
-        );
-        on_tx!(tx, conn => {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(status)
-                .bind(error)
-                .bind(retry_at)
-                .bind(now)
-                .bind(bot_id);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            q.execute(&mut **conn).await.map(|r| r.rows_affected())
-        })?;
-    }
-    Ok(())
+        .await
+        .affected()?;
+        Ok(())
+    })
 }

@@ -68,10 +68,7 @@ pub struct Writer {
 impl Writer {
     /// Start the writer tasks (they end when the last handle is dropped). Needs a Tokio runtime.
     pub fn start(db: Db) -> Self {
-        let writers = match db {
-            Db::Sqlite(_) => 1,
-            Db::Postgres(_) => POSTGRES_WRITERS,
-        };
+        let writers = crate::on_pool!(&db, pool => sqlite { 1 } postgres { POSTGRES_WRITERS });
         let queues = (0..writers)
             .map(|_| {
                 let (queue, rx) = mpsc::channel(QUEUE / writers);

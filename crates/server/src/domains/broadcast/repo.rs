@@ -1,6 +1,8 @@
-//! SQL for broadcasts and their per-recipient ledger; every query is scoped by tenant id (the
-//! ledger through its broadcast, which is).
-use crate::db::{Db, DbResult, Tx, placeholders};
+//! SQL for broadcasts and their per-recipient ledger; every function takes the tenant id and
+//! every query is scoped by it (the ledger, which has no tenant column, through its broadcast:
+//! `EXISTS (SELECT 1 FROM broadcast_jobs WHERE tenant_id = $1 AND id = $2)`, one primary-key
+//! probe per statement).
+use crate::db::{Affected, Db, DbResult, Tx, placeholders};
 use crate::{on_pool, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -41,7 +43,7 @@ pub async fn insert(tx: &mut Tx, row: &BroadcastRow) -> DbResult<()> {
     ).bind(&row.id).bind(&row.tenant_id).bind(&row.status).bind(&row.message).bind(&row.parse_mode)
         .bind(&row.photo).bind(&row.buttons_json).bind(row.rate_per_sec).bind(row.recipients)
         .bind(&row.created_by).bind(row.created_at).bind(&row.job_key)
-        .execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+        .execute(&mut **conn).await.affected())?;
     Ok(())
 }
 
@@ -56,12 +58,17 @@ pub async fn insert_recipients(
         "INSERT INTO broadcast_recipients (broadcast_id, user_id, username, status, attempts, updated_at) \
          SELECT $2, user_id, username, 'pending', 0, $3 FROM bot_users WHERE tenant_id = $1 AND blocked = FALSE"
     ).bind(tenant_id).bind(broadcast_id).bind(now)
-        .execute(&mut **conn).await.map(|r| r.rows_affected()))?)
+        .execute(&mut **conn).await.affected())?)
 }
 
-pub async fn set_recipient_count(tx: &mut Tx, id: &str, count: i64) -> DbResult<()> {
-    on_tx!(tx, conn => sqlx::query("UPDATE broadcast_jobs SET recipients = $2 WHERE id = $1")
-        .bind(id).bind(count).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+pub async fn set_recipient_count(
+    tx: &mut Tx,
+    tenant_id: &str,
+    id: &str,
+    count: i64,
+) -> DbResult<()> {
+    on_tx!(tx, conn => sqlx::query("UPDATE broadcast_jobs SET recipients = $3 WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant_id).bind(id).bind(count).execute(&mut **conn).await.affected())?;
     Ok(())
 }
 
@@ -104,22 +111,21 @@ pub async fn transition(
         for status in from {
             query = query.bind(*status);
         }
-        query.execute(pool).await.map(|r| r.rows_affected())
+        query.execute(pool).await.affected()
     })?;
     Ok(n == 1)
 }
 
-pub async fn set_error(db: &Db, id: &str, error: &str, now: i64) -> DbResult<()> {
-    on_pool!(db, pool => sqlx::query("UPDATE broadcast_jobs SET error = $2, updated_at = $3 WHERE id = $1")
-        .bind(id).bind(error).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+pub async fn set_error(db: &Db, tenant_id: &str, id: &str, error: &str, now: i64) -> DbResult<()> {
+    on_pool!(db, pool => sqlx::query("UPDATE broadcast_jobs SET error = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant_id).bind(id).bind(error).bind(now).execute(pool).await.affected())?;
     Ok(())
 }
 
-pub async fn status_of(db: &Db, id: &str) -> DbResult<Option<String>> {
-    Ok(
-        on_pool!(db, pool => sqlx::query_scalar::<_, String>("SELECT status FROM broadcast_jobs WHERE id = $1")
-        .bind(id).fetch_optional(pool).await)?,
-    )
+pub async fn status_of(db: &Db, tenant_id: &str, id: &str) -> DbResult<Option<String>> {
+    Ok(on_pool!(db, pool => sqlx::query_scalar::<_, String>(
+        "SELECT status FROM broadcast_jobs WHERE tenant_id = $1 AND id = $2"
+    ).bind(tenant_id).bind(id).fetch_optional(pool).await)?)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -128,20 +134,27 @@ pub struct StatusCount {
     pub count: i64,
 }
 
-pub async fn counts(db: &Db, broadcast_id: &str) -> DbResult<Vec<StatusCount>> {
+pub async fn counts(db: &Db, tenant_id: &str, broadcast_id: &str) -> DbResult<Vec<StatusCount>> {
     Ok(on_pool!(db, pool => sqlx::query_as::<_, StatusCount>(
-        "SELECT status, COUNT(*) AS count FROM broadcast_recipients WHERE broadcast_id = $1 GROUP BY status"
-    ).bind(broadcast_id).fetch_all(pool).await)?)
+        "SELECT status, COUNT(*) AS count FROM broadcast_recipients WHERE broadcast_id = $2 \
+           AND EXISTS (SELECT 1 FROM broadcast_jobs WHERE tenant_id = $1 AND id = $2) GROUP BY status"
+    ).bind(tenant_id).bind(broadcast_id).fetch_all(pool).await)?)
 }
 
 /// Rows left `sending` by a runner that died: the message may or may not have gone out, so they
 /// become `uncertain` and are never sent again.
-pub async fn mark_in_flight_uncertain(db: &Db, broadcast_id: &str, now: i64) -> DbResult<u64> {
+pub async fn mark_in_flight_uncertain(
+    db: &Db,
+    tenant_id: &str,
+    broadcast_id: &str,
+    now: i64,
+) -> DbResult<u64> {
     Ok(on_pool!(db, pool => sqlx::query(
         "UPDATE broadcast_recipients SET status = 'uncertain', \
-           error = 'in flight when the sender stopped; not re-sent to avoid a duplicate', updated_at = $2 \
-         WHERE broadcast_id = $1 AND status = 'sending'"
-    ).bind(broadcast_id).bind(now).execute(pool).await.map(|r| r.rows_affected()))?)
+           error = 'in flight when the sender stopped; not re-sent to avoid a duplicate', updated_at = $3 \
+         WHERE broadcast_id = $2 AND status = 'sending' \
+           AND EXISTS (SELECT 1 FROM broadcast_jobs WHERE tenant_id = $1 AND id = $2)"
+    ).bind(tenant_id).bind(broadcast_id).bind(now).execute(pool).await.affected())?)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -151,20 +164,23 @@ pub struct PendingRow {
 
 pub async fn next_pending(
     db: &Db,
+    tenant_id: &str,
     broadcast_id: &str,
     after_user: i64,
     limit: i64,
 ) -> DbResult<Vec<i64>> {
     Ok(on_pool!(db, pool => sqlx::query_scalar::<_, i64>(
-        "SELECT user_id FROM broadcast_recipients WHERE broadcast_id = $1 AND status = 'pending' AND user_id > $2 \
-         ORDER BY user_id LIMIT $3"
-    ).bind(broadcast_id).bind(after_user).bind(limit).fetch_all(pool).await)?)
+        "SELECT user_id FROM broadcast_recipients WHERE broadcast_id = $2 AND status = 'pending' AND user_id > $3 \
+           AND EXISTS (SELECT 1 FROM broadcast_jobs WHERE tenant_id = $1 AND id = $2) \
+         ORDER BY user_id LIMIT $4"
+    ).bind(tenant_id).bind(broadcast_id).bind(after_user).bind(limit).fetch_all(pool).await)?)
 }
 
 /// Claim recipients for sending (durably, before their requests go out); returns the ids that
 /// were still `pending` (the others are skipped).
 pub async fn mark_sending(
     tx: &mut Tx,
+    tenant_id: &str,
     broadcast_id: &str,
     user_ids: &[i64],
     now: i64,
@@ -172,13 +188,15 @@ pub async fn mark_sending(
     if user_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let marks = placeholders(3, user_ids.len());
+    let marks = placeholders(4, user_ids.len());
     let sql = format!(
-        "UPDATE broadcast_recipients SET status = 'sending', attempts = attempts + 1, updated_at = $2 \
-         WHERE broadcast_id = $1 AND status = 'pending' AND user_id IN ({marks}) RETURNING user_id"
+        "UPDATE broadcast_recipients SET status = 'sending', attempts = attempts + 1, updated_at = $3 \
+         WHERE broadcast_id = $2 AND status = 'pending' AND user_id IN ({marks}) \
+           AND EXISTS (SELECT 1 FROM broadcast_jobs WHERE tenant_id = $1 AND id = $2) RETURNING user_id"
     );
     Ok(on_tx!(tx, conn => {
-        let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone())).bind(broadcast_id).bind(now);
+        let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(tenant_id).bind(broadcast_id).bind(now);
         for user_id in user_ids {
             query = query.bind(*user_id);
         }
@@ -198,6 +216,7 @@ pub struct SendResult<'a> {
 /// Record how sends ended, in one statement (rows still `sending` only).
 pub async fn mark_results(
     tx: &mut Tx,
+    tenant_id: &str,
     broadcast_id: &str,
     results: &[SendResult<'_>],
     now: i64,
@@ -208,7 +227,7 @@ pub async fn mark_results(
     // VALUES columns are named column1.. on both backends; the casts type the parameters alike.
     let values = (0..results.len())
         .map(|i| {
-            let p = 3 + i * 4;
+            let p = 4 + i * 4;
             format!(
                 "(CAST(${} AS BIGINT), ${}, ${}, CAST(${} AS BIGINT))",
                 p,
@@ -220,26 +239,34 @@ pub async fn mark_results(
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "UPDATE broadcast_recipients SET status = v.column2, error = v.column3, message_id = v.column4, updated_at = $2 \
+        "UPDATE broadcast_recipients SET status = v.column2, error = v.column3, message_id = v.column4, updated_at = $3 \
          FROM (VALUES {values}) AS v \
-         WHERE broadcast_recipients.broadcast_id = $1 AND broadcast_recipients.user_id = v.column1 \
-           AND broadcast_recipients.status = 'sending'"
+         WHERE broadcast_recipients.broadcast_id = $2 AND broadcast_recipients.user_id = v.column1 \
+           AND broadcast_recipients.status = 'sending' \
+           AND EXISTS (SELECT 1 FROM broadcast_jobs WHERE tenant_id = $1 AND id = $2)"
     );
     on_tx!(tx, conn => {
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(broadcast_id).bind(now);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(tenant_id).bind(broadcast_id).bind(now);
         for r in results {
             query = query.bind(r.user_id).bind(r.status).bind(r.error).bind(r.message_id);
         }
-        query.execute(&mut **conn).await.map(|r| r.rows_affected())
+        query.execute(&mut **conn).await.affected()
     })?;
     Ok(())
 }
 
 /// A cancelled broadcast's untouched rows.
-pub async fn cancel_pending(db: &Db, broadcast_id: &str, now: i64) -> DbResult<u64> {
+pub async fn cancel_pending(
+    db: &Db,
+    tenant_id: &str,
+    broadcast_id: &str,
+    now: i64,
+) -> DbResult<u64> {
     Ok(on_pool!(db, pool => sqlx::query(
-        "UPDATE broadcast_recipients SET status = 'cancelled', updated_at = $2 WHERE broadcast_id = $1 AND status = 'pending'"
-    ).bind(broadcast_id).bind(now).execute(pool).await.map(|r| r.rows_affected()))?)
+        "UPDATE broadcast_recipients SET status = 'cancelled', updated_at = $3 WHERE broadcast_id = $2 AND status = 'pending' \
+           AND EXISTS (SELECT 1 FROM broadcast_jobs WHERE tenant_id = $1 AND id = $2)"
+    ).bind(tenant_id).bind(broadcast_id).bind(now).execute(pool).await.affected())?)
 }
 
 /// 403 from Telegram: the users blocked the bot; they leave the audience until they write again.
@@ -261,7 +288,7 @@ pub async fn mark_users_blocked(
         for user_id in user_ids {
             query = query.bind(*user_id);
         }
-        query.execute(&mut **conn).await.map(|r| r.rows_affected())
+        query.execute(&mut **conn).await.affected()
     })?;
     Ok(())
 }
@@ -278,6 +305,7 @@ pub struct ReportRow {
 /// Every ledger row in user id order, through `line` into `out`.
 pub async fn stream_report<F>(
     db: &Db,
+    tenant_id: &str,
     broadcast_id: &str,
     out: &tokio::sync::mpsc::Sender<String>,
     line: F,
@@ -289,8 +317,9 @@ where
     on_pool!(db, pool => {
         let mut rows = sqlx::query_as::<_, ReportRow>(
             "SELECT user_id, username, status, error, updated_at FROM broadcast_recipients \
-             WHERE broadcast_id = $1 ORDER BY user_id"
-        ).bind(broadcast_id).fetch(pool);
+             WHERE broadcast_id = $2 AND EXISTS (SELECT 1 FROM broadcast_jobs WHERE tenant_id = $1 AND id = $2) \
+             ORDER BY user_id"
+        ).bind(tenant_id).bind(broadcast_id).fetch(pool);
         while let Some(row) = rows.try_next().await? {
             if out.send(line(row)).await.is_err() {
                 break;

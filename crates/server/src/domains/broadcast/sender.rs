@@ -212,7 +212,8 @@ impl JobHandler for BroadcastSender {
         // Resumed between our last look and the park: wake the job again.
         let payload = ctx.job.payload_json();
         if let Some(id) = payload["broadcast_id"].as_str()
-            && repo::status_of(&state.db, id).await?.as_deref() == Some("queued")
+            && let Some(tenant_id) = ctx.job.tenant_id.as_deref()
+            && repo::status_of(&state.db, tenant_id, id).await?.as_deref() == Some("queued")
         {
             let mut tx = state.db.begin().await?;
             crate::workers::jobs::requeue(&mut tx, &ctx.job_key(), state.clock.now()).await?;
@@ -242,15 +243,15 @@ async fn run_broadcast(
     };
     match row.status.as_str() {
         "cancelled" => {
-            repo::mark_in_flight_uncertain(db, id, clock.now()).await?;
-            repo::cancel_pending(db, id, clock.now()).await?;
+            repo::mark_in_flight_uncertain(db, tenant_id, id, clock.now()).await?;
+            repo::cancel_pending(db, tenant_id, id, clock.now()).await?;
             return Ok(JobOutcome::Cancelled);
         }
         "paused" => return Ok(JobOutcome::Parked),
         "completed" | "failed" => return Ok(JobOutcome::Done),
         _ => {}
     }
-    let uncertain = repo::mark_in_flight_uncertain(db, id, clock.now()).await?;
+    let uncertain = repo::mark_in_flight_uncertain(db, tenant_id, id, clock.now()).await?;
     if uncertain > 0 {
         tracing::warn!(broadcast = %id, uncertain, "resumed after a crash; rows in flight marked uncertain");
     }
@@ -262,6 +263,7 @@ async fn run_broadcast(
     else {
         repo::set_error(
             db,
+            tenant_id,
             id,
             "no Telegram bot is configured for this workspace",
             clock.now(),
@@ -307,12 +309,12 @@ async fn run_broadcast(
         match stop {
             Stop::ClaimLost => return Ok(JobOutcome::Done),
             Stop::Cancelled => {
-                repo::cancel_pending(db, id, now).await?;
+                repo::cancel_pending(db, tenant_id, id, now).await?;
                 return Ok(JobOutcome::Cancelled);
             }
             Stop::Paused => {
                 // Resumed while the in-flight sends drained: carry on.
-                if repo::status_of(db, id).await?.as_deref() == Some("queued") {
+                if repo::status_of(db, tenant_id, id).await?.as_deref() == Some("queued") {
                     repo::transition(db, tenant_id, id, &["queued"], "running", now).await?;
                     continue;
                 }
@@ -325,7 +327,7 @@ async fn run_broadcast(
                     return Ok(JobOutcome::Done);
                 }
                 // Paused or cancelled right as the last row went out.
-                match repo::status_of(db, id).await?.as_deref() {
+                match repo::status_of(db, tenant_id, id).await?.as_deref() {
                     Some("paused") => return Ok(JobOutcome::Parked),
                     Some("cancelled") => return Ok(JobOutcome::Cancelled),
                     _ => return Ok(JobOutcome::Done),
@@ -371,11 +373,16 @@ enum Control {
 }
 
 /// Re-read the broadcast's status every [`CONTROL_EVERY`] in the background.
-fn watch_control(background: &mut JoinSet<()>, db: Db, id: String) -> watch::Receiver<Control> {
+fn watch_control(
+    background: &mut JoinSet<()>,
+    db: Db,
+    tenant_id: String,
+    id: String,
+) -> watch::Receiver<Control> {
     let (tx, rx) = watch::channel(Control::Run);
     background.spawn(async move {
         loop {
-            match repo::status_of(&db, &id).await {
+            match repo::status_of(&db, &tenant_id, &id).await {
                 Ok(status) => {
                     let control = match status.as_deref() {
                         Some("paused") => Control::Pause,
@@ -401,13 +408,14 @@ fn watch_control(background: &mut JoinSet<()>, db: Db, id: String) -> watch::Rec
 fn read_pending(
     background: &mut JoinSet<()>,
     db: Db,
+    tenant_id: String,
     id: String,
 ) -> mpsc::Receiver<anyhow::Result<i64>> {
     let (tx, rx) = mpsc::channel(PAGE as usize);
     background.spawn(async move {
         let mut cursor = i64::MIN;
         loop {
-            let page = match repo::next_pending(&db, &id, cursor, PAGE).await {
+            let page = match repo::next_pending(&db, &tenant_id, &id, cursor, PAGE).await {
                 Ok(page) if page.is_empty() => return,
                 Ok(page) => page,
                 Err(err) => {
@@ -513,7 +521,7 @@ async fn write_ledger(
             .collect();
         let now = clock.now();
         let mut tx = db.begin().await?;
-        let claimed: HashSet<i64> = repo::mark_sending(&mut tx, &id, &claims, now)
+        let claimed: HashSet<i64> = repo::mark_sending(&mut tx, &tenant_id, &id, &claims, now)
             .await?
             .into_iter()
             .collect();
@@ -539,7 +547,7 @@ async fn write_ledger(
                 message_id: o.message_id,
             })
             .collect();
-        repo::mark_results(&mut tx, &id, &results, now).await?;
+        repo::mark_results(&mut tx, &tenant_id, &id, &results, now).await?;
         tx.commit().await?;
         metrics::histogram!("broadcast_ledger_batch_size").record(ops.len() as f64);
         for op in ops {
@@ -563,11 +571,13 @@ async fn dispatch(sending: &Arc<Sending>, ctx: &JobContext) -> anyhow::Result<St
     let control = watch_control(
         &mut background,
         sending.db.clone(),
+        sending.tenant_id.clone(),
         sending.broadcast_id.clone(),
     );
     let mut pending = read_pending(
         &mut background,
         sending.db.clone(),
+        sending.tenant_id.clone(),
         sending.broadcast_id.clone(),
     );
     let (ledger, writer) = Ledger::start(sending);

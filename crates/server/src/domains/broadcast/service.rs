@@ -379,7 +379,7 @@ impl BroadcastService {
                 "nobody to send to: no bot user of this workspace is reachable yet",
             ));
         }
-        repo::set_recipient_count(&mut tx, &id, recipients).await?;
+        repo::set_recipient_count(&mut tx, tenant_id, &id, recipients).await?;
         tx.commit().await?;
         metrics::counter!("broadcasts_created_total").increment(1);
         Ok(Created {
@@ -399,7 +399,7 @@ impl BroadcastService {
 
     pub async fn status(&self, tenant_id: &str, id: &str) -> DomainResult<BroadcastStatus> {
         let row = self.row(tenant_id, id).await?;
-        let counts = repo::counts(&self.db, &row.id).await?;
+        let counts = repo::counts(&self.db, tenant_id, &row.id).await?;
         let totals = Totals::from_counts(row.recipients, &counts);
         Ok(status_of(row, totals))
     }
@@ -408,7 +408,7 @@ impl BroadcastService {
         let rows = repo::list(&self.db, tenant_id, HISTORY).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let counts = repo::counts(&self.db, &row.id).await?;
+            let counts = repo::counts(&self.db, tenant_id, &row.id).await?;
             let totals = Totals::from_counts(row.recipients, &counts);
             out.push(status_of(row, totals));
         }
@@ -479,7 +479,7 @@ impl BroadcastService {
         tx.commit().await?;
         if idle {
             // No runner holds it: settle the ledger here. A running job does it when it stops.
-            repo::cancel_pending(&self.db, &row.id, now).await?;
+            repo::cancel_pending(&self.db, tenant_id, &row.id, now).await?;
         }
         self.status(tenant_id, id).await
     }
@@ -499,7 +499,7 @@ impl BroadcastService {
         {
             return Ok(());
         }
-        repo::stream_report(&self.db, &row.id, &tx, |r: ReportRow| {
+        repo::stream_report(&self.db, tenant_id, &row.id, &tx, |r: ReportRow| {
             let time = jiff::Timestamp::from_millisecond(r.updated_at)
                 .map(|t| t.to_string())
                 .unwrap_or_default();

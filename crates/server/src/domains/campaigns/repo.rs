@@ -1,6 +1,6 @@
 //! SQL for campaigns and their entries; every admin query is scoped by tenant id, the public
 //! ones look a campaign up by its (unguessable) id alone.
-use crate::db::{Db, DbResult, Tx};
+use crate::db::{Affected, Db, DbResult, Tx};
 use crate::{on_pool, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -94,7 +94,7 @@ pub async fn insert(tx: &mut Tx, row: &CampaignRow) -> DbResult<()> {
     ).bind(&row.id).bind(&row.tenant_id).bind(&row.title).bind(&row.description).bind(row.starts_at)
         .bind(row.ends_at).bind(&row.platforms_json).bind(row.paused).bind(&row.overlay_key)
         .bind(row.overlay_width).bind(row.overlay_height).bind(row.created_at).bind(row.updated_at)
-        .execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+        .execute(&mut **conn).await.affected())?;
     Ok(())
 }
 
@@ -105,7 +105,7 @@ pub async fn update_details(tx: &mut Tx, row: &CampaignRow) -> DbResult<bool> {
          paused = $8, updated_at = $9 WHERE tenant_id = $1 AND id = $2"
     ).bind(&row.tenant_id).bind(&row.id).bind(&row.title).bind(&row.description).bind(row.starts_at)
         .bind(row.ends_at).bind(&row.platforms_json).bind(row.paused).bind(row.updated_at)
-        .execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+        .execute(&mut **conn).await.affected())?;
     Ok(n == 1)
 }
 
@@ -128,13 +128,13 @@ pub async fn set_overlay(
          WHERE tenant_id = $1 AND id = $2 AND COALESCE(overlay_key, '') = $7"
     ).bind(tenant_id).bind(id).bind(key).bind(width).bind(height).bind(now)
         .bind(expected_key.unwrap_or(""))
-        .execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+        .execute(&mut **conn).await.affected())?;
     Ok(n == 1)
 }
 
 pub async fn delete(tx: &mut Tx, tenant_id: &str, id: &str) -> DbResult<bool> {
     let n = on_tx!(tx, conn => sqlx::query("DELETE FROM campaigns WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant_id).bind(id).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+        .bind(tenant_id).bind(id).execute(&mut **conn).await.affected())?;
     Ok(n == 1)
 }
 
@@ -145,7 +145,7 @@ pub async fn insert_submission(tx: &mut Tx, row: &SubmissionRow) -> DbResult<()>
     ).bind(&row.id).bind(&row.campaign_id).bind(&row.tenant_id).bind(&row.url).bind(&row.normalized_url)
         .bind(&row.platform).bind(&row.name).bind(&row.handle).bind(&row.email).bind(&row.status)
         .bind(row.created_at).bind(row.reviewed_at)
-        .execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+        .execute(&mut **conn).await.affected())?;
     Ok(())
 }
 
@@ -194,6 +194,6 @@ pub async fn set_submission_status(
         "UPDATE campaign_submissions SET status = $4, reviewed_at = $5 \
          WHERE tenant_id = $1 AND campaign_id = $2 AND id = $3"
     ).bind(tenant_id).bind(campaign_id).bind(id).bind(status).bind(now)
-        .execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+        .execute(&mut **conn).await.affected())?;
     Ok(n == 1)
 }

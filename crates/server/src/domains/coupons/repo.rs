@@ -1,5 +1,5 @@
 //! SQL for the coupon list and the per-tenant provider settings; every query takes a tenant id.
-use crate::db::{Db, DbResult, Tx};
+use crate::db::{Affected, Db, DbResult, Tx};
 use crate::{on_pool, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -81,7 +81,7 @@ pub async fn insert(tx: &mut Tx, row: &CouponRow) -> DbResult<()> {
     ).bind(&row.id).bind(&row.tenant_id).bind(&row.code).bind(&row.code_key).bind(&row.discount_type)
         .bind(row.discount_value).bind(&row.currency).bind(&row.note).bind(row.active).bind(row.expires_at)
         .bind(row.created_at).bind(row.updated_at)
-        .execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+        .execute(&mut **conn).await.affected())?;
     Ok(())
 }
 
@@ -93,7 +93,7 @@ pub async fn update(tx: &mut Tx, row: &CouponRow) -> DbResult<bool> {
     ).bind(&row.tenant_id).bind(&row.id).bind(&row.code).bind(&row.code_key).bind(&row.discount_type)
         .bind(row.discount_value).bind(&row.currency).bind(&row.note).bind(row.active).bind(row.expires_at)
         .bind(row.updated_at)
-        .execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+        .execute(&mut **conn).await.affected())?;
     Ok(n == 1)
 }
 
@@ -112,7 +112,7 @@ pub async fn find_by_key_tx(
 
 pub async fn delete(db: &Db, tenant_id: &str, id: &str) -> DbResult<bool> {
     let n = on_pool!(db, pool => sqlx::query("DELETE FROM coupons WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant_id).bind(id).execute(pool).await.map(|r| r.rows_affected()))?;
+        .bind(tenant_id).bind(id).execute(pool).await.affected())?;
     Ok(n == 1)
 }
 
@@ -139,6 +139,6 @@ pub async fn save_settings(
     on_pool!(db, pool => sqlx::query(
         "INSERT INTO coupon_settings (tenant_id, provider, fail_open, updated_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (tenant_id) DO UPDATE SET provider = excluded.provider, fail_open = excluded.fail_open, updated_at = excluded.updated_at"
-    ).bind(tenant_id).bind(provider).bind(fail_open).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+    ).bind(tenant_id).bind(provider).bind(fail_open).bind(now).execute(pool).await.affected())?;
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! SQL for templates; every query is scoped by tenant id.
-use crate::db::{Db, DbResult, Tx};
+use crate::db::{Affected, Db, DbResult, Tx};
 use crate::{on_pool, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -46,7 +46,7 @@ pub async fn insert(tx: &mut Tx, row: &TemplateRow) -> DbResult<()> {
     ).bind(&row.id).bind(&row.tenant_id).bind(&row.slug).bind(&row.name).bind(row.telegram_enabled)
         .bind(row.version).bind(&row.spec_json).bind(&row.variants_json).bind(row.has_logo)
         .bind(row.created_at).bind(row.updated_at)
-        .execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+        .execute(&mut **conn).await.affected())?;
     Ok(())
 }
 
@@ -63,12 +63,12 @@ pub async fn update_version(
     ).bind(&row.tenant_id).bind(&row.id).bind(&row.slug).bind(&row.name).bind(row.telegram_enabled)
         .bind(row.version).bind(&row.spec_json).bind(&row.variants_json).bind(row.has_logo)
         .bind(row.updated_at).bind(expected_version)
-        .execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+        .execute(&mut **conn).await.affected())?;
     Ok(n == 1)
 }
 
 pub async fn delete(tx: &mut Tx, tenant_id: &str, id: &str) -> DbResult<bool> {
     let n = on_tx!(tx, conn => sqlx::query("DELETE FROM templates WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant_id).bind(id).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+        .bind(tenant_id).bind(id).execute(&mut **conn).await.affected())?;
     Ok(n == 1)
 }

@@ -1,5 +1,5 @@
 //! SQL for tenants and tenant_users. Every member query is scoped by tenant id.
-use crate::db::{Db, DbResult, Tx};
+use crate::db::{Affected, Db, DbResult, Tx};
 use crate::time::Millis;
 use crate::{on_pool, on_tx};
 
@@ -33,7 +33,7 @@ pub async fn insert_tenant(tx: &mut Tx, row: &TenantRow) -> DbResult<()> {
     on_tx!(tx, conn => sqlx::query(
         "INSERT INTO tenants (id, slug, name, timezone, is_default, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
     ).bind(&row.id).bind(&row.slug).bind(&row.name).bind(&row.timezone).bind(row.is_default)
-        .bind(row.created_at).bind(row.updated_at).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+        .bind(row.created_at).bind(row.updated_at).execute(&mut **conn).await.affected())?;
     Ok(())
 }
 
@@ -42,7 +42,7 @@ pub async fn ensure_default_tenant(db: &Db, row: &TenantRow) -> DbResult<()> {
     on_pool!(db, pool => sqlx::query(
         "INSERT INTO tenants (id, slug, name, timezone, is_default, created_at, updated_at) VALUES ($1, $2, $3, $4, TRUE, $5, $6) ON CONFLICT (slug) DO NOTHING"
     ).bind(&row.id).bind(&row.slug).bind(&row.name).bind(&row.timezone)
-        .bind(row.created_at).bind(row.updated_at).execute(pool).await.map(|r| r.rows_affected()))?;
+        .bind(row.created_at).bind(row.updated_at).execute(pool).await.affected())?;
     Ok(())
 }
 
@@ -80,7 +80,7 @@ pub async fn insert_member(tx: &mut Tx, row: &MemberRow) -> DbResult<()> {
     on_tx!(tx, conn => sqlx::query(
         "INSERT INTO tenant_users (id, tenant_id, email, role, created_at) VALUES ($1, $2, $3, $4, $5)"
     ).bind(&row.id).bind(&row.tenant_id).bind(&row.email).bind(&row.role).bind(row.created_at)
-        .execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+        .execute(&mut **conn).await.affected())?;
     Ok(())
 }
 
@@ -109,7 +109,7 @@ pub async fn count_owners(tx: &mut Tx, tenant_id: &str) -> DbResult<i64> {
 pub async fn delete_member(tx: &mut Tx, tenant_id: &str, member_id: &str) -> DbResult<bool> {
     let result = on_tx!(tx, conn => sqlx::query(
         "DELETE FROM tenant_users WHERE tenant_id = $1 AND id = $2"
-    ).bind(tenant_id).bind(member_id).execute(&mut **conn).await.map(|r| r.rows_affected()))?;
+    ).bind(tenant_id).bind(member_id).execute(&mut **conn).await.affected())?;
     Ok(result == 1)
 }
 

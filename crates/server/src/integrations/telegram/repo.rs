@@ -1,5 +1,5 @@
 //! SQL of the `telegram_bots` registry.
-use crate::db::{Db, DbResult};
+use crate::db::{Affected, Db, DbResult};
 use crate::on_pool;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -66,7 +66,7 @@ pub async fn upsert_token(
            token_fingerprint = excluded.token_fingerprint, \
            updated_at = excluded.updated_at"
     ).bind(id).bind(tenant_id).bind(token_enc).bind(fingerprint).bind(secret_enc).bind(now).bind(replace_secret)
-        .execute(pool).await.map(|r| r.rows_affected()))?;
+        .execute(pool).await.affected())?;
     Ok(())
 }
 
@@ -79,7 +79,7 @@ pub async fn record_identity(
 ) -> DbResult<()> {
     on_pool!(db, pool => sqlx::query(
         "UPDATE telegram_bots SET telegram_user_id = $2, username = $3, updated_at = $4 WHERE id = $1"
-    ).bind(id).bind(telegram_user_id).bind(username).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+    ).bind(id).bind(telegram_user_id).bind(username).bind(now).execute(pool).await.affected())?;
     Ok(())
 }
 
@@ -93,13 +93,13 @@ pub async fn record_setup(
 ) -> DbResult<()> {
     on_pool!(db, pool => sqlx::query(
         "UPDATE telegram_bots SET mode = $2, webhook_url = $3, setup_error = $4, setup_at = $5 WHERE id = $1"
-    ).bind(id).bind(mode).bind(webhook_url).bind(error).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+    ).bind(id).bind(mode).bind(webhook_url).bind(error).bind(now).execute(pool).await.affected())?;
     Ok(())
 }
 
 pub async fn touch_last_update(db: &Db, id: &str, now: i64) -> DbResult<()> {
     on_pool!(db, pool => sqlx::query(
         "UPDATE telegram_bots SET last_update_at = $2 WHERE id = $1 AND (last_update_at IS NULL OR last_update_at < $2)"
-    ).bind(id).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+    ).bind(id).bind(now).execute(pool).await.affected())?;
     Ok(())
 }
