@@ -7,7 +7,7 @@ use promostack::domains::analytics::range::{Range, Window};
 use promostack::time::Clock;
 use promostack_testkit::broadcast::{Usage, seed_db, seed_usage};
 use promostack_testkit::{
-    Backend, TestApp, backend_tests, expect_error, json, spawn_app_with_clock,
+    Backend, TestApp, backend_tests, csv_attachment, expect_error, json, spawn_app_with_clock,
 };
 use serde_json::{Value, json};
 
@@ -35,13 +35,6 @@ async fn app_at(backend: Backend, now: &str) -> TestApp {
     app
 }
 
-async fn tenant_id(app: &TestApp) -> String {
-    json(app.get_tenant().await, 200).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 fn counts(stats: &Value) -> Vec<i64> {
     stats["daily_usage"]
         .as_array()
@@ -53,7 +46,7 @@ fn counts(stats: &Value) -> Vec<i64> {
 
 async fn series_zero_fill_and_granularity(backend: Backend) {
     let app = app_at(backend, "2026-03-10T15:30:00Z").await;
-    let tenant = tenant_id(&app).await;
+    let tenant = app.tenant_id().await;
     let db = seed_db(&app.config.database);
     let today = ms("2026-03-10T00:00:00Z");
     seed_usage(
@@ -133,12 +126,8 @@ async fn series_zero_fill_and_granularity(backend: Backend) {
 
     // An empty window is all zeros, not an error.
     app.use_tenant(None);
-    let b = json(
-        app.admin_create_tenant("Empty", "empty-co", None).await,
-        201,
-    )
-    .await;
-    app.use_tenant(b["id"].as_str());
+    let b = app.create_tenant("Empty", "empty-co").await;
+    app.use_tenant(Some(&b));
     let stats = json(app.bot_stats("today").await, 200).await;
     assert_eq!(counts(&stats), vec![0; 24]);
     assert_eq!(stats["success_rate"], 0.0);
@@ -148,7 +137,7 @@ async fn series_zero_fill_and_granularity(backend: Backend) {
 async fn buckets_follow_the_tenant_time_zone(backend: Backend) {
     // 2026-03-08 is the spring-forward day in New York (02:00 EST -> 03:00 EDT).
     let app = app_at(backend, "2026-03-08T18:00:00Z").await;
-    let tenant = tenant_id(&app).await;
+    let tenant = app.tenant_id().await;
     json(
         app.update_tenant(json!({"timezone": "America/New_York"}))
             .await,
@@ -207,7 +196,7 @@ async fn buckets_follow_the_tenant_time_zone(backend: Backend) {
 
 async fn popular_codes_pages_search_and_csv(backend: Backend) {
     let app = app_at(backend, "2026-03-10T15:30:00Z").await;
-    let tenant = tenant_id(&app).await;
+    let tenant = app.tenant_id().await;
     let db = seed_db(&app.config.database);
     let at = ms("2026-03-10T10:00:00Z");
     let mut rows = Vec::new();
@@ -266,21 +255,7 @@ async fn popular_codes_pages_search_and_csv(backend: Backend) {
     assert_eq!(none["total"], 0);
     assert_eq!(none["pages"], 1);
 
-    let response = app.bot_codes_csv("7", "").await;
-    assert_eq!(response.status(), 200);
-    assert!(
-        response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/csv")
-    );
-    assert!(
-        response.headers()["content-disposition"]
-            .to_str()
-            .unwrap()
-            .contains("attachment")
-    );
-    let csv = response.text().await.unwrap();
+    let csv = csv_attachment(app.bot_codes_csv("7", "").await, "coupon-codes-7.csv").await;
     let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(lines[0], "code,generations,successful,users,last_used");
     assert_eq!(lines.len(), 123, "header + every code");
@@ -320,7 +295,7 @@ async fn bad_analytics_input(backend: Backend) {
 
 async fn analytics_are_tenant_scoped(backend: Backend) {
     let app = app_at(backend, "2026-03-10T15:30:00Z").await;
-    let tenant = tenant_id(&app).await;
+    let tenant = app.tenant_id().await;
     let db = seed_db(&app.config.database);
     seed_usage(
         &db,
@@ -338,8 +313,8 @@ async fn analytics_are_tenant_scoped(backend: Backend) {
         json(app.bot_stats("today").await, 200).await["total_generations"],
         1
     );
-    let b = json(app.admin_create_tenant("B", "tenant-b", None).await, 201).await;
-    app.use_tenant(b["id"].as_str());
+    let b = app.create_tenant("B", "tenant-b").await;
+    app.use_tenant(Some(&b));
     for days in ["today", "7", "90"] {
         let stats = json(app.bot_stats(days).await, 200).await;
         assert_eq!(stats["total_generations"], 0);
@@ -609,7 +584,7 @@ async fn rollups_match_raw_rows_in_every_zone(backend: Backend) {
     let clock = Clock::fixed(spring);
     let app = spawn_app_with_clock(backend, clock.clone(), |_| {}).await;
     app.login_admin().await;
-    let tenant = tenant_id(&app).await;
+    let tenant = app.tenant_id().await;
     let db = seed_db(&app.config.database);
     let zones = ["Europe/Berlin", "Asia/Kathmandu", "UTC", "America/New_York"];
     let mut rng = Rng(0x5eed_1234_abcd_0001);
@@ -619,8 +594,7 @@ async fn rollups_match_raw_rows_in_every_zone(backend: Backend) {
     seed_usage(&db, &tenant, &rows).await;
 
     // Another tenant's rows, some with the same codes, users and instants, must not leak.
-    let b = json(app.admin_create_tenant("B", "tenant-b", None).await, 201).await;
-    let tenant_b = b["id"].as_str().unwrap().to_owned();
+    let tenant_b = app.create_tenant("B", "tenant-b").await;
     let mut other = random_usage(&mut rng, spring, 800, &zones);
     other.extend(random_usage(&mut rng, fall, 800, &zones));
     seed_usage(&db, &tenant_b, &other).await;

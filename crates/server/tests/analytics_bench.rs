@@ -14,10 +14,7 @@ const ROWS: i64 = 1_000_000;
 async fn measure(backend: Backend) {
     let app = spawn_app_with_clock(backend, Clock::fixed(NOW), |_| {}).await;
     app.login_admin().await;
-    let tenant = json(app.get_tenant().await, 200).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let tenant = app.tenant_id().await;
     let db = seed_db(&app.config.database);
     let started = Instant::now();
     seed_usage_bulk(&db, &tenant, ROWS, NOW).await;

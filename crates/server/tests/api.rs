@@ -2,7 +2,7 @@
 use promostack::auth::Keys;
 use promostack::auth::session::COOKIE_NAME;
 use promostack::config::Secret;
-use promostack_testkit::clerk::{FakeClerk, forge};
+use promostack_testkit::clerk::{FakeClerk, TwoTenants, forge, spawn_app_with_clerk, two_tenants};
 use promostack_testkit::{
     ADMIN_PASSWORD, Backend, backend_tests, expect_error, json, spawn_app, spawn_app_with,
 };
@@ -368,23 +368,8 @@ async fn csrf_rejects_cross_site_writes(backend: Backend) {
 }
 
 async fn tenant_isolation_through_the_api(backend: Backend) {
-    let clerk = FakeClerk::start().await;
-    let issuer = clerk.issuer.clone();
-    let app = spawn_app_with(backend, |c| c.clerk_issuers = vec![issuer]).await;
-    app.login_admin().await;
-    let a = json(
-        app.admin_create_tenant("Tenant A", "tenant-a", Some("alice@a.test"))
-            .await,
-        201,
-    )
-    .await;
-    let b = json(
-        app.admin_create_tenant("Tenant B", "tenant-b", Some("bob@b.test"))
-            .await,
-        201,
-    )
-    .await;
-    let (a_id, b_id) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
+    let TwoTenants { app, clerk, a, b } = two_tenants(backend).await;
+    let (a_id, b_id) = (a.as_str(), b.as_str());
     app.use_tenant(Some(b_id));
     let bob_member = json(app.list_members().await, 200).await["members"][0]["id"]
         .as_str()
@@ -392,13 +377,8 @@ async fn tenant_isolation_through_the_api(backend: Backend) {
         .to_owned();
 
     let alice = clerk.token("alice@a.test");
-    let raw = reqwest::Client::new();
     let as_alice = |method: reqwest::Method, path: &str, tenant: Option<&str>| {
-        let mut builder = raw.request(method, app.url(path)).bearer_auth(&alice);
-        if let Some(tenant) = tenant {
-            builder = builder.header("x-tenant-id", tenant);
-        }
-        builder
+        app.request_as(&alice, method, path, tenant)
     };
     // Alice acts in A by default and sees only A.
     let mine = json(
@@ -478,10 +458,7 @@ async fn tenant_isolation_through_the_api(backend: Backend) {
 }
 
 async fn members_and_roles(backend: Backend) {
-    let clerk = FakeClerk::start().await;
-    let issuer = clerk.issuer.clone();
-    let app = spawn_app_with(backend, |c| c.clerk_issuers = vec![issuer]).await;
-    app.login_admin().await;
+    let (app, clerk) = spawn_app_with_clerk(backend).await;
     let member = json(app.add_member("mia@team.test", "member").await, 201).await;
     assert_eq!(member["role"], "member");
     expect_error(
@@ -492,21 +469,19 @@ async fn members_and_roles(backend: Backend) {
     .await;
     json(app.add_member("adam@team.test", "admin").await, 201).await;
 
-    let raw = reqwest::Client::new();
+    use reqwest::Method as M;
     let mia = clerk.token("mia@team.test");
     // Members read but cannot write.
     assert_eq!(
-        raw.get(app.url("/api/tenant/members"))
-            .bearer_auth(&mia)
+        app.request_as(&mia, M::GET, "/api/tenant/members", None)
             .send()
             .await
             .unwrap()
             .status(),
         200
     );
-    let denied = raw
-        .patch(app.url("/api/tenant"))
-        .bearer_auth(&mia)
+    let denied = app
+        .request_as(&mia, M::PATCH, "/api/tenant", None)
         .json(&json!({"name": "x"}))
         .send()
         .await
@@ -514,9 +489,8 @@ async fn members_and_roles(backend: Backend) {
     expect_error(denied, 403, "forbidden").await;
     // Admins cannot mint owners.
     let adam = clerk.token("adam@team.test");
-    let escalate = raw
-        .post(app.url("/api/tenant/members"))
-        .bearer_auth(&adam)
+    let escalate = app
+        .request_as(&adam, M::POST, "/api/tenant/members", None)
         .json(&json!({"email": "x@y.test", "role": "owner"}))
         .send()
         .await
@@ -536,8 +510,7 @@ async fn members_and_roles(backend: Backend) {
     )
     .await;
     expect_error(
-        raw.get(app.url("/api/me"))
-            .bearer_auth(&mia)
+        app.request_as(&mia, M::GET, "/api/me", None)
             .send()
             .await
             .unwrap(),

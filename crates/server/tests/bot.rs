@@ -10,7 +10,7 @@ use promostack_testkit::telegram::{
 };
 use promostack_testkit::{
     Backend, TestApp, TestDatabase, backend_tests, expect_error, json, local_config,
-    spawn_app_with, start_app,
+    spawn_app_with, start_app, wait_for,
 };
 use serde_json::{Value, json};
 
@@ -43,15 +43,15 @@ async fn usage(db: &Db) -> Vec<UsageRow> {
 
 /// Wait until `bot_usage` holds `n` rows (they are written right after the reply is sent).
 async fn wait_usage(db: &Db, n: usize) -> Vec<UsageRow> {
-    for _ in 0..200 {
+    wait_for(&format!("{n} bot_usage rows"), WAIT, async || {
         let rows = usage(db).await;
-        if rows.len() >= n {
-            return rows;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("bot_usage never reached {n} rows: {:?}", usage(db).await);
+        (rows.len() >= n).then_some(rows)
+    })
+    .await
 }
+
+/// How long a test waits for the bot's rows to reach a state.
+const WAIT: Duration = Duration::from_secs(10);
 
 async fn user_row(db: &Db, user_id: i64) -> Option<(bool, Option<String>, Option<String>)> {
     promostack::on_pool!(db, pool => sqlx::query_as::<_, (bool, Option<String>, Option<String>)>(
@@ -61,13 +61,36 @@ async fn user_row(db: &Db, user_id: i64) -> Option<(bool, Option<String>, Option
 }
 
 async fn wait_blocked(db: &Db, user_id: i64, blocked: bool) {
-    for _ in 0..200 {
-        if user_row(db, user_id).await.is_some_and(|u| u.0 == blocked) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    wait_for(
+        &format!("user {user_id} blocked={blocked}"),
+        WAIT,
+        async || {
+            user_row(db, user_id)
+                .await
+                .is_some_and(|u| u.0 == blocked)
+                .then_some(())
+        },
+    )
+    .await
+}
+
+/// `(update_id, status, error, attempts)` of every stored update, by update_id.
+type UpdateRow = (i64, String, Option<String>, i64);
+
+async fn update_rows(db: &Db) -> Vec<UpdateRow> {
+    promostack::on_pool!(db, pool => sqlx::query_as::<_, UpdateRow>(
+        "SELECT update_id, status, error, attempts FROM bot_updates ORDER BY update_id"
+    ).fetch_all(pool).await)
+    .unwrap()
+}
+
+/// The `offset` of a `getUpdates` call: updates below it are confirmed to Telegram.
+fn offset(call: &telegram::Call) -> Option<i64> {
+    match &call.params["offset"] {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
     }
-    panic!("user {user_id} never became blocked={blocked}");
 }
 
 fn buttons(call: &telegram::Call) -> Vec<String> {
@@ -473,14 +496,11 @@ async fn status_shows_the_bot_to_its_tenant_only(backend: Backend) {
     let app = bot_app(backend, &fake).await;
     app.login_admin().await;
     // The leader's setup records the username from getMe.
-    let mut status = Value::Null;
-    for _ in 0..100 {
-        status = json(app.bot_status().await, 200).await;
-        if status["username"] == FAKE_BOT_USERNAME {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let status = wait_for("the bot's username from getMe", WAIT, async || {
+        let status = json(app.bot_status().await, 200).await;
+        (status["username"] == FAKE_BOT_USERNAME).then_some(status)
+    })
+    .await;
     assert_eq!(status["configured"], true, "{status}");
     assert_eq!(status["username"], FAKE_BOT_USERNAME);
     assert_eq!(status["mode"], "webhook");
@@ -515,8 +535,8 @@ async fn status_shows_the_bot_to_its_tenant_only(backend: Backend) {
     assert!(!secret_enc.contains(TEST_WEBHOOK_SECRET));
 
     // Another tenant has no bot, and sees none of this one.
-    let other = json(app.admin_create_tenant("Other", "other", None).await, 201).await;
-    app.use_tenant(other["id"].as_str());
+    let other = app.create_tenant("Other", "other").await;
+    app.use_tenant(Some(&other));
     let theirs = json(app.bot_status().await, 200).await;
     assert_eq!(theirs["configured"], false, "{theirs}");
     assert!(theirs["username"].is_null());
@@ -580,15 +600,14 @@ async fn webhook_registration_generated_secret_and_polling(backend: Backend) {
     assert_eq!(buttons(&sent[1]).len(), 3);
     assert!(!fake.calls_of("deleteWebhook").is_empty());
     assert!(fake.calls_of("setWebhook").is_empty());
-    // Confirmed to Telegram only after storing: the queue drains.
-    fake.wait_until("updates confirmed", Duration::from_secs(20), |_| true)
-        .await;
-    for _ in 0..100 {
-        if fake.pending_updates() == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // Confirmed to Telegram only after storing: a later getUpdates carries an offset past the
+    // last update, and the queue drains.
+    fake.wait_until("updates confirmed", Duration::from_secs(20), |calls| {
+        calls
+            .iter()
+            .any(|c| c.method == "getUpdates" && offset(c).is_some_and(|o| o > 901))
+    })
+    .await;
     assert_eq!(fake.pending_updates(), 0);
     app.stop().await;
 }
@@ -610,6 +629,23 @@ async fn stored_updates_survive_a_crash(backend: Backend) {
     }
     fake.wait_sent(7070, 1).await;
     fake.wait_sent(7171, 1).await;
+    // Both rows end done, each claimed once more (attempts 1 -> 2) and answered once: a done
+    // row is never claimed again.
+    let rows = wait_for("both stored updates done", WAIT, async || {
+        let rows = update_rows(&db).await;
+        rows.iter().all(|r| r.1 != "pending").then_some(rows)
+    })
+    .await;
+    assert_eq!(
+        rows,
+        [
+            (70, "done".to_owned(), None, 2),
+            (71, "done".to_owned(), None, 2)
+        ]
+    );
+    for user in [7070, 7171] {
+        assert_eq!(fake.sent_to(user).len(), 1, "chat {user} answered once");
+    }
     app.stop().await;
 }
 
@@ -620,23 +656,28 @@ async fn help_follows_telegram_switches_at_once(backend: Backend) {
     let app = bot_app(backend, &fake).await;
     app.login_admin().await;
     let user = 3003;
-    let toggle = |enabled: bool| {
-        app.request(reqwest::Method::POST, "/api/toggle-telegram-template")
-            .json(&serde_json::json!({"id": "summer-sale", "enabled": enabled}))
-            .send()
-    };
     app.telegram_update(updates::text(1, user, "/help")).await;
     let sent = fake.wait_sent(user, 1).await;
     assert!(last(&sent).text().unwrap().contains("/summer-sale"));
 
-    assert_eq!(toggle(false).await.unwrap().status(), 200);
+    assert_eq!(
+        app.toggle_telegram_template("summer-sale", false)
+            .await
+            .status(),
+        200
+    );
     app.telegram_update(updates::text(2, user, "/help")).await;
     let sent = fake.wait_sent(user, 2).await;
     let help = last(&sent).text().unwrap();
     assert!(!help.contains("/summer-sale"), "{help}");
     assert!(help.contains("/black-friday"), "{help}");
 
-    assert_eq!(toggle(true).await.unwrap().status(), 200);
+    assert_eq!(
+        app.toggle_telegram_template("summer-sale", true)
+            .await
+            .status(),
+        200
+    );
     app.telegram_update(updates::text(3, user, "/help")).await;
     let sent = fake.wait_sent(user, 3).await;
     assert!(last(&sent).text().unwrap().contains("/summer-sale"));

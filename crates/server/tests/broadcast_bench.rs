@@ -50,10 +50,7 @@ async fn setup(
     })
     .await;
     app.login_admin().await;
-    let tenant = json(app.get_tenant().await, 200).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let tenant = app.tenant_id().await;
     let users: Vec<i64> = (1..=RECIPIENTS).map(|i| 10_000_000 + i).collect();
     let blocked: Vec<i64> = match blocked_every {
         Some(n) => users.iter().copied().filter(|u| u % n == 0).collect(),

@@ -8,7 +8,9 @@ use std::time::Duration;
 use promostack::config::Secret;
 use promostack_testkit::broadcast::{is_blocked, seed_bot_users, seed_db, set_username};
 use promostack_testkit::telegram::{FakeTelegram, Fault};
-use promostack_testkit::{Backend, TestApp, backend_tests, expect_error, json, spawn_app_with};
+use promostack_testkit::{
+    Backend, TestApp, backend_tests, csv_attachment, expect_error, json, spawn_app_with,
+};
 use serde_json::{Value, json};
 
 backend_tests!(
@@ -32,10 +34,7 @@ async fn app_with_bot(backend: Backend, fake: &FakeTelegram) -> (TestApp, String
     })
     .await;
     app.login_admin().await;
-    let tenant = json(app.get_tenant().await, 200).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let tenant = app.tenant_id().await;
     (app, tenant)
 }
 
@@ -262,15 +261,11 @@ async fn pause_resume_cancel_and_report(backend: Backend) {
     assert_eq!(history["jobs"][0]["id"], id.as_str());
     assert_eq!(history["jobs"][0]["status"], "cancelled");
 
-    let response = app.broadcast_report(&id).await;
-    assert_eq!(response.status(), 200);
-    assert!(
-        response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/csv")
-    );
-    let csv = response.text().await.unwrap();
+    let csv = csv_attachment(
+        app.broadcast_report(&id).await,
+        &format!("broadcast-{id}.csv"),
+    )
+    .await;
     let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(lines[0], "user_id,username,status,error,time");
     assert_eq!(lines.len(), 61);
@@ -323,8 +318,7 @@ async fn photo_buttons_and_markup_reach_telegram(backend: Backend) {
 async fn workspace_without_a_bot_fails_clearly(backend: Backend) {
     let fake = FakeTelegram::start().await;
     let (app, _) = app_with_bot(backend, &fake).await;
-    let b = json(app.admin_create_tenant("No bot", "no-bot", None).await, 201).await;
-    let b_id = b["id"].as_str().unwrap().to_owned();
+    let b_id = app.create_tenant("No bot", "no-bot").await;
     let db = seed_db(&app.config.database);
     seed_bot_users(&db, &b_id, &[42], false).await;
     app.use_tenant(Some(&b_id));

@@ -20,10 +20,7 @@ backend_tests!(
 async fn app_with_audience(backend: Backend, users: &[i64], blocked: &[i64]) -> (TestApp, String) {
     let app = spawn_app(backend).await;
     app.login_admin().await;
-    let tenant = json(app.get_tenant().await, 200).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let tenant = app.tenant_id().await;
     let db = seed_db(&app.config.database);
     seed_bot_users(&db, &tenant, users, false).await;
     seed_bot_users(&db, &tenant, blocked, true).await;
@@ -146,8 +143,8 @@ async fn dry_run_counts_the_audience(backend: Backend) {
         json!([])
     );
     // An empty audience cannot be broadcast to (but can be counted).
-    let b = json(app.admin_create_tenant("Nobody", "nobody", None).await, 201).await;
-    app.use_tenant(b["id"].as_str());
+    let b = app.create_tenant("Nobody", "nobody").await;
+    app.use_tenant(Some(&b));
     assert_eq!(
         json(app.broadcast_audience().await, 200).await["recipients"],
         0
@@ -197,8 +194,7 @@ async fn broadcasts_are_tenant_scoped(backend: Backend) {
     )
     .await;
     let id = created["id"].as_str().unwrap().to_owned();
-    let b = json(app.admin_create_tenant("B", "tenant-b", None).await, 201).await;
-    let b_id = b["id"].as_str().unwrap().to_owned();
+    let b_id = app.create_tenant("B", "tenant-b").await;
     let db = seed_db(&app.config.database);
     seed_bot_users(&db, &b_id, &[900], false).await;
     app.use_tenant(Some(&b_id));

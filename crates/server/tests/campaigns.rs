@@ -1,8 +1,9 @@
 //! Campaigns through the HTTP API on both backends: CRUD, status over (injected) time, the
 //! public entry form's rules, overlays (local and S3 storage), review and CSV, tenant isolation.
 use promostack::time::Clock;
+use promostack_testkit::images::{frame_png, photo_png, png_claiming};
 use promostack_testkit::{
-    Backend, TestApp, backend_tests, expect_error, json, spawn_app_with_clock,
+    Backend, TestApp, backend_tests, csv_attachment, expect_error, json, spawn_app_with_clock,
 };
 use serde_json::{Value, json};
 
@@ -59,67 +60,6 @@ async fn active_campaign(app: &TestApp) -> String {
 
 fn entry(url: &str) -> Value {
     json!({ "url": url })
-}
-
-/// A PNG of `width`×`height`: a 10% white frame, transparent inside (a typical overlay).
-fn frame_png(width: u32, height: u32) -> Vec<u8> {
-    let border = (width.min(height) / 10).max(1);
-    let img = image::RgbaImage::from_fn(width, height, |x, y| {
-        let edge = x < border || y < border || x >= width - border || y >= height - border;
-        if edge {
-            image::Rgba([255, 255, 255, 255])
-        } else {
-            image::Rgba([0, 0, 0, 0])
-        }
-    });
-    encode_png(image::DynamicImage::ImageRgba8(img))
-}
-
-/// A photo: left half green, right half blue.
-fn photo_png(width: u32, height: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(width, height, |x, _| {
-        if x < width / 2 {
-            image::Rgb([0, 200, 0])
-        } else {
-            image::Rgb([0, 0, 200])
-        }
-    });
-    encode_png(image::DynamicImage::ImageRgb8(img))
-}
-
-fn encode_png(img: image::DynamicImage) -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
-/// A PNG whose header claims `width`×`height` (a decompression bomb needs no more to be caught).
-fn png_claiming(width: u32, height: u32) -> Vec<u8> {
-    let mut ihdr = b"IHDR".to_vec();
-    ihdr.extend_from_slice(&width.to_be_bytes());
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    png.extend_from_slice(&13u32.to_be_bytes());
-    png.extend_from_slice(&ihdr);
-    png.extend_from_slice(&crc32(&ihdr).to_be_bytes());
-    png.extend_from_slice(&[0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82]);
-    png
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &byte in data {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 fn decode(bytes: &[u8]) -> image::RgbaImage {
@@ -620,8 +560,8 @@ async fn campaigns_are_tenant_scoped(backend: Backend) {
     .await;
     let sub_id = sub["id"].as_str().unwrap().to_owned();
 
-    let b = json(app.admin_create_tenant("B", "tenant-b", None).await, 201).await;
-    app.use_tenant(b["id"].as_str());
+    let b = app.create_tenant("B", "tenant-b").await;
+    app.use_tenant(Some(&b));
     let own = active_campaign(&app).await;
     let list = json(app.list_campaigns().await, 200).await;
     let ids: Vec<_> = list["campaigns"]
@@ -931,21 +871,11 @@ async fn review_filter_and_csv_export(backend: Backend) {
     )
     .await;
 
-    let csv = app.export_campaign_submissions(&id, "").await;
-    assert_eq!(csv.status(), 200);
-    assert!(
-        csv.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/csv")
-    );
-    assert!(
-        csv.headers()["content-disposition"]
-            .to_str()
-            .unwrap()
-            .contains("attachment")
-    );
-    let text = csv.text().await.unwrap();
+    let text = csv_attachment(
+        app.export_campaign_submissions(&id, "").await,
+        &format!("campaign-{id}-entries.csv"),
+    )
+    .await;
     let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(
         lines[0],

@@ -3,10 +3,11 @@
 //! fail open), enforcement in /api/render, tenant isolation and roles, bad input.
 use std::time::Duration;
 
-use promostack_testkit::clerk::FakeClerk;
+use promostack_testkit::clerk::{TwoTenants, spawn_app_with_clerk, two_tenants};
 use promostack_testkit::funderpro::FakeFunderPro;
+use promostack_testkit::images::demo_background;
 use promostack_testkit::{
-    Backend, TestApp, backend_tests, expect_error, json, spawn_app, spawn_app_with,
+    Backend, TestApp, backend_tests, csv_attachment, expect_error, json, spawn_app, spawn_app_with,
 };
 use serde_json::{Value, json};
 
@@ -250,21 +251,7 @@ async fn import_and_export(backend: Backend) {
 
     // Export: the import format, every code, formula-like notes guarded.
     create(&app, json!({"code": "NOTE1", "note": "=1+1"})).await;
-    let response = app.export_coupons().await;
-    assert_eq!(response.status(), 200);
-    assert!(
-        response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/csv")
-    );
-    assert!(
-        response.headers()["content-disposition"]
-            .to_str()
-            .unwrap()
-            .contains("coupons.csv")
-    );
-    let exported = response.text().await.unwrap();
+    let exported = csv_attachment(app.export_coupons().await, "coupons.csv").await;
     let mut lines = exported.lines();
     assert_eq!(
         lines.next(),
@@ -281,8 +268,8 @@ async fn import_and_export(backend: Backend) {
     assert!(rows.contains(&"NOTE1,,,,true,,'=1+1"), "{exported}");
 
     // Round trip into another workspace through a raw text/csv body.
-    let other = json(app.admin_create_tenant("Other", "other", None).await, 201).await;
-    app.use_tenant(other["id"].as_str());
+    let other = app.create_tenant("Other", "other").await;
+    app.use_tenant(Some(&other));
     let imported = app
         .request(reqwest::Method::POST, "/api/coupons/import")
         .header("content-type", "text/csv")
@@ -514,8 +501,8 @@ async fn funderpro_provider_cache_and_outages(backend: Backend) {
     assert_eq!(crm.calls(), calls);
 
     // Another workspace cannot use the environment's FunderPro.
-    let other = json(app.admin_create_tenant("Other", "other", None).await, 201).await;
-    app.use_tenant(other["id"].as_str());
+    let other = app.create_tenant("Other", "other").await;
+    app.use_tenant(Some(&other));
     let other_settings = json(app.coupon_settings().await, 200).await;
     assert_eq!(other_settings["provider"], "list");
     assert_eq!(other_settings["funderpro"]["available"], false);
@@ -532,29 +519,10 @@ async fn funderpro_provider_cache_and_outages(backend: Backend) {
     assert_eq!(check(&app, "FP10").await["code"], "not_found");
 }
 
-/// A small valid PNG background (the demo "Summer Sale" square image).
-fn square_png() -> Vec<u8> {
-    let demo = promostack_render::demo::demo_templates().remove(1);
-    demo.images
-        .into_iter()
-        .find(|(v, _)| v == "square")
-        .unwrap()
-        .1
-}
-
 async fn upload_template(app: &TestApp) -> String {
-    let form = reqwest::multipart::Form::new()
-        .text("name", "Coupon Check")
-        .part(
-            "square",
-            reqwest::multipart::Part::bytes(square_png()).file_name("a.png"),
-        );
     let created = json(
-        app.request(reqwest::Method::POST, "/api/templates")
-            .multipart(form)
-            .send()
-            .await
-            .unwrap(),
+        app.create_template("Coupon Check", &[("square", demo_background("square"))])
+            .await,
         201,
     )
     .await;
@@ -562,11 +530,8 @@ async fn upload_template(app: &TestApp) -> String {
 }
 
 async fn render(app: &TestApp, template: &str, code: &str) -> reqwest::Response {
-    app.request(reqwest::Method::POST, "/api/render")
-        .json(&json!({"template": template, "variant": "square", "code": code, "format": "jpeg"}))
-        .send()
+    app.render(json!({"template": template, "variant": "square", "code": code, "format": "jpeg"}))
         .await
-        .unwrap()
 }
 
 async fn render_enforces_the_check(backend: Backend) {
@@ -642,14 +607,7 @@ async fn demo_codes_are_seeded(backend: Backend) {
     assert_eq!(welcome["valid"], true);
     assert_eq!(welcome["discount"]["value"], 20.0);
     // The demo templates render with a demo code.
-    let templates = json(
-        app.request(reqwest::Method::GET, "/api/templates")
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let templates = json(app.list_templates().await, 200).await;
     let first = templates["templates"][0]["id"].as_str().unwrap().to_owned();
     let variant = templates["templates"][0]["variants"]
         .as_object()
@@ -659,35 +617,18 @@ async fn demo_codes_are_seeded(backend: Backend) {
         .unwrap()
         .clone();
     let rendered = app
-        .request(reqwest::Method::POST, "/api/render")
-        .json(&json!({"template": first, "variant": variant, "code": "GOLD50"}))
-        .send()
-        .await
-        .unwrap();
+        .render(json!({"template": first, "variant": variant, "code": "GOLD50"}))
+        .await;
     assert_eq!(rendered.status(), 200);
 }
 
 async fn coupons_are_tenant_scoped(backend: Backend) {
-    let clerk = FakeClerk::start().await;
-    let issuer = clerk.issuer.clone();
-    let app = spawn_app_with(backend, |c| c.clerk_issuers = vec![issuer]).await;
-    app.login_admin().await;
-    let a = json(
-        app.admin_create_tenant("Tenant A", "tenant-a", Some("alice@a.test"))
-            .await,
-        201,
-    )
-    .await;
-    let b = json(
-        app.admin_create_tenant("Tenant B", "tenant-b", Some("bob@b.test"))
-            .await,
-        201,
-    )
-    .await;
-    let (a_id, b_id) = (
-        a["id"].as_str().unwrap().to_owned(),
-        b["id"].as_str().unwrap().to_owned(),
-    );
+    let TwoTenants {
+        app,
+        clerk,
+        a: a_id,
+        b: b_id,
+    } = two_tenants(backend).await;
 
     // A keeps its own list; B lists its own code and chooses "any".
     app.use_tenant(Some(&a_id));
@@ -699,13 +640,9 @@ async fn coupons_are_tenant_scoped(backend: Backend) {
 
     // Alice (owner of A) works in A only.
     let alice = clerk.token("alice@a.test");
-    let raw = reqwest::Client::new();
     let as_alice =
         |method: reqwest::Method, path: &str, tenant: Option<&str>, body: Option<Value>| {
-            let mut builder = raw.request(method, app.url(path)).bearer_auth(&alice);
-            if let Some(tenant) = tenant {
-                builder = builder.header("x-tenant-id", tenant);
-            }
+            let mut builder = app.request_as(&alice, method, path, tenant);
             if let Some(body) = body {
                 builder = builder.json(&body);
             }
@@ -824,18 +761,15 @@ async fn coupons_are_tenant_scoped(backend: Backend) {
 }
 
 async fn members_validate_but_only_admins_manage(backend: Backend) {
-    let clerk = FakeClerk::start().await;
-    let issuer = clerk.issuer.clone();
-    let app = spawn_app_with(backend, |c| c.clerk_issuers = vec![issuer]).await;
-    app.login_admin().await;
+    let (app, clerk) = spawn_app_with_clerk(backend).await;
     json(app.add_member("mia@team.test", "member").await, 201).await;
     let listed = create(&app, json!({"code": "TEAM10"})).await;
     let id = listed["id"].as_str().unwrap().to_owned();
     let mia = clerk.token("mia@team.test");
-    let raw = reqwest::Client::new();
+    use reqwest::Method as M;
+    let as_mia = |method: M, path: &str| app.request_as(&mia, method, path, None);
     let valid = json(
-        raw.post(app.url("/api/validate-coupon"))
-            .bearer_auth(&mia)
+        as_mia(M::POST, "/api/validate-coupon")
             .json(&json!({"code": "team10"}))
             .send()
             .await
@@ -845,8 +779,7 @@ async fn members_validate_but_only_admins_manage(backend: Backend) {
     .await;
     assert_eq!(valid["valid"], true);
     assert_eq!(
-        raw.get(app.url("/api/coupons"))
-            .bearer_auth(&mia)
+        as_mia(M::GET, "/api/coupons")
             .send()
             .await
             .unwrap()
@@ -854,31 +787,22 @@ async fn members_validate_but_only_admins_manage(backend: Backend) {
         200
     );
     assert_eq!(
-        raw.get(app.url("/api/coupon-settings"))
-            .bearer_auth(&mia)
+        as_mia(M::GET, "/api/coupon-settings")
             .send()
             .await
             .unwrap()
             .status(),
         200
     );
+    let coupon = format!("/api/coupons/{id}");
     for request in [
-        raw.post(app.url("/api/coupons"))
-            .json(&json!({"code": "MIA1"})),
-        raw.put(app.url(&format!("/api/coupons/{id}")))
-            .json(&json!({"code": "TEAM10", "active": false})),
-        raw.delete(app.url(&format!("/api/coupons/{id}"))),
-        raw.post(app.url("/api/coupons/import"))
-            .json(&json!({"text": "MIA2"})),
-        raw.put(app.url("/api/coupon-settings"))
-            .json(&json!({"provider": "any"})),
+        as_mia(M::POST, "/api/coupons").json(&json!({"code": "MIA1"})),
+        as_mia(M::PUT, &coupon).json(&json!({"code": "TEAM10", "active": false})),
+        as_mia(M::DELETE, &coupon),
+        as_mia(M::POST, "/api/coupons/import").json(&json!({"text": "MIA2"})),
+        as_mia(M::PUT, "/api/coupon-settings").json(&json!({"provider": "any"})),
     ] {
-        expect_error(
-            request.bearer_auth(&mia).send().await.unwrap(),
-            403,
-            "forbidden",
-        )
-        .await;
+        expect_error(request.send().await.unwrap(), 403, "forbidden").await;
     }
     assert_eq!(
         check(&app, "TEAM10").await["valid"],

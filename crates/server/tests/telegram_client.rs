@@ -9,6 +9,7 @@ use promostack::integrations::telegram::types::{
 use promostack::integrations::telegram::{
     BotClient, Limits, RetryPolicy, SendOptions, TelegramError,
 };
+use promostack_testkit::images;
 use promostack_testkit::telegram::{FAKE_BOT_USERNAME, FakeTelegram, Fault, updates};
 use serde_json::json;
 
@@ -37,9 +38,7 @@ fn client(fake: &FakeTelegram, limits: Limits) -> BotClient {
 /// A tiny real JPEG (8×4) made with the image crate.
 fn jpeg() -> bytes::Bytes {
     let img = image::RgbImage::from_pixel(8, 4, image::Rgb([200, 30, 30]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
-    out.into_inner().into()
+    images::encode(img.into(), images::ImageFormat::Jpeg).into()
 }
 
 #[tokio::test]

@@ -1,10 +1,8 @@
 //! Templates and rendering through the HTTP API, on both backends and on S3 storage.
-use std::sync::OnceLock;
-
+use promostack_testkit::images::{demo_background, png_claiming};
 use promostack_testkit::{
     Backend, TestApp, backend_tests, expect_error, json, spawn_app, spawn_app_with,
 };
-use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
 backend_tests!(
@@ -15,53 +13,9 @@ backend_tests!(
     storage_failure_leaves_no_template
 );
 
-/// The demo "Summer Sale" backgrounds (1080×1080 and 1080×1350 PNGs), drawn once per process.
-fn backgrounds() -> &'static (Vec<u8>, Vec<u8>) {
-    static IMAGES: OnceLock<(Vec<u8>, Vec<u8>)> = OnceLock::new();
-    IMAGES.get_or_init(|| {
-        let demo = promostack_render::demo::demo_templates().remove(1);
-        let find = |v: &str| {
-            demo.images
-                .iter()
-                .find(|(name, _)| name == v)
-                .unwrap()
-                .1
-                .clone()
-        };
-        (find("square"), find("portrait"))
-    })
-}
-
-fn part(bytes: &[u8], file: &str) -> Part {
-    Part::bytes(bytes.to_vec()).file_name(file.to_owned())
-}
-
-async fn upload(
-    app: &TestApp,
-    name: &str,
-    square: Option<&[u8]>,
-    portrait: Option<&[u8]>,
-) -> reqwest::Response {
-    let mut form = Form::new().text("name", name.to_owned());
-    if let Some(bytes) = square {
-        form = form.part("square", part(bytes, "a.png"));
-    }
-    if let Some(bytes) = portrait {
-        form = form.part("portrait", part(bytes, "b.png"));
-    }
-    app.request(reqwest::Method::POST, "/api/templates")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn render(app: &TestApp, body: Value) -> reqwest::Response {
-    app.request(reqwest::Method::POST, "/api/render")
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
+/// The demo "Summer Sale" backgrounds (1080×1080 and 1080×1350 PNGs).
+fn backgrounds() -> (&'static [u8], &'static [u8]) {
+    (demo_background("square"), demo_background("portrait"))
 }
 
 async fn template_lifecycle(backend: Backend) {
@@ -76,7 +30,8 @@ async fn lifecycle_on(app: &TestApp) {
     app.use_coupon_provider("any").await;
     let (square, portrait) = backgrounds();
     let created = json(
-        upload(app, "Spring Deal", Some(square), Some(portrait)).await,
+        app.create_template("Spring Deal", &[("square", square), ("portrait", portrait)])
+            .await,
         201,
     )
     .await;
@@ -87,45 +42,25 @@ async fn lifecycle_on(app: &TestApp) {
     let text_box = &created["spec"]["variants"]["square"]["text"];
     assert!(text_box["x"].as_u64().unwrap() + text_box["width"].as_u64().unwrap() <= 1080);
     expect_error(
-        upload(app, "Spring Deal", Some(square), None).await,
+        app.create_template("Spring Deal", &[("square", square)])
+            .await,
         409,
         "conflict",
     )
     .await;
 
     // Listing, lookup by slug, the stored image is the uploaded one.
-    let list = json(
-        app.request(reqwest::Method::GET, "/api/templates")
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let list = json(app.list_templates().await, 200).await;
     assert_eq!(list["templates"].as_array().unwrap().len(), 1);
-    let by_slug = json(
-        app.request(reqwest::Method::GET, "/api/templates/spring-deal")
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let by_slug = json(app.get_template("spring-deal").await, 200).await;
     assert_eq!(by_slug["id"], id.as_str());
-    let image = app
-        .request(
-            reqwest::Method::GET,
-            &format!("/api/templates/{id}/images/square"),
-        )
-        .send()
-        .await
-        .unwrap();
+    let image = app.template_image(&id, "square").await;
     assert_eq!(image.headers()["content-type"], "image/png");
-    assert_eq!(image.bytes().await.unwrap().as_ref(), square.as_slice());
+    assert_eq!(image.bytes().await.unwrap().as_ref(), square);
 
     // Render: JPEG bytes, an ETag, the same ETag again (cache), 304 on If-None-Match.
     let body = json!({"template": id, "variant": "square", "code": "SPRING25", "format": "jpeg"});
-    let first = render(app, body.clone()).await;
+    let first = app.render(body.clone()).await;
     assert_eq!(first.status(), 200);
     assert_eq!(first.headers()["content-type"], "image/jpeg");
     let etag = first.headers()["etag"].to_str().unwrap().to_owned();
@@ -133,24 +68,16 @@ async fn lifecycle_on(app: &TestApp) {
     assert_eq!(&jpeg[..3], &[0xFF, 0xD8, 0xFF]);
     let decoded = image_size(&jpeg);
     assert_eq!(decoded, (1080, 1080));
-    let again = render(app, body.clone()).await;
+    let again = app.render(body.clone()).await;
     assert_eq!(again.headers()["etag"].to_str().unwrap(), etag);
     assert_eq!(
         again.bytes().await.unwrap(),
         jpeg,
         "identical inputs, identical bytes"
     );
-    let not_modified = app
-        .request(reqwest::Method::POST, "/api/render")
-        .header("if-none-match", &etag)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let not_modified = app.render_if_none_match(body.clone(), &etag).await;
     assert_eq!(not_modified.status(), 304);
-    let other_code = render(
-        app,
-        json!({"template": "spring-deal", "variant": "square", "code": "OTHER", "format": "jpeg"}),
+    let other_code = app.render(json!({"template": "spring-deal", "variant": "square", "code": "OTHER", "format": "jpeg"}),
     )
     .await;
     assert_ne!(other_code.headers()["etag"].to_str().unwrap(), etag);
@@ -159,18 +86,10 @@ async fn lifecycle_on(app: &TestApp) {
     let mut spec = created["spec"].clone();
     spec["variants"]["square"]["text"] = json!({"x": 100, "y": 100, "width": 600, "height": 150});
     spec["style"]["color"] = json!("#FF0000");
-    let updated = json(
-        app.request(reqwest::Method::PUT, &format!("/api/templates/{id}"))
-            .json(&spec)
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let updated = json(app.update_template(&id, &spec).await, 200).await;
     assert_eq!(updated["version"], 2);
     assert_eq!(updated["spec"]["variants"]["square"]["text"]["x"], 100);
-    let after_edit = render(app, body.clone()).await;
+    let after_edit = app.render(body.clone()).await;
     assert_ne!(
         after_edit.headers()["etag"].to_str().unwrap(),
         etag,
@@ -179,27 +98,11 @@ async fn lifecycle_on(app: &TestApp) {
 
     // Unknown fields in the spec are kept.
     spec["campaign"] = json!("spring-2026");
-    let kept = json(
-        app.request(reqwest::Method::PUT, &format!("/api/templates/{id}"))
-            .json(&spec)
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let kept = json(app.update_template(&id, &spec).await, 200).await;
     assert_eq!(kept["spec"]["campaign"], "spring-2026");
 
     // Telegram visibility through the original's path.
-    let hidden = json(
-        app.request(reqwest::Method::POST, "/api/toggle-telegram-template")
-            .json(&json!({"id": id, "enabled": false}))
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let hidden = json(app.toggle_telegram_template(&id, false).await, 200).await;
     assert_eq!(hidden["telegramEnabled"], false);
     assert_eq!(hidden["spec"]["telegramEnabled"], false);
 
@@ -207,70 +110,37 @@ async fn lifecycle_on(app: &TestApp) {
     let mut draft = kept["spec"].clone();
     draft["variants"]["square"]["text"] = json!({"x": 0, "y": 0, "width": 1080, "height": 300});
     let preview = app
-        .request(
-            reqwest::Method::POST,
-            &format!("/api/templates/{id}/preview"),
+        .preview_template(
+            &id,
+            json!({"spec": draft, "variant": "square", "code": "DRAFT", "format": "jpeg"}),
         )
-        .json(&json!({"spec": draft, "variant": "square", "code": "DRAFT", "format": "jpeg"}))
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(preview.status(), 200);
-    let still = json(
-        app.request(reqwest::Method::GET, &format!("/api/templates/{id}"))
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let still = json(app.get_template(&id).await, 200).await;
     assert_eq!(still["spec"]["variants"]["square"]["text"]["x"], 100);
 
     // Export, then import as a copy under another slug.
-    let zip = app
-        .request(reqwest::Method::GET, &format!("/api/templates/{id}/export"))
-        .send()
-        .await
-        .unwrap();
+    let zip = app.export_template(&id).await;
     assert_eq!(zip.headers()["content-type"], "application/zip");
     let zip = zip.bytes().await.unwrap();
-    expect_error(import(app, zip.to_vec()).await, 409, "conflict").await;
+    expect_error(app.import_template(zip.to_vec()).await, 409, "conflict").await;
     let renamed = rewrite_slug(&zip, "spring-copy");
-    let copy = json(import(app, renamed).await, 201).await;
+    let copy = json(app.import_template(renamed).await, 201).await;
     assert_eq!(copy["slug"], "spring-copy");
     assert_eq!(copy["spec"]["campaign"], "spring-2026");
     assert_eq!(copy["spec"]["variants"]["square"]["text"]["x"], 100);
 
     // Bulk delete; deleted templates no longer render.
     let deleted = json(
-        app.request(reqwest::Method::POST, "/api/templates/bulk-delete")
-            .json(&json!({"ids": [id, copy["id"], "not-a-template"]}))
-            .send()
-            .await
-            .unwrap(),
+        app.bulk_delete_templates(&[&id, copy["id"].as_str().unwrap(), "not-a-template"])
+            .await,
         200,
     )
     .await;
     assert_eq!(deleted["deleted"], 2);
-    expect_error(render(app, body).await, 404, "not_found").await;
-    let list = json(
-        app.request(reqwest::Method::GET, "/api/templates")
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    expect_error(app.render(body).await, 404, "not_found").await;
+    let list = json(app.list_templates().await, 200).await;
     assert!(list["templates"].as_array().unwrap().is_empty());
-}
-
-async fn import(app: &TestApp, zip: Vec<u8>) -> reqwest::Response {
-    app.request(reqwest::Method::POST, "/api/templates/import")
-        .header("content-type", "application/zip")
-        .body(zip)
-        .send()
-        .await
-        .unwrap()
 }
 
 /// Re-pack an exported archive with another slug in meta.json.
@@ -302,90 +172,56 @@ fn image_size(bytes: &[u8]) -> (u32, u32) {
     reader.into_dimensions().unwrap()
 }
 
-/// A PNG whose header claims `width`×`height` (a decompression bomb needs no more to be caught).
-fn png_claiming(width: u32, height: u32) -> Vec<u8> {
-    let mut ihdr = b"IHDR".to_vec();
-    ihdr.extend_from_slice(&width.to_be_bytes());
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    png.extend_from_slice(&13u32.to_be_bytes());
-    png.extend_from_slice(&ihdr);
-    png.extend_from_slice(&crc32(&ihdr).to_be_bytes());
-    png.extend_from_slice(&[0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82]);
-    png
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &byte in data {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
 async fn bad_uploads_and_specs(backend: Backend) {
     let app = spawn_app(backend).await;
     app.login_admin().await;
     app.use_coupon_provider("any").await;
     let (square, _) = backgrounds();
     expect_error(
-        upload(&app, "Text", Some(b"this is not an image"), None).await,
+        app.create_template("Text", &[("square", b"this is not an image")])
+            .await,
         415,
         "unsupported_media_type",
     )
     .await;
     expect_error(
-        upload(&app, "Truncated", Some(&square[..square.len() / 3]), None).await,
+        app.create_template("Truncated", &[("square", &square[..square.len() / 3])])
+            .await,
         422,
         "validation_failed",
     )
     .await;
     expect_error(
-        upload(&app, "Bomb", Some(&png_claiming(100_000, 100_000)), None).await,
+        app.create_template("Bomb", &[("square", &png_claiming(100_000, 100_000))])
+            .await,
         422,
         "validation_failed",
     )
     .await;
     expect_error(
-        upload(&app, "Nothing", None, None).await,
+        app.create_template("Nothing", &[]).await,
         422,
         "validation_failed",
     )
     .await;
     expect_error(
-        upload(&app, "", Some(square), None).await,
+        app.create_template("", &[("square", square)]).await,
         422,
         "validation_failed",
     )
     .await;
-    let list = json(
-        app.request(reqwest::Method::GET, "/api/templates")
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let list = json(app.list_templates().await, 200).await;
     assert!(
         list["templates"].as_array().unwrap().is_empty(),
         "no half template after rejected uploads"
     );
 
-    let created = json(upload(&app, "Good", Some(square), None).await, 201).await;
+    let created = json(
+        app.create_template("Good", &[("square", square)]).await,
+        201,
+    )
+    .await;
     let id = created["id"].as_str().unwrap();
-    let put = |spec: Value| {
-        app.request(reqwest::Method::PUT, &format!("/api/templates/{id}"))
-            .json(&spec)
-            .send()
-    };
     for (path, value) in [
         (
             "/variants/square/text",
@@ -400,24 +236,22 @@ async fn bad_uploads_and_specs(backend: Backend) {
     ] {
         let mut spec = created["spec"].clone();
         *spec.pointer_mut(path).unwrap() = value;
-        expect_error(put(spec).await.unwrap(), 422, "validation_failed").await;
+        expect_error(
+            app.update_template(id, &spec).await,
+            422,
+            "validation_failed",
+        )
+        .await;
     }
     let mut with_unknown_variant = created["spec"].clone();
     with_unknown_variant["variants"]["banner"] = with_unknown_variant["variants"]["square"].clone();
     expect_error(
-        put(with_unknown_variant).await.unwrap(),
+        app.update_template(id, &with_unknown_variant).await,
         422,
         "validation_failed",
     )
     .await;
-    let unchanged = json(
-        app.request(reqwest::Method::GET, &format!("/api/templates/{id}"))
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let unchanged = json(app.get_template(id).await, 200).await;
     assert_eq!(unchanged["version"], 1, "rejected edits change nothing");
 
     // Render input: (request body, status, code); each is refused with a JSON error.
@@ -455,12 +289,11 @@ async fn bad_uploads_and_specs(backend: Backend) {
         ),
     ];
     for (body, status, code) in cases {
-        expect_error(render(&app, body).await, status, code).await;
+        expect_error(app.render(body).await, status, code).await;
     }
     // Emoji are not coupon codes: /api/render refuses them before rendering.
     expect_error(
-        render(
-            &app,
+        app.render(
             json!({"template": id, "variant": "square", "code": "GO🚀你好", "format": "jpeg"}),
         )
         .await,
@@ -470,35 +303,24 @@ async fn bad_uploads_and_specs(backend: Backend) {
     .await;
     // Glyphs the font lacks still render with a fallback, never a crash (the editor's preview
     // draws any sample text).
-    let spec = json(
-        app.request(reqwest::Method::GET, &format!("/api/templates/{id}"))
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await["spec"]
-        .clone();
+    let spec = json(app.get_template(id).await, 200).await["spec"].clone();
     let emoji = app
-        .request(
-            reqwest::Method::POST,
-            &format!("/api/templates/{id}/preview"),
+        .preview_template(
+            id,
+            json!({"spec": spec, "variant": "square", "code": "GO🚀你好", "format": "jpeg"}),
         )
-        .json(&json!({"spec": spec, "variant": "square", "code": "GO🚀你好", "format": "jpeg"}))
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(emoji.status(), 200);
     // A custom logo must be an image.
-    let bad_logo = render(
-        &app,
-        json!({"template": id, "variant": "square", "code": "A", "logo": "bm90IGFuIGltYWdl"}),
-    )
-    .await;
+    let bad_logo = app
+        .render(
+            json!({"template": id, "variant": "square", "code": "A", "logo": "bm90IGFuIGltYWdl"}),
+        )
+        .await;
     expect_error(bad_logo, 415, "unsupported_media_type").await;
     // Archives: not a zip, no meta.json.
     expect_error(
-        import(&app, b"PK not really".to_vec()).await,
+        app.import_template(b"PK not really".to_vec()).await,
         422,
         "validation_failed",
     )
@@ -509,65 +331,39 @@ async fn templates_are_tenant_scoped(backend: Backend) {
     let app = spawn_app(backend).await;
     app.login_admin().await;
     let (square, _) = backgrounds();
-    let a = json(upload(&app, "Tenant A deal", Some(square), None).await, 201).await;
-    let b = json(app.admin_create_tenant("B", "tenant-b", None).await, 201).await;
-    app.use_tenant(b["id"].as_str());
-    app.use_coupon_provider("any").await;
-    let id = a["id"].as_str().unwrap();
-    let list = json(
-        app.request(reqwest::Method::GET, "/api/templates")
-            .send()
-            .await
-            .unwrap(),
-        200,
+    let a = json(
+        app.create_template("Tenant A deal", &[("square", square)])
+            .await,
+        201,
     )
     .await;
+    let b = app.create_tenant("B", "tenant-b").await;
+    app.use_tenant(Some(&b));
+    app.use_coupon_provider("any").await;
+    let id = a["id"].as_str().unwrap();
+    let list = json(app.list_templates().await, 200).await;
     assert!(list["templates"].as_array().unwrap().is_empty());
-    for path in [
-        format!("/api/templates/{id}"),
-        format!("/api/templates/{id}/images/square"),
-        format!("/api/templates/{id}/export"),
+    for response in [
+        app.get_template(id).await,
+        app.template_image(id, "square").await,
+        app.export_template(id).await,
     ] {
-        expect_error(
-            app.request(reqwest::Method::GET, &path)
-                .send()
-                .await
-                .unwrap(),
-            404,
-            "not_found",
-        )
-        .await;
+        expect_error(response, 404, "not_found").await;
     }
     for template in [id, "tenant-a-deal"] {
         let body = json!({"template": template, "variant": "square", "code": "X"});
-        expect_error(render(&app, body).await, 404, "not_found").await;
+        expect_error(app.render(body).await, 404, "not_found").await;
     }
-    let toggle = app
-        .request(reqwest::Method::POST, "/api/toggle-telegram-template")
-        .json(&json!({"id": id, "enabled": false}))
-        .send()
-        .await
-        .unwrap();
-    expect_error(toggle, 404, "not_found").await;
-    let deleted = json(
-        app.request(reqwest::Method::POST, "/api/templates/bulk-delete")
-            .json(&json!({"ids": [id]}))
-            .send()
-            .await
-            .unwrap(),
-        200,
+    expect_error(
+        app.toggle_telegram_template(id, false).await,
+        404,
+        "not_found",
     )
     .await;
+    let deleted = json(app.bulk_delete_templates(&[id]).await, 200).await;
     assert_eq!(deleted["deleted"], 0);
     app.use_tenant(None);
-    let still = json(
-        app.request(reqwest::Method::GET, &format!("/api/templates/{id}"))
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let still = json(app.get_template(id).await, 200).await;
     assert_eq!(still["telegramEnabled"], true);
 }
 
@@ -581,27 +377,24 @@ async fn storage_failure_leaves_no_template(backend: Backend) {
     std::fs::create_dir_all(root).unwrap();
     std::fs::write(root.join("tenants"), b"in the way").unwrap();
     let (square, _) = backgrounds();
-    let response = upload(&app, "Doomed", Some(square), None).await;
+    let response = app.create_template("Doomed", &[("square", square)]).await;
     assert!(
         response.status().is_server_error() || response.status() == 409,
         "{}",
         response.status()
     );
-    let list = json(
-        app.request(reqwest::Method::GET, "/api/templates")
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let list = json(app.list_templates().await, 200).await;
     assert!(
         list["templates"].as_array().unwrap().is_empty(),
         "no row without its objects"
     );
     // Storage back: the same upload works.
     std::fs::remove_file(root.join("tenants")).unwrap();
-    json(upload(&app, "Doomed", Some(square), None).await, 201).await;
+    json(
+        app.create_template("Doomed", &[("square", square)]).await,
+        201,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -619,51 +412,35 @@ async fn uploaded_fonts(backend: Backend) {
     app.login_admin().await;
     app.use_coupon_provider("any").await;
     let (square, _) = backgrounds();
-    let created = json(upload(&app, "Brand font", Some(square), None).await, 201).await;
+    let created = json(
+        app.create_template("Brand font", &[("square", square)])
+            .await,
+        201,
+    )
+    .await;
     let id = created["id"].as_str().unwrap();
-    let assets = |bytes: &'static [u8]| {
-        let form = Form::new().part("font", part(bytes, "Brand.otf"));
-        app.request(
-            reqwest::Method::POST,
-            &format!("/api/templates/{id}/assets"),
-        )
-        .multipart(form)
-        .send()
-    };
     expect_error(
-        assets(b"not a font at all").await.unwrap(),
+        app.replace_template_assets(id, &[("font", b"not a font at all")])
+            .await,
         422,
         "validation_failed",
     )
     .await;
     let font: &'static [u8] = include_bytes!("../../render/fonts/Inter-ExtraBold.otf");
-    let with_font = json(assets(font).await.unwrap(), 200).await;
-    assert_eq!(with_font["spec"]["style"]["font"], "font.ttf");
-    let rendered = render(
-        &app,
-        json!({"template": id, "variant": "square", "code": "BRAND", "format": "jpeg"}),
-    )
-    .await;
-    assert_eq!(rendered.status(), 200);
-    // The font survives a spec edit and travels in the export.
-    let edited = json(
-        app.request(reqwest::Method::PUT, &format!("/api/templates/{id}"))
-            .json(&with_font["spec"])
-            .send()
-            .await
-            .unwrap(),
+    let with_font = json(
+        app.replace_template_assets(id, &[("font", font)]).await,
         200,
     )
     .await;
+    assert_eq!(with_font["spec"]["style"]["font"], "font.ttf");
+    let rendered = app
+        .render(json!({"template": id, "variant": "square", "code": "BRAND", "format": "jpeg"}))
+        .await;
+    assert_eq!(rendered.status(), 200);
+    // The font survives a spec edit and travels in the export.
+    let edited = json(app.update_template(id, &with_font["spec"]).await, 200).await;
     assert_eq!(edited["spec"]["style"]["font"], "font.ttf");
-    let zip = app
-        .request(reqwest::Method::GET, &format!("/api/templates/{id}/export"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let zip = app.export_template(id).await.bytes().await.unwrap();
     let archive = zip::ZipArchive::new(std::io::Cursor::new(zip.to_vec())).unwrap();
     assert!(
         archive

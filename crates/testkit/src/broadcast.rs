@@ -105,50 +105,26 @@ pub async fn is_blocked(db: &Db, tenant_id: &str, user_id: i64) -> bool {
 }
 
 impl TestApp {
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Response {
-        let builder = self.request(method, path);
-        let builder = match body {
-            Some(body) => builder.json(&body),
-            None => builder,
-        };
-        builder.send().await.expect("request sent")
-    }
-
     pub async fn bot_stats(&self, days: &str) -> Response {
-        self.call(Method::GET, &format!("/api/bot-stats?days={days}"), None)
+        self.send(Method::GET, &format!("/api/bot-stats?days={days}"), None)
             .await
     }
 
     pub async fn bot_codes(&self, days: &str, q: &str, page: &str) -> Response {
-        let url = reqwest::Url::parse_with_params(
-            &self.url("/api/bot-stats/codes"),
+        let path = with_query(
+            "/api/bot-stats/codes",
             &[("days", days), ("q", q), ("page", page)],
-        )
-        .expect("url");
-        self.call(
-            Method::GET,
-            &format!("{}?{}", url.path(), url.query().unwrap_or("")),
-            None,
-        )
-        .await
+        );
+        self.send(Method::GET, &path, None).await
     }
 
     pub async fn bot_codes_csv(&self, days: &str, q: &str) -> Response {
-        let url = reqwest::Url::parse_with_params(
-            &self.url("/api/bot-stats/codes.csv"),
-            &[("days", days), ("q", q)],
-        )
-        .expect("url");
-        self.call(
-            Method::GET,
-            &format!("{}?{}", url.path(), url.query().unwrap_or("")),
-            None,
-        )
-        .await
+        let path = with_query("/api/bot-stats/codes.csv", &[("days", days), ("q", q)]);
+        self.send(Method::GET, &path, None).await
     }
 
     pub async fn broadcast(&self, body: Value) -> Response {
-        self.call(Method::POST, "/api/broadcast", Some(body)).await
+        self.send(Method::POST, "/api/broadcast", Some(body)).await
     }
 
     pub async fn broadcast_with_key(&self, body: Value, key: &str) -> Response {
@@ -161,27 +137,27 @@ impl TestApp {
     }
 
     pub async fn broadcast_audience(&self) -> Response {
-        self.call(Method::GET, "/api/broadcast-audience", None)
+        self.send(Method::GET, "/api/broadcast-audience", None)
             .await
     }
 
     pub async fn broadcast_status(&self, id: &str) -> Response {
-        self.call(Method::GET, &format!("/api/broadcast-status/{id}"), None)
+        self.send(Method::GET, &format!("/api/broadcast-status/{id}"), None)
             .await
     }
 
     pub async fn broadcast_jobs(&self) -> Response {
-        self.call(Method::GET, "/api/broadcast-jobs", None).await
+        self.send(Method::GET, "/api/broadcast-jobs", None).await
     }
 
     /// `action`: pause | resume | cancel.
     pub async fn broadcast_action(&self, id: &str, action: &str) -> Response {
-        self.call(Method::POST, &format!("/api/broadcast/{id}/{action}"), None)
+        self.send(Method::POST, &format!("/api/broadcast/{id}/{action}"), None)
             .await
     }
 
     pub async fn broadcast_report(&self, id: &str) -> Response {
-        self.call(Method::GET, &format!("/api/broadcast-report/{id}"), None)
+        self.send(Method::GET, &format!("/api/broadcast-report/{id}"), None)
             .await
     }
 
@@ -205,6 +181,13 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// `path?k=v&..` with the values percent-encoded.
+fn with_query(path: &str, params: &[(&str, &str)]) -> String {
+    let url =
+        reqwest::Url::parse_with_params(&format!("http://localhost{path}"), params).expect("url");
+    format!("{}?{}", url.path(), url.query().unwrap_or(""))
 }
 
 /// One portable INSERT ... SELECT that writes `rows` usage rows for tenant `$1`, spread evenly

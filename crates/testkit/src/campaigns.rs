@@ -6,37 +6,26 @@ use serde_json::Value;
 use crate::TestApp;
 
 impl TestApp {
-    async fn campaign_send(&self, method: Method, path: &str, body: Option<Value>) -> Response {
-        let builder = self.request(method, path);
-        let builder = match body {
-            Some(body) => builder.json(&body),
-            None => builder,
-        };
-        builder.send().await.expect("request sent")
-    }
-
     pub async fn list_campaigns(&self) -> Response {
-        self.campaign_send(Method::GET, "/api/campaigns", None)
-            .await
+        self.send(Method::GET, "/api/campaigns", None).await
     }
 
     pub async fn create_campaign(&self, body: Value) -> Response {
-        self.campaign_send(Method::POST, "/api/campaigns", Some(body))
-            .await
+        self.send(Method::POST, "/api/campaigns", Some(body)).await
     }
 
     pub async fn get_campaign(&self, id: &str) -> Response {
-        self.campaign_send(Method::GET, &format!("/api/campaigns/{id}"), None)
+        self.send(Method::GET, &format!("/api/campaigns/{id}"), None)
             .await
     }
 
     pub async fn update_campaign(&self, id: &str, body: Value) -> Response {
-        self.campaign_send(Method::PUT, &format!("/api/campaigns/{id}"), Some(body))
+        self.send(Method::PUT, &format!("/api/campaigns/{id}"), Some(body))
             .await
     }
 
     pub async fn pause_campaign(&self, id: &str, paused: bool) -> Response {
-        self.campaign_send(
+        self.send(
             Method::PATCH,
             &format!("/api/campaigns/{id}"),
             Some(serde_json::json!({ "paused": paused })),
@@ -45,7 +34,7 @@ impl TestApp {
     }
 
     pub async fn delete_campaign(&self, id: &str) -> Response {
-        self.campaign_send(Method::DELETE, &format!("/api/campaigns/{id}"), None)
+        self.send(Method::DELETE, &format!("/api/campaigns/{id}"), None)
             .await
     }
 
@@ -59,12 +48,12 @@ impl TestApp {
     }
 
     pub async fn campaign_overlay(&self, id: &str) -> Response {
-        self.campaign_send(Method::GET, &format!("/api/campaigns/{id}/overlay"), None)
+        self.send(Method::GET, &format!("/api/campaigns/{id}/overlay"), None)
             .await
     }
 
     pub async fn remove_campaign_overlay(&self, id: &str) -> Response {
-        self.campaign_send(
+        self.send(
             Method::DELETE,
             &format!("/api/campaigns/{id}/overlay"),
             None,
@@ -74,7 +63,7 @@ impl TestApp {
 
     /// `query` is appended as is, e.g. `"?platform=x&status=pending"` or `""`.
     pub async fn list_campaign_submissions(&self, id: &str, query: &str) -> Response {
-        self.campaign_send(
+        self.send(
             Method::GET,
             &format!("/api/campaigns/{id}/submissions{query}"),
             None,
@@ -83,7 +72,7 @@ impl TestApp {
     }
 
     pub async fn export_campaign_submissions(&self, id: &str, query: &str) -> Response {
-        self.campaign_send(
+        self.send(
             Method::GET,
             &format!("/api/campaigns/{id}/submissions/export{query}"),
             None,
@@ -97,7 +86,7 @@ impl TestApp {
         submission_id: &str,
         status: &str,
     ) -> Response {
-        self.campaign_send(
+        self.send(
             Method::PATCH,
             &format!("/api/campaigns/{id}/submissions/{submission_id}"),
             Some(serde_json::json!({ "status": status })),
@@ -106,12 +95,12 @@ impl TestApp {
     }
 
     pub async fn public_campaign(&self, id: &str) -> Response {
-        self.campaign_send(Method::GET, &format!("/api/campaigns/{id}/public"), None)
+        self.send(Method::GET, &format!("/api/campaigns/{id}/public"), None)
             .await
     }
 
     pub async fn public_campaign_overlay(&self, id: &str) -> Response {
-        self.campaign_send(
+        self.send(
             Method::GET,
             &format!("/api/campaigns/{id}/public/overlay"),
             None,

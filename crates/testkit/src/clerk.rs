@@ -6,6 +6,8 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
+use crate::{Backend, TestApp};
+
 const ISSUER_KEY_PEM: &str = include_str!("../fixtures/clerk_test_rsa.pem");
 const ISSUER_JWK: &str = include_str!("../fixtures/clerk_test_rsa.jwk.json");
 /// A key the issuer never published: tokens signed with it must be rejected.
@@ -90,6 +92,63 @@ impl FakeClerk {
 impl Drop for FakeClerk {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+/// An app that accepts session tokens of a fresh fake issuer, the platform admin logged in.
+pub async fn spawn_app_with_clerk(backend: Backend) -> (TestApp, FakeClerk) {
+    let clerk = FakeClerk::start().await;
+    let issuer = clerk.issuer.clone();
+    let app = crate::spawn_app_with(backend, |c| c.clerk_issuers = vec![issuer]).await;
+    app.login_admin().await;
+    (app, clerk)
+}
+
+/// Two workspaces on one app, for isolation tests: "Tenant A" (`tenant-a`) owned by
+/// `alice@a.test` and "Tenant B" (`tenant-b`) owned by `bob@b.test`, created by the platform
+/// admin, who stays logged in (in the default workspace). Sign the owners in with
+/// `clerk.token(..)` and [`TestApp::request_as`].
+pub struct TwoTenants {
+    pub app: TestApp,
+    pub clerk: FakeClerk,
+    /// Tenant A's id.
+    pub a: String,
+    /// Tenant B's id.
+    pub b: String,
+}
+
+pub async fn two_tenants(backend: Backend) -> TwoTenants {
+    let (app, clerk) = spawn_app_with_clerk(backend).await;
+    let mut ids = Vec::new();
+    for (name, slug, owner) in [
+        ("Tenant A", "tenant-a", "alice@a.test"),
+        ("Tenant B", "tenant-b", "bob@b.test"),
+    ] {
+        let created =
+            crate::json(app.admin_create_tenant(name, slug, Some(owner)).await, 201).await;
+        ids.push(created["id"].as_str().expect("tenant id").to_owned());
+    }
+    let [a, b] = <[String; 2]>::try_from(ids).expect("two tenants");
+    TwoTenants { app, clerk, a, b }
+}
+
+impl TestApp {
+    /// A request as a Clerk user (`Authorization: Bearer token`) from a bare client (no
+    /// session cookie), in `tenant` (`X-Tenant-Id`) or the user's default workspace.
+    pub fn request_as(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        tenant: Option<&str>,
+    ) -> reqwest::RequestBuilder {
+        let builder = reqwest::Client::new()
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        match tenant {
+            Some(tenant) => builder.header("x-tenant-id", tenant),
+            None => builder,
+        }
     }
 }
 

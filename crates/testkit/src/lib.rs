@@ -19,8 +19,10 @@ pub mod clerk;
 pub mod coupons;
 pub mod db;
 pub mod funderpro;
+pub mod images;
 pub mod proxy;
 pub mod telegram;
+pub mod templates;
 
 pub use db::{Backend, TestDatabase};
 
@@ -265,6 +267,20 @@ impl TestApp {
         .await
     }
 
+    /// Create a workspace as the platform admin (no owner) and return its id; asserts a 201.
+    pub async fn create_tenant(&self, name: &str, slug: &str) -> String {
+        let created = json(self.admin_create_tenant(name, slug, None).await, 201).await;
+        created["id"].as_str().expect("tenant id").to_owned()
+    }
+
+    /// The id of the workspace this app acts in now (`GET /api/tenant`); asserts a 200.
+    pub async fn tenant_id(&self) -> String {
+        json(self.get_tenant().await, 200).await["id"]
+            .as_str()
+            .expect("tenant id")
+            .to_owned()
+    }
+
     pub async fn system_status(&self) -> Response {
         self.send(Method::GET, "/api/system/status", None).await
     }
@@ -326,6 +342,53 @@ pub async fn json(response: Response, status: u16) -> Value {
     let text = response.text().await.expect("body");
     assert_eq!(actual, status, "unexpected status; body: {text}");
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// The body of a CSV download, with asserted: status 200, `text/csv` and
+/// `Content-Disposition: attachment; filename="{file_name}"`.
+pub async fn csv_attachment(response: Response, file_name: &str) -> String {
+    let status = response.status().as_u16();
+    let header = |name: reqwest::header::HeaderName| {
+        response
+            .headers()
+            .get(&name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (content_type, disposition) = (
+        header(reqwest::header::CONTENT_TYPE),
+        header(reqwest::header::CONTENT_DISPOSITION),
+    );
+    let text = response.text().await.expect("body");
+    assert_eq!(status, 200, "unexpected status; body: {text}");
+    assert!(content_type.starts_with("text/csv"), "{content_type}");
+    assert_eq!(
+        disposition,
+        format!("attachment; filename=\"{file_name}\""),
+        "content-disposition"
+    );
+    text
+}
+
+/// Poll `probe` every 50 ms until it returns `Some`, and return that; panics naming `what`
+/// after `limit` (for state that only the database shows, e.g. a row's status).
+pub async fn wait_for<T>(
+    what: &str,
+    limit: Duration,
+    mut probe: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Assert a JSON error response: status and `code`.

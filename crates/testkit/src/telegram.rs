@@ -60,6 +60,13 @@ impl Call {
     pub fn ok(&self) -> bool {
         self.status == 200
     }
+
+    /// A successful `sendMessage` or `sendPhoto` to `chat_id`.
+    pub fn is_send_to(&self, chat_id: i64) -> bool {
+        self.ok()
+            && matches!(self.method.as_str(), "sendMessage" | "sendPhoto")
+            && self.chat_id() == Some(chat_id)
+    }
 }
 
 /// A fault to answer instead of the real result.
@@ -145,11 +152,7 @@ impl FakeTelegram {
         self.lock()
             .calls
             .iter()
-            .filter(|c| {
-                c.ok()
-                    && matches!(c.method.as_str(), "sendMessage" | "sendPhoto")
-                    && c.chat_id() == Some(chat_id)
-            })
+            .filter(|c| c.is_send_to(chat_id))
             .cloned()
             .collect()
     }
@@ -255,17 +258,7 @@ impl FakeTelegram {
         self.wait_until(
             &format!("{count} sends to chat {chat_id}"),
             Duration::from_secs(20),
-            |calls| {
-                calls
-                    .iter()
-                    .filter(|c| {
-                        c.ok()
-                            && matches!(c.method.as_str(), "sendMessage" | "sendPhoto")
-                            && c.chat_id() == Some(chat_id)
-                    })
-                    .count()
-                    >= count
-            },
+            |calls| calls.iter().filter(|c| c.is_send_to(chat_id)).count() >= count,
         )
         .await;
         self.sent_to(chat_id)
@@ -745,9 +738,7 @@ impl crate::TestApp {
     }
 
     pub async fn bot_status(&self) -> reqwest::Response {
-        self.request(reqwest::Method::GET, "/api/bot/status")
-            .send()
+        self.send(reqwest::Method::GET, "/api/bot/status", None)
             .await
-            .expect("request sent")
     }
 }
