@@ -28,7 +28,7 @@ fn rows() -> i64 {
         .unwrap_or(1_000_000)
 }
 
-async fn prepare(db: &Db, rows: i64) -> String {
+async fn prepare(db: &Db, rows: i64) -> promostack::ids::TenantId {
     promostack::db::migrate(db).await.expect("migrate");
     let tenants = TenantService::new(db.clone(), Clock::fixed(NOW));
     let tenant = tenants.ensure_default().await.expect("tenant").id;
@@ -38,7 +38,7 @@ async fn prepare(db: &Db, rows: i64) -> String {
         .expect("count");
     if have < rows {
         let started = std::time::Instant::now();
-        promostack_testkit::broadcast::seed_usage_bulk(db, &tenant, rows, NOW).await;
+        promostack_testkit::broadcast::seed_usage_bulk(db, tenant.as_str(), rows, NOW).await;
         eprintln!(
             "seeded {rows} rows on {} in {:?}",
             db.backend(),
@@ -105,7 +105,7 @@ fn bench_writes(
     service: &AnalyticsService,
     db: &Db,
 ) {
-    let tenant = "bench-writes";
+    let tenant = &promostack::ids::TenantId::parse("bench-writes").expect("an id");
     runtime.block_on(async {
         promostack::on_pool!(db, pool => sqlx::query(
             "INSERT INTO tenants (id, slug, name, timezone, is_default, created_at, updated_at) \

@@ -14,6 +14,7 @@ pub mod csv;
 pub mod db;
 pub mod domains;
 pub mod http;
+pub mod ids;
 pub mod integrations;
 pub mod state;
 pub mod storage;

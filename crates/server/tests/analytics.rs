@@ -4,6 +4,7 @@
 use jiff::tz::TimeZone;
 use promostack::db::{Affected, Db};
 use promostack::domains::analytics::range::{Range, Window};
+use promostack::ids::TenantId;
 use promostack::time::Clock;
 use promostack_testkit::broadcast::{Usage, seed_db, seed_usage};
 use promostack_testkit::{
@@ -615,7 +616,7 @@ async fn rollups_match_raw_rows_in_every_zone(backend: Backend) {
 
     // The write path left exactly what the back-fill computes from the raw rows.
     let recorded = rollup_rows(&db, &tenant).await;
-    promostack::domains::analytics::repo::rebuild_rollups(&db, &tenant)
+    promostack::domains::analytics::repo::rebuild_rollups(&db, &TenantId::parse(&tenant).unwrap())
         .await
         .unwrap();
     assert_eq!(rollup_rows(&db, &tenant).await, recorded);
@@ -670,14 +671,22 @@ async fn backfilled_and_recorded_rows_count_once(backend: Backend) {
     for days in RANGES {
         let range = Range::parse(days).unwrap();
         let w = Window::resolve(range, tz.clone(), now).unwrap();
-        let got =
-            serde_json::to_value(analytics.bot_stats("tenant-a", range).await.unwrap()).unwrap();
+        let got = serde_json::to_value(
+            analytics
+                .bot_stats(&TenantId::parse("tenant-a").unwrap(), range)
+                .await
+                .unwrap(),
+        )
+        .unwrap();
         assert_eq!(got, oracle::stats(&db, "tenant-a", &w).await, "days={days}");
     }
     let recorded = rollup_rows(&db, "tenant-a").await;
-    promostack::domains::analytics::repo::rebuild_rollups(&db, "tenant-a")
-        .await
-        .unwrap();
+    promostack::domains::analytics::repo::rebuild_rollups(
+        &db,
+        &TenantId::parse("tenant-a").unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(rollup_rows(&db, "tenant-a").await, recorded);
     // Deleting a tenant takes its rollups with it.
     promostack::on_pool!(&db, pool => sqlx::query("DELETE FROM tenants WHERE id = 'tenant-b'")
@@ -719,7 +728,13 @@ async fn rebuild_rollups_command_repairs_raw_rows(backend: Backend) {
     let range = Range::parse("30").unwrap();
     let window = Window::resolve(range, tz, now).unwrap();
     let agrees = async |tenant: &str| {
-        let got = serde_json::to_value(analytics.bot_stats(tenant, range).await.unwrap()).unwrap();
+        let got = serde_json::to_value(
+            analytics
+                .bot_stats(&TenantId::parse(tenant).unwrap(), range)
+                .await
+                .unwrap(),
+        )
+        .unwrap();
         got == oracle::stats(&db, tenant, &window).await
     };
     assert!(

@@ -2,6 +2,7 @@
 //! dry runs, idempotent creation, tenant isolation on every route and in every repository
 //! function. Sending itself (rate, 403, 429, progress, controls, report) is in
 //! broadcast_sending.rs; the kill -9 test in broadcast_crash.rs.
+use promostack::ids::TenantId;
 use std::time::Duration;
 
 use promostack::domains::broadcast::repo;
@@ -252,6 +253,7 @@ async fn broadcasts_are_tenant_scoped(backend: Backend) {
 /// A's id do.
 async fn repository_calls_with_another_tenant_touch_nothing(backend: Backend) {
     let (app, a_id) = app_with_audience(backend, &[1, 2, 3], &[]).await;
+    let a_id = TenantId::parse(&a_id).unwrap();
     let created = json(
         app.broadcast(json!({"message": "For tenant A only"})).await,
         201,
@@ -270,7 +272,7 @@ async fn repository_calls_with_another_tenant_touch_nothing(backend: Backend) {
         "{failed}"
     );
     let b = json(app.admin_create_tenant("B", "tenant-b", None).await, 201).await;
-    let b_id = b["id"].as_str().unwrap().to_owned();
+    let b_id = TenantId::parse(b["id"].as_str().unwrap()).unwrap();
     let db = seed_db(&app.config.database);
     let now = 1_900_000_000_000;
     let by_status = |counts: Vec<repo::StatusCount>| {

@@ -56,7 +56,7 @@ async fn put(state: &AppState, key: &str) {
         .expect("put");
 }
 
-async fn renders_of(state: &AppState, tenant_id: &str) -> Vec<String> {
+async fn renders_of(state: &AppState, tenant_id: &promostack::ids::TenantId) -> Vec<String> {
     state
         .storage
         .list(&render_cache_prefix(tenant_id))

@@ -120,7 +120,9 @@ async fn repository_story(backend: Backend) {
     ));
     assert_eq!(tenants.get(&default.id).await.unwrap().name, default.name);
     assert!(matches!(
-        tenants.get("missing").await,
+        tenants
+            .get(&promostack::ids::TenantId::parse("missing").unwrap())
+            .await,
         Err(DomainError::NotFound(_))
     ));
 

@@ -42,6 +42,7 @@ impl Usage {
 /// Record usage rows for `tenant_id` through the production write path
 /// (`AnalyticsService::record_usages`: raw row + rollups), in batched transactions.
 pub async fn seed_usage(db: &Db, tenant_id: &str, rows: &[Usage]) {
+    let tenant_id = &promostack::ids::TenantId::parse(tenant_id).expect("a workspace id");
     let clock = Clock::fixed(0);
     let analytics = promostack::domains::analytics::AnalyticsService::new(
         db.clone(),
@@ -213,7 +214,8 @@ pub async fn seed_usage_bulk(db: &Db, tenant_id: &str, rows: i64, now: i64) {
     promostack::on_pool!(db, pool => sqlx::query(sqlx::AssertSqlSafe(usage_seed_sql(rows, now)))
         .bind(tenant_id).execute(pool).await.affected())
     .expect("seed usage");
-    promostack::domains::analytics::repo::rebuild_rollups(db, tenant_id)
+    let tenant_id = promostack::ids::TenantId::parse(tenant_id).expect("a workspace id");
+    promostack::domains::analytics::repo::rebuild_rollups(db, &tenant_id)
         .await
         .expect("rebuild rollups");
 }

@@ -8,6 +8,7 @@ use crate::config::{DatabaseArgs, DatabaseConfig};
 use crate::db::{self, Db};
 use crate::domains::analytics::AnalyticsService;
 use crate::domains::tenants::TenantService;
+use crate::ids::TenantId;
 use crate::time::Clock;
 
 #[derive(Debug, clap::Args)]
@@ -30,7 +31,7 @@ pub fn run(args: RebuildRollupsArgs) -> anyhow::Result<()> {
         db::migrate(&db).await.context("migrating the database")?;
         let tenants = TenantService::new(db.clone(), Clock::system());
         let ids = match args.tenant {
-            Some(id) => vec![id],
+            Some(id) => vec![TenantId::parse(&id)?],
             None => tenants
                 .list_all()
                 .await?

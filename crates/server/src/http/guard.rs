@@ -1,5 +1,6 @@
 //! The route table's requirements (`auth`, `db`, role) enforced before any handler runs, plus
 //! host-aware access and the CSRF origin check.
+use crate::ids::TenantId;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
@@ -75,7 +76,7 @@ impl Route {
 #[derive(Debug, Clone)]
 pub struct RequestCtx {
     pub principal: Principal,
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub role: Role,
 }
 
@@ -301,7 +302,20 @@ async fn resolve_tenant(
     state: &AppState,
     principal: &Principal,
     requested: Option<String>,
-) -> Result<(String, Role), ApiError> {
+) -> Result<(TenantId, Role), ApiError> {
+    // A requested id that is not even an id names no workspace the caller may act in.
+    let requested = match requested.as_deref().map(TenantId::parse) {
+        None => None,
+        Some(Ok(id)) => Some(id),
+        Some(Err(_)) if principal.is_platform_admin() => {
+            return Err(ApiError::NotFound("workspace"));
+        }
+        Some(Err(_)) => {
+            return Err(ApiError::Forbidden(
+                "you are not a member of this workspace".into(),
+            ));
+        }
+    };
     if principal.is_platform_admin() {
         let tenant = match requested {
             Some(id) => state

@@ -1,5 +1,7 @@
 //! Bot analytics over `bot_usage`: totals, top templates, the usage series in the tenant's time
 //! zone, and popular codes (docs/analytics.md).
+use crate::ids::TenantId;
+
 pub mod range;
 pub mod repo;
 pub mod routes;
@@ -10,7 +12,7 @@ pub use service::AnalyticsService;
 /// One generation attempt, as the bot records it.
 #[derive(Debug, Clone)]
 pub struct NewUsage<'a> {
-    pub tenant_id: &'a str,
+    pub tenant_id: &'a TenantId,
     /// Telegram user (None for anonymous channel posts).
     pub user_id: Option<i64>,
     pub chat_id: i64,

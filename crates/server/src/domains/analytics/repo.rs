@@ -5,6 +5,7 @@
 use super::NewUsage;
 use super::range::{DayCover, SPANS};
 use crate::db::{Affected, Db, DbResult, Tx, placeholders};
+use crate::ids::TenantId;
 use crate::{on_pool, on_tx};
 
 /// Insert one `bot_usage` row and fold it into every rollup, inside the caller's transaction.
@@ -67,7 +68,7 @@ pub async fn record_usage(tx: &mut Tx, usage: &NewUsage<'_>) -> DbResult<()> {
 /// a release older than migration 8 during a rolling upgrade). Safe at any time: writers of
 /// `bot_usage` wait until it commits (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a SHARE lock, the
 /// one backend-specific statement here).
-pub async fn rebuild_rollups(db: &Db, tenant_id: &str) -> DbResult<()> {
+pub async fn rebuild_rollups(db: &Db, tenant_id: &TenantId) -> DbResult<()> {
     const STATEMENTS: [&str; 8] = [
         "DELETE FROM bot_usage_slots WHERE tenant_id = $1",
         "DELETE FROM bot_usage_template_days WHERE tenant_id = $1",
@@ -118,7 +119,7 @@ pub struct SlotRow {
 /// Generations and successes per quarter-hour slot in `[from_slot, to_slot)`.
 pub async fn usage_by_slot(
     db: &Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     from_slot: i64,
     to_slot: i64,
 ) -> DbResult<Vec<SlotRow>> {
@@ -132,7 +133,7 @@ pub async fn usage_by_slot(
 /// lies in the window used it; a user whose latest lies at or after `end` is checked against the
 /// raw rows (one index probe each: for "today" and longer ranges there are none, for "yesterday"
 /// the users active since).
-pub async fn unique_users(db: &Db, tenant_id: &str, start: i64, end: i64) -> DbResult<i64> {
+pub async fn unique_users(db: &Db, tenant_id: &TenantId, start: i64, end: i64) -> DbResult<i64> {
     Ok(on_pool!(db, pool => sqlx::query_scalar::<_, i64>(
         "SELECT (SELECT COUNT(*) FROM bot_usage_user_last \
                   WHERE tenant_id = $1 AND last_used >= $2 AND last_used < $3) \
@@ -223,7 +224,7 @@ pub struct TemplateUsageRow {
 
 pub async fn top_templates(
     db: &Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     cover: &DayCover,
     limit: i64,
 ) -> DbResult<Vec<TemplateUsageRow>> {
@@ -274,7 +275,7 @@ const CODES_SQL: &str = concat!(
 /// One page of codes by use, most used first; `pattern` from [`like_pattern`] (`%` for all).
 pub async fn popular_codes(
     db: &Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     cover: &DayCover,
     pattern: &str,
     limit: i64,
@@ -289,7 +290,7 @@ pub async fn popular_codes(
 /// Distinct codes matching `pattern` (for a page request whose offset is past the end).
 pub async fn count_codes(
     db: &Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     cover: &DayCover,
     pattern: &str,
 ) -> DbResult<i64> {
@@ -308,7 +309,7 @@ pub async fn count_codes(
 /// `bot_usage_code_user` index, user ids read from the index).
 pub async fn code_users(
     db: &Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     start: i64,
     end: i64,
     codes: &[&str],
@@ -336,7 +337,7 @@ pub async fn code_users(
 /// never holds the list); stops early when `chunk` returns false.
 pub async fn stream_codes<F, Fut>(
     db: &Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     cover: &DayCover,
     pattern: &str,
     chunk_len: usize,

@@ -1,5 +1,6 @@
 //! Bot analytics: the `/api/bot-stats` payload (kept compatible with the original) and the
 //! popular-codes table, bucketed in the tenant's time zone.
+use crate::ids::TenantId;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
@@ -131,7 +132,7 @@ impl AnalyticsService {
 
     /// Recompute a tenant's rollups from its raw `bot_usage` rows (repairs after a rolling
     /// upgrade from before migration 8, bulk loads); `promostack rebuild-rollups` runs it.
-    pub async fn rebuild_rollups(&self, tenant_id: &str) -> DomainResult<()> {
+    pub async fn rebuild_rollups(&self, tenant_id: &TenantId) -> DomainResult<()> {
         // Unknown ids are a clear 404 rather than a silent no-op.
         self.tenants.get(tenant_id).await?;
         repo::rebuild_rollups(&self.db, tenant_id).await?;
@@ -141,7 +142,7 @@ impl AnalyticsService {
     /// Distinct users of each of `rows`' codes in the window, in `rows`' order.
     async fn with_users(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         window: &Window,
         rows: Vec<CodeRow>,
     ) -> DbResult<Vec<CodeUsage>> {
@@ -161,14 +162,14 @@ impl AnalyticsService {
     }
 
     /// The report window for `range` in the tenant's zone (UTC when the stored name is unknown).
-    pub async fn window(&self, tenant_id: &str, range: Range) -> DomainResult<Window> {
+    pub async fn window(&self, tenant_id: &TenantId, range: Range) -> DomainResult<Window> {
         let tenant = self.tenants.get(tenant_id).await?;
         let tz = TimeZone::get(&tenant.timezone).unwrap_or(TimeZone::UTC);
         Window::resolve(range, tz, self.clock.now())
             .map_err(|e| DomainError::internal(format!("report window: {e}")))
     }
 
-    pub async fn bot_stats(&self, tenant_id: &str, range: Range) -> DomainResult<BotStats> {
+    pub async fn bot_stats(&self, tenant_id: &TenantId, range: Range) -> DomainResult<BotStats> {
         let window = self.window(tenant_id, range).await?;
         let (from_slot, to_slot) = window.slots();
         let cover = window.day_cover();
@@ -228,7 +229,7 @@ impl AnalyticsService {
     /// One page (1-based) of codes matching `query`; a page past the end is a 400.
     pub async fn codes(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         range: Range,
         query: &str,
         page: i64,
@@ -274,7 +275,7 @@ impl AnalyticsService {
     /// Stream every matching code as CSV lines into `tx` (header first).
     pub async fn codes_csv(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         range: Range,
         query: &str,
         tx: tokio::sync::mpsc::Sender<String>,

@@ -16,6 +16,7 @@ use super::service::{BotService, Halt, Step, counter};
 use crate::domains::analytics::NewUsage;
 use crate::domains::coupons::CouponCode;
 use crate::domains::templates::Template;
+use crate::ids::TenantId;
 use crate::integrations::telegram::types::{
     CallbackQuery, InlineKeyboardMarkup, Message, Update, User,
 };
@@ -127,7 +128,7 @@ impl<'a> Turn<'a> {
         }
     }
 
-    pub(super) fn tenant(&self) -> &str {
+    pub(super) fn tenant(&self) -> &TenantId {
         &self.bot.tenant_id
     }
 

@@ -1,6 +1,7 @@
 //! SQL of the coupon bot: received updates, conversation state, the file_id cache, the bot's
 //! audience (`bot_users`); generation attempts are recorded through the analytics service.
 use crate::db::{Affected, Db, DbResult, Tx, pow2_chunks, sqlite_list};
+use crate::ids::TenantId;
 use crate::{on_pool, on_tx};
 
 /// A request to claim a pending update for processing (see [`claim_update`]).
@@ -278,7 +279,7 @@ pub async fn insert_updates(
 /// What a bot user's update tells about them (written in batches, see `writer.rs`).
 #[derive(Debug, Clone)]
 pub struct UserTouch {
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub user_id: i64,
     pub username: Option<String>,
     pub first_name: Option<String>,

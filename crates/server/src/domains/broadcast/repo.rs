@@ -3,12 +3,13 @@
 //! `EXISTS (SELECT 1 FROM broadcast_jobs WHERE tenant_id = $1 AND id = $2)`, one primary-key
 //! probe per statement).
 use crate::db::{Affected, Db, DbResult, Tx, placeholders};
+use crate::ids::TenantId;
 use crate::{on_pool, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BroadcastRow {
     pub id: String,
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub status: String,
     pub job_key: String,
     pub message: String,
@@ -29,7 +30,7 @@ const COLUMNS: &str = "id, tenant_id, status, job_key, message, parse_mode, phot
      created_by, error, created_at, started_at, finished_at, updated_at";
 
 /// The audience: the tenant's bot users who have not blocked the bot.
-pub async fn audience_size(db: &Db, tenant_id: &str) -> DbResult<i64> {
+pub async fn audience_size(db: &Db, tenant_id: &TenantId) -> DbResult<i64> {
     Ok(on_pool!(db, pool => sqlx::query_scalar::<_, i64>(
         "SELECT COUNT(*) FROM bot_users WHERE tenant_id = $1 AND blocked = FALSE"
     ).bind(tenant_id).fetch_one(pool).await)?)
@@ -50,7 +51,7 @@ pub async fn insert(tx: &mut Tx, row: &BroadcastRow) -> DbResult<()> {
 /// Snapshot the audience into the ledger (one `pending` row each); returns how many.
 pub async fn insert_recipients(
     tx: &mut Tx,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     broadcast_id: &str,
     now: i64,
 ) -> DbResult<u64> {
@@ -63,7 +64,7 @@ pub async fn insert_recipients(
 
 pub async fn set_recipient_count(
     tx: &mut Tx,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     id: &str,
     count: i64,
 ) -> DbResult<()> {
@@ -72,7 +73,7 @@ pub async fn set_recipient_count(
     Ok(())
 }
 
-pub async fn get(db: &Db, tenant_id: &str, id: &str) -> DbResult<Option<BroadcastRow>> {
+pub async fn get(db: &Db, tenant_id: &TenantId, id: &str) -> DbResult<Option<BroadcastRow>> {
     let sql = format!("SELECT {COLUMNS} FROM broadcast_jobs WHERE tenant_id = $1 AND id = $2");
     Ok(
         on_pool!(db, pool => sqlx::query_as::<_, BroadcastRow>(sqlx::AssertSqlSafe(sql.clone()))
@@ -80,7 +81,7 @@ pub async fn get(db: &Db, tenant_id: &str, id: &str) -> DbResult<Option<Broadcas
     )
 }
 
-pub async fn list(db: &Db, tenant_id: &str, limit: i64) -> DbResult<Vec<BroadcastRow>> {
+pub async fn list(db: &Db, tenant_id: &TenantId, limit: i64) -> DbResult<Vec<BroadcastRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM broadcast_jobs WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
     );
@@ -93,7 +94,7 @@ pub async fn list(db: &Db, tenant_id: &str, limit: i64) -> DbResult<Vec<Broadcas
 /// Move a broadcast from one of `from` to `to`; returns whether it moved.
 pub async fn transition(
     db: &Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     id: &str,
     from: &[&str],
     to: &str,
@@ -116,13 +117,19 @@ pub async fn transition(
     Ok(n == 1)
 }
 
-pub async fn set_error(db: &Db, tenant_id: &str, id: &str, error: &str, now: i64) -> DbResult<()> {
+pub async fn set_error(
+    db: &Db,
+    tenant_id: &TenantId,
+    id: &str,
+    error: &str,
+    now: i64,
+) -> DbResult<()> {
     on_pool!(db, pool => sqlx::query("UPDATE broadcast_jobs SET error = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2")
         .bind(tenant_id).bind(id).bind(error).bind(now).execute(pool).await.affected())?;
     Ok(())
 }
 
-pub async fn status_of(db: &Db, tenant_id: &str, id: &str) -> DbResult<Option<String>> {
+pub async fn status_of(db: &Db, tenant_id: &TenantId, id: &str) -> DbResult<Option<String>> {
     Ok(on_pool!(db, pool => sqlx::query_scalar::<_, String>(
         "SELECT status FROM broadcast_jobs WHERE tenant_id = $1 AND id = $2"
     ).bind(tenant_id).bind(id).fetch_optional(pool).await)?)
@@ -134,7 +141,11 @@ pub struct StatusCount {
     pub count: i64,
 }
 
-pub async fn counts(db: &Db, tenant_id: &str, broadcast_id: &str) -> DbResult<Vec<StatusCount>> {
+pub async fn counts(
+    db: &Db,
+    tenant_id: &TenantId,
+    broadcast_id: &str,
+) -> DbResult<Vec<StatusCount>> {
     Ok(on_pool!(db, pool => sqlx::query_as::<_, StatusCount>(
         "SELECT status, COUNT(*) AS count FROM broadcast_recipients WHERE broadcast_id = $2 \
            AND EXISTS (SELECT 1 FROM broadcast_jobs WHERE tenant_id = $1 AND id = $2) GROUP BY status"
@@ -145,7 +156,7 @@ pub async fn counts(db: &Db, tenant_id: &str, broadcast_id: &str) -> DbResult<Ve
 /// become `uncertain` and are never sent again.
 pub async fn mark_in_flight_uncertain(
     db: &Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     broadcast_id: &str,
     now: i64,
 ) -> DbResult<u64> {
@@ -164,7 +175,7 @@ pub struct PendingRow {
 
 pub async fn next_pending(
     db: &Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     broadcast_id: &str,
     after_user: i64,
     limit: i64,
@@ -180,7 +191,7 @@ pub async fn next_pending(
 /// were still `pending` (the others are skipped).
 pub async fn mark_sending(
     tx: &mut Tx,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     broadcast_id: &str,
     user_ids: &[i64],
     now: i64,
@@ -216,7 +227,7 @@ pub struct SendResult<'a> {
 /// Record how sends ended, in one statement (rows still `sending` only).
 pub async fn mark_results(
     tx: &mut Tx,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     broadcast_id: &str,
     results: &[SendResult<'_>],
     now: i64,
@@ -259,7 +270,7 @@ pub async fn mark_results(
 /// A cancelled broadcast's untouched rows.
 pub async fn cancel_pending(
     db: &Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     broadcast_id: &str,
     now: i64,
 ) -> DbResult<u64> {
@@ -272,7 +283,7 @@ pub async fn cancel_pending(
 /// 403 from Telegram: the users blocked the bot; they leave the audience until they write again.
 pub async fn mark_users_blocked(
     tx: &mut Tx,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     user_ids: &[i64],
     now: i64,
 ) -> DbResult<()> {
@@ -305,7 +316,7 @@ pub struct ReportRow {
 /// Every ledger row in user id order, through `line` into `out`.
 pub async fn stream_report<F>(
     db: &Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     broadcast_id: &str,
     out: &tokio::sync::mpsc::Sender<String>,
     line: F,

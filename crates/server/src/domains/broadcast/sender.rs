@@ -12,6 +12,7 @@
 //! through one writer that commits everything queued meanwhile in one transaction (group
 //! commit), so a slow commit makes batches bigger instead of sends later. The broadcast's status
 //! (pause / cancel) and its pending rows are read by background tasks, off the schedule's path.
+use crate::ids::TenantId;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -203,8 +204,9 @@ impl JobHandler for BroadcastSender {
         let tenant_id = ctx
             .job
             .tenant_id
-            .clone()
-            .ok_or_else(|| anyhow::anyhow!("broadcast job without tenant"))?;
+            .as_deref()
+            .map(TenantId::parse)
+            .ok_or_else(|| anyhow::anyhow!("broadcast job without tenant"))??;
         run_broadcast(state, ctx, &tenant_id, &id).await
     }
 
@@ -212,8 +214,8 @@ impl JobHandler for BroadcastSender {
         // Resumed between our last look and the park: wake the job again.
         let payload = ctx.job.payload_json();
         if let Some(id) = payload["broadcast_id"].as_str()
-            && let Some(tenant_id) = ctx.job.tenant_id.as_deref()
-            && repo::status_of(&state.db, tenant_id, id).await?.as_deref() == Some("queued")
+            && let Some(Ok(tenant_id)) = ctx.job.tenant_id.as_deref().map(TenantId::parse)
+            && repo::status_of(&state.db, &tenant_id, id).await?.as_deref() == Some("queued")
         {
             let mut tx = state.db.begin().await?;
             crate::workers::jobs::requeue(&mut tx, &ctx.job_key(), state.clock.now()).await?;
@@ -233,7 +235,7 @@ enum Stop {
 async fn run_broadcast(
     state: &AppState,
     ctx: &JobContext,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     id: &str,
 ) -> anyhow::Result<JobOutcome> {
     let db = &state.db;
@@ -341,7 +343,7 @@ struct Sending {
     db: Db,
     clock: Clock,
     client: BotClient,
-    tenant_id: String,
+    tenant_id: TenantId,
     broadcast_id: String,
     method: &'static str,
     params: Value,
@@ -376,7 +378,7 @@ enum Control {
 fn watch_control(
     background: &mut JoinSet<()>,
     db: Db,
-    tenant_id: String,
+    tenant_id: TenantId,
     id: String,
 ) -> watch::Receiver<Control> {
     let (tx, rx) = watch::channel(Control::Run);
@@ -408,7 +410,7 @@ fn watch_control(
 fn read_pending(
     background: &mut JoinSet<()>,
     db: Db,
-    tenant_id: String,
+    tenant_id: TenantId,
     id: String,
 ) -> mpsc::Receiver<anyhow::Result<i64>> {
     let (tx, rx) = mpsc::channel(PAGE as usize);
@@ -501,7 +503,7 @@ impl Ledger {
 async fn write_ledger(
     db: Db,
     clock: Clock,
-    tenant_id: String,
+    tenant_id: TenantId,
     id: String,
     mut rx: mpsc::UnboundedReceiver<LedgerOp>,
 ) -> anyhow::Result<()> {

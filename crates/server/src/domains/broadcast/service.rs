@@ -1,5 +1,6 @@
 //! Broadcast rules: validation, creating a job with its recipient ledger in one transaction,
 //! progress, controls (pause, resume, cancel), and the delivery report.
+use crate::ids::TenantId;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -271,7 +272,7 @@ impl BroadcastService {
         &self.clock
     }
 
-    pub async fn audience(&self, tenant_id: &str) -> DomainResult<i64> {
+    pub async fn audience(&self, tenant_id: &TenantId) -> DomainResult<i64> {
         Ok(repo::audience_size(&self.db, tenant_id).await?)
     }
 
@@ -291,7 +292,7 @@ impl BroadcastService {
     /// the broadcast the first one created.
     pub async fn create(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         created_by: Option<&str>,
         input: &NewBroadcast,
         client_key: Option<&str>,
@@ -326,7 +327,7 @@ impl BroadcastService {
             &mut tx,
             &NewJob {
                 kind: JOB_KIND,
-                tenant_id: Some(tenant_id.to_owned()),
+                tenant_id: Some(tenant_id.to_string()),
                 idempotency_key: key.clone(),
                 payload: json!({"broadcast_id": id}),
                 run_at: now,
@@ -391,20 +392,20 @@ impl BroadcastService {
         })
     }
 
-    async fn row(&self, tenant_id: &str, id: &str) -> DomainResult<BroadcastRow> {
+    async fn row(&self, tenant_id: &TenantId, id: &str) -> DomainResult<BroadcastRow> {
         repo::get(&self.db, tenant_id, id)
             .await?
             .ok_or(DomainError::NotFound("broadcast"))
     }
 
-    pub async fn status(&self, tenant_id: &str, id: &str) -> DomainResult<BroadcastStatus> {
+    pub async fn status(&self, tenant_id: &TenantId, id: &str) -> DomainResult<BroadcastStatus> {
         let row = self.row(tenant_id, id).await?;
         let counts = repo::counts(&self.db, tenant_id, &row.id).await?;
         let totals = Totals::from_counts(row.recipients, &counts);
         Ok(status_of(row, totals))
     }
 
-    pub async fn history(&self, tenant_id: &str) -> DomainResult<Vec<BroadcastStatus>> {
+    pub async fn history(&self, tenant_id: &TenantId) -> DomainResult<Vec<BroadcastStatus>> {
         let rows = repo::list(&self.db, tenant_id, HISTORY).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
@@ -416,7 +417,7 @@ impl BroadcastService {
     }
 
     /// Pause a queued or running broadcast; the sender stops after the messages in flight.
-    pub async fn pause(&self, tenant_id: &str, id: &str) -> DomainResult<BroadcastStatus> {
+    pub async fn pause(&self, tenant_id: &TenantId, id: &str) -> DomainResult<BroadcastStatus> {
         let row = self.row(tenant_id, id).await?;
         let now = self.clock.now();
         if !repo::transition(
@@ -441,7 +442,7 @@ impl BroadcastService {
         self.status(tenant_id, id).await
     }
 
-    pub async fn resume(&self, tenant_id: &str, id: &str) -> DomainResult<BroadcastStatus> {
+    pub async fn resume(&self, tenant_id: &TenantId, id: &str) -> DomainResult<BroadcastStatus> {
         let row = self.row(tenant_id, id).await?;
         let now = self.clock.now();
         if !repo::transition(&self.db, tenant_id, id, &["paused"], "queued", now).await? {
@@ -456,7 +457,7 @@ impl BroadcastService {
         self.status(tenant_id, id).await
     }
 
-    pub async fn cancel(&self, tenant_id: &str, id: &str) -> DomainResult<BroadcastStatus> {
+    pub async fn cancel(&self, tenant_id: &TenantId, id: &str) -> DomainResult<BroadcastStatus> {
         let row = self.row(tenant_id, id).await?;
         let now = self.clock.now();
         if !repo::transition(
@@ -487,7 +488,7 @@ impl BroadcastService {
     /// Stream the delivery report as CSV lines (header first).
     pub async fn report_csv(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         id: &str,
         tx: tokio::sync::mpsc::Sender<String>,
     ) -> DomainResult<()> {
@@ -516,7 +517,7 @@ impl BroadcastService {
     }
 
     /// Check the broadcast exists in this tenant (before a streamed response starts).
-    pub async fn exists(&self, tenant_id: &str, id: &str) -> DomainResult<()> {
+    pub async fn exists(&self, tenant_id: &TenantId, id: &str) -> DomainResult<()> {
         self.row(tenant_id, id).await.map(|_| ())
     }
 }

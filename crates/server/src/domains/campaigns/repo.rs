@@ -1,12 +1,13 @@
 //! SQL for campaigns and their entries; every admin query is scoped by tenant id, the public
 //! ones look a campaign up by its (unguessable) id alone.
 use crate::db::{Affected, Db, DbResult, Tx};
+use crate::ids::TenantId;
 use crate::{on_pool, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CampaignRow {
     pub id: String,
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub title: String,
     pub description: String,
     pub starts_at: i64,
@@ -33,7 +34,7 @@ pub struct CampaignWithCounts {
 pub struct SubmissionRow {
     pub id: String,
     pub campaign_id: String,
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub url: String,
     pub normalized_url: String,
     pub platform: String,
@@ -51,7 +52,7 @@ const CAMPAIGN_COLUMNS: &str = "c.id, c.tenant_id, c.title, c.description, c.sta
 const SUBMISSION_COLUMNS: &str = "id, campaign_id, tenant_id, url, normalized_url, platform, name, handle, email, \
      status, created_at, reviewed_at";
 
-pub async fn list(db: &Db, tenant_id: &str) -> DbResult<Vec<CampaignWithCounts>> {
+pub async fn list(db: &Db, tenant_id: &TenantId) -> DbResult<Vec<CampaignWithCounts>> {
     let sql = format!(
         "SELECT {CAMPAIGN_COLUMNS}, \
          (SELECT COUNT(*) FROM campaign_submissions s WHERE s.campaign_id = c.id) AS entries, \
@@ -64,7 +65,7 @@ pub async fn list(db: &Db, tenant_id: &str) -> DbResult<Vec<CampaignWithCounts>>
     )
 }
 
-pub async fn find(db: &Db, tenant_id: &str, id: &str) -> DbResult<Option<CampaignWithCounts>> {
+pub async fn find(db: &Db, tenant_id: &TenantId, id: &str) -> DbResult<Option<CampaignWithCounts>> {
     let sql = format!(
         "SELECT {CAMPAIGN_COLUMNS}, \
          (SELECT COUNT(*) FROM campaign_submissions s WHERE s.campaign_id = c.id) AS entries, \
@@ -113,7 +114,7 @@ pub async fn update_details(tx: &mut Tx, row: &CampaignRow) -> DbResult<bool> {
 /// so two concurrent uploads cannot leave the row naming an object the other one deleted.
 pub async fn set_overlay(
     tx: &mut Tx,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     id: &str,
     expected_key: Option<&str>,
     overlay: Option<(&str, i64, i64)>,
@@ -132,7 +133,7 @@ pub async fn set_overlay(
     Ok(n == 1)
 }
 
-pub async fn delete(tx: &mut Tx, tenant_id: &str, id: &str) -> DbResult<bool> {
+pub async fn delete(tx: &mut Tx, tenant_id: &TenantId, id: &str) -> DbResult<bool> {
     let n = on_tx!(tx, conn => sqlx::query("DELETE FROM campaigns WHERE tenant_id = $1 AND id = $2")
         .bind(tenant_id).bind(id).execute(&mut **conn).await.affected())?;
     Ok(n == 1)
@@ -152,7 +153,7 @@ pub async fn insert_submission(tx: &mut Tx, row: &SubmissionRow) -> DbResult<()>
 /// Entries of one campaign, newest first; `""` for a filter means "any".
 pub async fn list_submissions(
     db: &Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     campaign_id: &str,
     platform: &str,
     status: &str,
@@ -169,7 +170,7 @@ pub async fn list_submissions(
 
 pub async fn find_submission(
     db: &Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     campaign_id: &str,
     id: &str,
 ) -> DbResult<Option<SubmissionRow>> {
@@ -184,7 +185,7 @@ pub async fn find_submission(
 
 pub async fn set_submission_status(
     tx: &mut Tx,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     campaign_id: &str,
     id: &str,
     status: &str,

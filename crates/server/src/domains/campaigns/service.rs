@@ -2,6 +2,7 @@
 //!
 //! An overlay is written to a fresh key BEFORE the row points at it; the old object is removed
 //! only after the row has moved on, so a reader never finds the row naming a missing object.
+use crate::ids::TenantId;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -217,13 +218,13 @@ impl CampaignService {
         })
     }
 
-    async fn row(&self, tenant_id: &str, id: &str) -> DomainResult<CampaignWithCounts> {
+    async fn row(&self, tenant_id: &TenantId, id: &str) -> DomainResult<CampaignWithCounts> {
         repo::find(&self.db, tenant_id, id)
             .await?
             .ok_or(DomainError::NotFound("campaign"))
     }
 
-    pub async fn list(&self, tenant_id: &str) -> DomainResult<Vec<Campaign>> {
+    pub async fn list(&self, tenant_id: &TenantId) -> DomainResult<Vec<Campaign>> {
         repo::list(&self.db, tenant_id)
             .await?
             .into_iter()
@@ -231,12 +232,16 @@ impl CampaignService {
             .collect()
     }
 
-    pub async fn get(&self, tenant_id: &str, id: &str) -> DomainResult<Campaign> {
+    pub async fn get(&self, tenant_id: &TenantId, id: &str) -> DomainResult<Campaign> {
         let row = self.row(tenant_id, id).await?;
         self.to_campaign(row)
     }
 
-    pub async fn create(&self, tenant_id: &str, input: CampaignInput) -> DomainResult<Campaign> {
+    pub async fn create(
+        &self,
+        tenant_id: &TenantId,
+        input: CampaignInput,
+    ) -> DomainResult<Campaign> {
         let input = validate_input(input)?;
         let now = self.clock.now();
         let row = CampaignRow {
@@ -263,7 +268,7 @@ impl CampaignService {
     /// Replace the details (overlay and entries stay).
     pub async fn update(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         id: &str,
         input: CampaignInput,
     ) -> DomainResult<Campaign> {
@@ -290,7 +295,7 @@ impl CampaignService {
     /// Pause or resume without resending the other fields.
     pub async fn set_paused(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         id: &str,
         paused: bool,
     ) -> DomainResult<Campaign> {
@@ -309,7 +314,7 @@ impl CampaignService {
     }
 
     /// Delete the campaign, its entries (cascade) and its overlay objects.
-    pub async fn delete(&self, tenant_id: &str, id: &str) -> DomainResult<()> {
+    pub async fn delete(&self, tenant_id: &TenantId, id: &str) -> DomainResult<()> {
         let mut tx = self.db.begin().await?;
         if !repo::delete(&mut tx, tenant_id, id).await? {
             return Err(DomainError::NotFound("campaign"));
@@ -322,7 +327,7 @@ impl CampaignService {
     /// Check and store a new overlay image; the previous one is removed afterwards.
     pub async fn set_overlay(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         id: &str,
         bytes: Bytes,
     ) -> DomainResult<Campaign> {
@@ -368,7 +373,7 @@ impl CampaignService {
         self.get(tenant_id, id).await
     }
 
-    pub async fn remove_overlay(&self, tenant_id: &str, id: &str) -> DomainResult<Campaign> {
+    pub async fn remove_overlay(&self, tenant_id: &TenantId, id: &str) -> DomainResult<Campaign> {
         let existing = self.row(tenant_id, id).await?.campaign;
         let Some(old) = existing.overlay_key else {
             return self.get(tenant_id, id).await;
@@ -385,7 +390,7 @@ impl CampaignService {
     }
 
     /// The overlay of a campaign of this tenant (the editor's preview).
-    pub async fn overlay(&self, tenant_id: &str, id: &str) -> DomainResult<Bytes> {
+    pub async fn overlay(&self, tenant_id: &TenantId, id: &str) -> DomainResult<Bytes> {
         let row = self.row(tenant_id, id).await?.campaign;
         self.overlay_bytes(&row).await
     }
@@ -530,7 +535,7 @@ impl CampaignService {
 
     pub async fn submissions(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         campaign_id: &str,
         platform: Option<&str>,
         status: Option<&str>,
@@ -559,7 +564,7 @@ impl CampaignService {
 
     pub async fn review(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         campaign_id: &str,
         submission_id: &str,
         status: &str,
@@ -587,7 +592,7 @@ impl CampaignService {
     /// The (filtered) entries as CSV; every cell is guarded against spreadsheet formulas.
     pub async fn submissions_csv(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         campaign_id: &str,
         platform: Option<&str>,
         status: Option<&str>,
@@ -629,7 +634,7 @@ impl CampaignService {
     }
 }
 
-pub fn overlay_prefix(tenant_id: &str, campaign_id: &str) -> String {
+pub fn overlay_prefix(tenant_id: &TenantId, campaign_id: &str) -> String {
     format!("tenants/{tenant_id}/campaigns/overlays/{campaign_id}")
 }
 

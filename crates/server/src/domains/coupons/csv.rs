@@ -268,7 +268,7 @@ mod tests {
     fn export_quotes_and_guards_formulas() {
         let row = CouponRow {
             id: "1".into(),
-            tenant_id: "t".into(),
+            tenant_id: crate::ids::TenantId::parse("t").unwrap(),
             code: "A".into(),
             code_key: "A".into(),
             discount_type: Some("amount".into()),

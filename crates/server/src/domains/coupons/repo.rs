@@ -1,11 +1,12 @@
 //! SQL for the coupon list and the per-tenant provider settings; every query takes a tenant id.
 use crate::db::{Affected, Db, DbResult, Tx};
+use crate::ids::TenantId;
 use crate::{on_pool, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CouponRow {
     pub id: String,
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub code: String,
     pub code_key: String,
     pub discount_type: Option<String>,
@@ -28,7 +29,11 @@ pub struct SettingsRow {
 }
 
 /// The lookup behind every list validation: one indexed row (UNIQUE (tenant_id, code_key)).
-pub async fn find_by_key(db: &Db, tenant_id: &str, code_key: &str) -> DbResult<Option<CouponRow>> {
+pub async fn find_by_key(
+    db: &Db,
+    tenant_id: &TenantId,
+    code_key: &str,
+) -> DbResult<Option<CouponRow>> {
     Ok(
         on_pool!(db, pool => sqlx::query_as::<_, CouponRow>(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM coupons WHERE tenant_id = $1 AND code_key = $2"
@@ -36,7 +41,7 @@ pub async fn find_by_key(db: &Db, tenant_id: &str, code_key: &str) -> DbResult<O
     )
 }
 
-pub async fn find(db: &Db, tenant_id: &str, id: &str) -> DbResult<Option<CouponRow>> {
+pub async fn find(db: &Db, tenant_id: &TenantId, id: &str) -> DbResult<Option<CouponRow>> {
     Ok(
         on_pool!(db, pool => sqlx::query_as::<_, CouponRow>(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM coupons WHERE tenant_id = $1 AND id = $2"
@@ -48,7 +53,7 @@ pub async fn find(db: &Db, tenant_id: &str, id: &str) -> DbResult<Option<CouponR
 /// the lower-cased note (already escaped with `\`).
 pub async fn list(
     db: &Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     pattern: Option<(&str, &str)>,
     limit: i64,
     offset: i64,
@@ -66,7 +71,7 @@ pub async fn list(
 }
 
 /// Every code of the tenant (export).
-pub async fn all(db: &Db, tenant_id: &str) -> DbResult<Vec<CouponRow>> {
+pub async fn all(db: &Db, tenant_id: &TenantId) -> DbResult<Vec<CouponRow>> {
     Ok(
         on_pool!(db, pool => sqlx::query_as::<_, CouponRow>(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM coupons WHERE tenant_id = $1 ORDER BY code_key"
@@ -100,7 +105,7 @@ pub async fn update(tx: &mut Tx, row: &CouponRow) -> DbResult<bool> {
 /// Find a code inside a transaction (import: update existing codes, insert new ones).
 pub async fn find_by_key_tx(
     tx: &mut Tx,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     code_key: &str,
 ) -> DbResult<Option<CouponRow>> {
     Ok(
@@ -110,20 +115,20 @@ pub async fn find_by_key_tx(
     )
 }
 
-pub async fn delete(db: &Db, tenant_id: &str, id: &str) -> DbResult<bool> {
+pub async fn delete(db: &Db, tenant_id: &TenantId, id: &str) -> DbResult<bool> {
     let n = on_pool!(db, pool => sqlx::query("DELETE FROM coupons WHERE tenant_id = $1 AND id = $2")
         .bind(tenant_id).bind(id).execute(pool).await.affected())?;
     Ok(n == 1)
 }
 
-pub async fn count(db: &Db, tenant_id: &str) -> DbResult<i64> {
+pub async fn count(db: &Db, tenant_id: &TenantId) -> DbResult<i64> {
     Ok(
         on_pool!(db, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM coupons WHERE tenant_id = $1")
         .bind(tenant_id).fetch_one(pool).await)?,
     )
 }
 
-pub async fn settings(db: &Db, tenant_id: &str) -> DbResult<Option<SettingsRow>> {
+pub async fn settings(db: &Db, tenant_id: &TenantId) -> DbResult<Option<SettingsRow>> {
     Ok(on_pool!(db, pool => sqlx::query_as::<_, SettingsRow>(
         "SELECT provider, fail_open, updated_at FROM coupon_settings WHERE tenant_id = $1"
     ).bind(tenant_id).fetch_optional(pool).await)?)
@@ -131,7 +136,7 @@ pub async fn settings(db: &Db, tenant_id: &str) -> DbResult<Option<SettingsRow>>
 
 pub async fn save_settings(
     db: &Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     provider: &str,
     fail_open: bool,
     now: i64,

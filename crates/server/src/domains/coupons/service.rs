@@ -5,6 +5,7 @@
 //! - `list`: the tenant's own codes in PromoStack (the embedded default);
 //! - `funderpro`: the FunderPro discount API from the environment (default tenant only);
 //! - `any`: every well-formed code is accepted, only when chosen explicitly.
+use crate::ids::TenantId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -175,7 +176,7 @@ impl CouponValidator<'_> {
 
     pub async fn check(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         code: &CouponCode,
         now: Millis,
     ) -> DomainResult<Outcome> {
@@ -415,7 +416,7 @@ fn clean_input(input: CouponInput) -> DomainResult<CleanInput> {
 }
 
 fn row_from(
-    tenant_id: &str,
+    tenant_id: &TenantId,
     id: String,
     input: CleanInput,
     created_at: Millis,
@@ -530,7 +531,11 @@ impl CouponService {
 
     /// May `code` be rendered for `tenant_id`? Malformed codes are a 422; a refused code is
     /// `valid: false` with a reason; a down CRM is `crm_unavailable` unless the tenant fails open.
-    pub async fn validate(&self, tenant_id: &str, code: &CouponCode) -> DomainResult<CouponCheck> {
+    pub async fn validate(
+        &self,
+        tenant_id: &TenantId,
+        code: &CouponCode,
+    ) -> DomainResult<CouponCheck> {
         let settings = self.resolved(tenant_id).await?;
         let now = self.0.clock.now();
         let validator = match settings.provider {
@@ -549,7 +554,7 @@ impl CouponService {
             .is_remote()
             .then(|| {
                 self.0.crm_answers.lock().expect("coupon cache lock").get(
-                    tenant_id,
+                    tenant_id.as_str(),
                     code.key(),
                     now,
                 )
@@ -572,7 +577,13 @@ impl CouponService {
                         .crm_answers
                         .lock()
                         .expect("coupon cache lock")
-                        .insert(tenant_id, code.key(), outcome.clone(), now + ttl, now);
+                        .insert(
+                            tenant_id.as_str(),
+                            code.key(),
+                            outcome.clone(),
+                            now + ttl,
+                            now,
+                        );
                 }
                 outcome
             }
@@ -580,7 +591,7 @@ impl CouponService {
         let check = match outcome {
             Outcome::Checked(check) => check,
             Outcome::Unavailable(detail) => {
-                tracing::warn!(tenant_id, provider, %detail, "coupon CRM unavailable");
+                tracing::warn!(%tenant_id, provider, %detail, "coupon CRM unavailable");
                 if settings.fail_open {
                     CouponCheck::new(
                         true,
@@ -602,14 +613,14 @@ impl CouponService {
         Ok(check)
     }
 
-    async fn resolved(&self, tenant_id: &str) -> DomainResult<Resolved> {
+    async fn resolved(&self, tenant_id: &TenantId) -> DomainResult<Resolved> {
         let now = self.0.clock.now();
         if let Some((resolved, at)) = self
             .0
             .settings
             .lock()
             .expect("settings lock")
-            .get(tenant_id)
+            .get(tenant_id.as_str())
             && now - at < SETTINGS_TTL_MS
         {
             return Ok(*resolved);
@@ -644,30 +655,30 @@ impl CouponService {
             .settings
             .lock()
             .expect("settings lock")
-            .insert(tenant_id.to_owned(), (resolved, now));
+            .insert(tenant_id.to_string(), (resolved, now));
         Ok(resolved)
     }
 
     /// Drop everything cached for the tenant (its list or settings changed).
-    fn forget(&self, tenant_id: &str) {
+    fn forget(&self, tenant_id: &TenantId) {
         self.0
             .crm_answers
             .lock()
             .expect("coupon cache lock")
-            .forget_tenant(tenant_id);
+            .forget_tenant(tenant_id.as_str());
         self.0
             .settings
             .lock()
             .expect("settings lock")
-            .remove(tenant_id);
+            .remove(tenant_id.as_str());
     }
 
-    pub async fn settings(&self, tenant_id: &str) -> DomainResult<CouponSettings> {
+    pub async fn settings(&self, tenant_id: &TenantId) -> DomainResult<CouponSettings> {
         self.0
             .settings
             .lock()
             .expect("settings lock")
-            .remove(tenant_id);
+            .remove(tenant_id.as_str());
         let resolved = self.resolved(tenant_id).await?;
         let detail = match (&self.0.funderpro, resolved.funderpro_available) {
             (Some(client), true) => format!(
@@ -703,7 +714,7 @@ impl CouponService {
 
     pub async fn update_settings(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         input: SettingsInput,
     ) -> DomainResult<CouponSettings> {
         let resolved = self.resolved(tenant_id).await?;
@@ -724,7 +735,7 @@ impl CouponService {
         .await?;
         self.forget(tenant_id);
         tracing::info!(
-            tenant_id,
+            %tenant_id,
             provider = input.provider.as_str(),
             fail_open = input.fail_open,
             "coupon provider changed"
@@ -734,7 +745,7 @@ impl CouponService {
 
     pub async fn list(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         search: Option<&str>,
         limit: Option<i64>,
         offset: Option<i64>,
@@ -773,14 +784,14 @@ impl CouponService {
         })
     }
 
-    pub async fn get(&self, tenant_id: &str, id: &str) -> DomainResult<Coupon> {
+    pub async fn get(&self, tenant_id: &TenantId, id: &str) -> DomainResult<Coupon> {
         let row = repo::find(&self.0.db, tenant_id, id)
             .await?
             .ok_or(DomainError::NotFound("coupon"))?;
         Ok(Coupon::from_row(row, self.0.clock.now()))
     }
 
-    pub async fn create(&self, tenant_id: &str, input: CouponInput) -> DomainResult<Coupon> {
+    pub async fn create(&self, tenant_id: &TenantId, input: CouponInput) -> DomainResult<Coupon> {
         let input = clean_input(input)?;
         let now = self.0.clock.now();
         let row = row_from(tenant_id, new_id(), input, now, now);
@@ -798,7 +809,7 @@ impl CouponService {
 
     pub async fn update(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         id: &str,
         input: CouponInput,
     ) -> DomainResult<Coupon> {
@@ -823,7 +834,7 @@ impl CouponService {
         Ok(Coupon::from_row(row, now))
     }
 
-    pub async fn delete(&self, tenant_id: &str, id: &str) -> DomainResult<()> {
+    pub async fn delete(&self, tenant_id: &TenantId, id: &str) -> DomainResult<()> {
         if !repo::delete(&self.0.db, tenant_id, id).await? {
             return Err(DomainError::NotFound("coupon"));
         }
@@ -832,7 +843,7 @@ impl CouponService {
     }
 
     /// Add or update codes from CSV or a pasted list, all or nothing.
-    pub async fn import(&self, tenant_id: &str, text: &str) -> DomainResult<ImportResult> {
+    pub async fn import(&self, tenant_id: &TenantId, text: &str) -> DomainResult<ImportResult> {
         let parsed = csv::parse_import(text, self.0.clock.now())?;
         if parsed.len() > MAX_IMPORT_ROWS {
             return Err(DomainError::invalid(format!(
@@ -879,13 +890,13 @@ impl CouponService {
     }
 
     /// Every listed code as CSV (the import format).
-    pub async fn export(&self, tenant_id: &str) -> DomainResult<String> {
+    pub async fn export(&self, tenant_id: &TenantId) -> DomainResult<String> {
         let rows = repo::all(&self.0.db, tenant_id).await?;
         Ok(csv::export(&rows))
     }
 
     /// The demo workspace's codes (first start with demo data): listed unless already there.
-    pub async fn seed_demo(&self, tenant_id: &str) -> DomainResult<usize> {
+    pub async fn seed_demo(&self, tenant_id: &TenantId) -> DomainResult<usize> {
         let mut seeded = 0;
         for (code, percent) in [("SAVE10", 10.0), ("WELCOME20", 20.0), ("GOLD50", 50.0)] {
             let input = CouponInput {

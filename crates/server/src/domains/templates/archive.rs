@@ -1,4 +1,5 @@
 //! Template directory archives (zip): `meta.json` + the images it names + optional `logo.png`.
+use crate::ids::TenantId;
 use std::io::{Cursor, Read, Write};
 
 use bytes::Bytes;
@@ -96,7 +97,7 @@ pub fn pack(spec_json: &str, files: &[(String, Bytes)]) -> DomainResult<Vec<u8>>
 }
 
 impl TemplateService {
-    pub async fn export(&self, tenant_id: &str, id: &str) -> DomainResult<(String, Vec<u8>)> {
+    pub async fn export(&self, tenant_id: &TenantId, id: &str) -> DomainResult<(String, Vec<u8>)> {
         let row = self.row(tenant_id, id).await?;
         let spec = Self::spec_of(&row)?;
         let mut files = Vec::new();
@@ -115,7 +116,11 @@ impl TemplateService {
         Ok((row.slug.clone(), pack(&row.spec_json, &files)?))
     }
 
-    pub async fn import(&self, tenant_id: &str, archive: &[u8]) -> DomainResult<super::Template> {
+    pub async fn import(
+        &self,
+        tenant_id: &TenantId,
+        archive: &[u8],
+    ) -> DomainResult<super::Template> {
         let unpacked = unpack(archive)?;
         self.create_from_spec(tenant_id, unpacked.spec, unpacked.files, unpacked.logo)
             .await

@@ -1,5 +1,6 @@
 //! Rendering coupons for the API: decoded backgrounds cached per template version, finished
 //! images cached in memory (bounded) and in object storage, keyed by a hash of every input.
+use crate::ids::TenantId;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
@@ -164,7 +165,7 @@ fn format_name(format: OutputFormat) -> String {
 }
 
 /// Folder of a tenant's rendered images in object storage.
-pub fn render_cache_prefix(tenant_id: &str) -> String {
+pub fn render_cache_prefix(tenant_id: &TenantId) -> String {
     format!("tenants/{tenant_id}/renders")
 }
 
@@ -174,7 +175,7 @@ impl TemplateService {
     /// deleted render is simply rendered again on its next request.
     pub async fn prune_render_cache(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         now: i64,
         max_age_ms: i64,
         keep: usize,
@@ -230,7 +231,7 @@ impl TemplateService {
     /// Render a saved template; identical requests are answered from the caches.
     pub async fn render(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         request: RenderRequest<'_>,
     ) -> DomainResult<Rendered> {
         promostack_render::validate_code(request.code).map_err(render_error)?;
@@ -239,7 +240,7 @@ impl TemplateService {
         let variant = spec.variant(request.variant).map_err(render_error)?.clone();
         let logo_hash = request.logo.as_ref().map(|l| hash_hex(&[l]));
         let etag = hash_hex(&[
-            tenant_id.as_bytes(),
+            tenant_id.as_str().as_bytes(),
             row.id.as_bytes(),
             &row.version.to_le_bytes(),
             request.variant.as_bytes(),
@@ -346,7 +347,7 @@ impl TemplateService {
     /// Render with an unsaved spec (the editor's live preview); never cached.
     pub async fn preview(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         id: &str,
         spec: TemplateSpec,
         variant: &str,

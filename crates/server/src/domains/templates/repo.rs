@@ -1,11 +1,12 @@
 //! SQL for templates; every query is scoped by tenant id.
 use crate::db::{Affected, Db, DbResult, Tx};
+use crate::ids::TenantId;
 use crate::{on_pool, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TemplateRow {
     pub id: String,
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub slug: String,
     pub name: String,
     pub telegram_enabled: bool,
@@ -17,7 +18,7 @@ pub struct TemplateRow {
     pub updated_at: i64,
 }
 
-pub async fn list(db: &Db, tenant_id: &str) -> DbResult<Vec<TemplateRow>> {
+pub async fn list(db: &Db, tenant_id: &TenantId) -> DbResult<Vec<TemplateRow>> {
     Ok(on_pool!(db, pool => sqlx::query_as::<_, TemplateRow>(
         "SELECT id, tenant_id, slug, name, telegram_enabled, version, spec_json, variants_json, has_logo, created_at, updated_at \
          FROM templates WHERE tenant_id = $1 ORDER BY name, id"
@@ -25,14 +26,18 @@ pub async fn list(db: &Db, tenant_id: &str) -> DbResult<Vec<TemplateRow>> {
 }
 
 /// By id or by slug, within one tenant.
-pub async fn find(db: &Db, tenant_id: &str, id_or_slug: &str) -> DbResult<Option<TemplateRow>> {
+pub async fn find(
+    db: &Db,
+    tenant_id: &TenantId,
+    id_or_slug: &str,
+) -> DbResult<Option<TemplateRow>> {
     Ok(on_pool!(db, pool => sqlx::query_as::<_, TemplateRow>(
         "SELECT id, tenant_id, slug, name, telegram_enabled, version, spec_json, variants_json, has_logo, created_at, updated_at \
          FROM templates WHERE tenant_id = $1 AND (id = $2 OR slug = $2)"
     ).bind(tenant_id).bind(id_or_slug).fetch_optional(pool).await)?)
 }
 
-pub async fn count(db: &Db, tenant_id: &str) -> DbResult<i64> {
+pub async fn count(db: &Db, tenant_id: &TenantId) -> DbResult<i64> {
     Ok(
         on_pool!(db, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM templates WHERE tenant_id = $1")
         .bind(tenant_id).fetch_one(pool).await)?,
@@ -67,7 +72,7 @@ pub async fn update_version(
     Ok(n == 1)
 }
 
-pub async fn delete(tx: &mut Tx, tenant_id: &str, id: &str) -> DbResult<bool> {
+pub async fn delete(tx: &mut Tx, tenant_id: &TenantId, id: &str) -> DbResult<bool> {
     let n = on_tx!(tx, conn => sqlx::query("DELETE FROM templates WHERE tenant_id = $1 AND id = $2")
         .bind(tenant_id).bind(id).execute(&mut **conn).await.affected())?;
     Ok(n == 1)

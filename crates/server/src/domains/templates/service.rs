@@ -3,6 +3,7 @@
 //! Objects are written under `tenants/{tenant}/templates/{id}/v{version}/` BEFORE the row that
 //! points at them is committed; a failed upload leaves no row (and its objects are removed), and
 //! a reader of the old version keeps working until the new one is committed.
+use crate::ids::TenantId;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -97,7 +98,7 @@ struct TelegramLists {
     writes: AtomicU64,
 }
 
-pub fn prefix(tenant_id: &str, id: &str, version: i64) -> String {
+pub fn prefix(tenant_id: &TenantId, id: &str, version: i64) -> String {
     format!("tenants/{tenant_id}/templates/{id}/v{version}")
 }
 
@@ -114,9 +115,13 @@ impl TemplateService {
 
     /// The workspace's Telegram-enabled templates, by name (case-insensitive); cached for
     /// [`TELEGRAM_LIST_TTL`].
-    pub async fn telegram_templates(&self, tenant_id: &str) -> DomainResult<Arc<[Template]>> {
+    pub async fn telegram_templates(&self, tenant_id: &TenantId) -> DomainResult<Arc<[Template]>> {
         let cache = &self.telegram_lists;
-        if let Some((at, list)) = cache.lists.lock().expect("lists lock").get(tenant_id)
+        if let Some((at, list)) = cache
+            .lists
+            .lock()
+            .expect("lists lock")
+            .get(tenant_id.as_str())
             && at.elapsed() < TELEGRAM_LIST_TTL
         {
             return Ok(list.clone());
@@ -135,24 +140,24 @@ impl TemplateService {
             if lists.len() >= TELEGRAM_LISTS_MAX {
                 lists.clear();
             }
-            lists.insert(tenant_id.to_owned(), (Instant::now(), list.clone()));
+            lists.insert(tenant_id.to_string(), (Instant::now(), list.clone()));
         }
         Ok(list)
     }
 
     /// After a committed write: the workspace's cached list is stale.
-    fn changed(&self, tenant_id: &str) {
+    fn changed(&self, tenant_id: &TenantId) {
         let cache = &self.telegram_lists;
         let mut lists = cache.lists.lock().expect("lists lock");
         cache.writes.fetch_add(1, Ordering::AcqRel);
-        lists.remove(tenant_id);
+        lists.remove(tenant_id.as_str());
     }
 
     pub(super) fn storage(&self) -> &Storage {
         &self.storage
     }
 
-    pub async fn list(&self, tenant_id: &str) -> DomainResult<Vec<Template>> {
+    pub async fn list(&self, tenant_id: &TenantId) -> DomainResult<Vec<Template>> {
         repo::list(&self.db, tenant_id)
             .await?
             .iter()
@@ -160,13 +165,17 @@ impl TemplateService {
             .collect()
     }
 
-    pub(super) async fn row(&self, tenant_id: &str, id_or_slug: &str) -> DomainResult<TemplateRow> {
+    pub(super) async fn row(
+        &self,
+        tenant_id: &TenantId,
+        id_or_slug: &str,
+    ) -> DomainResult<TemplateRow> {
         repo::find(&self.db, tenant_id, id_or_slug)
             .await?
             .ok_or(DomainError::NotFound("template"))
     }
 
-    pub async fn get(&self, tenant_id: &str, id_or_slug: &str) -> DomainResult<Template> {
+    pub async fn get(&self, tenant_id: &TenantId, id_or_slug: &str) -> DomainResult<Template> {
         Template::from_row(&self.row(tenant_id, id_or_slug).await?)
     }
 
@@ -185,7 +194,12 @@ impl TemplateService {
             .ok_or_else(|| DomainError::internal(format!("object {key} is missing")))
     }
 
-    pub async fn image(&self, tenant_id: &str, id: &str, variant: &str) -> DomainResult<Bytes> {
+    pub async fn image(
+        &self,
+        tenant_id: &TenantId,
+        id: &str,
+        variant: &str,
+    ) -> DomainResult<Bytes> {
         let row = self.row(tenant_id, id).await?;
         let spec = Self::spec_of(&row)?;
         let variant = spec
@@ -195,7 +209,7 @@ impl TemplateService {
         self.file(&row, &variant.image).await
     }
 
-    pub async fn logo(&self, tenant_id: &str, id: &str) -> DomainResult<Bytes> {
+    pub async fn logo(&self, tenant_id: &TenantId, id: &str) -> DomainResult<Bytes> {
         let row = self.row(tenant_id, id).await?;
         if !row.has_logo {
             return Err(DomainError::NotFound("logo"));
@@ -206,7 +220,7 @@ impl TemplateService {
     /// New template from uploaded backgrounds (by variant) and an optional logo.
     pub async fn create(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         name: &str,
         slug: Option<&str>,
         images: BTreeMap<String, Bytes>,
@@ -242,7 +256,7 @@ impl TemplateService {
     /// Import a full spec with its files (archive import, demo seeding).
     pub async fn create_from_spec(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         spec: TemplateSpec,
         files: Files,
         logo: Option<Bytes>,
@@ -254,7 +268,7 @@ impl TemplateService {
     /// Replace the spec (boxes, style, name, slug, Telegram flag); images stay.
     pub async fn update_spec(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         id: &str,
         spec: TemplateSpec,
     ) -> DomainResult<Template> {
@@ -266,7 +280,7 @@ impl TemplateService {
     /// Replace or add backgrounds and/or the logo.
     pub async fn replace_assets(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         id: &str,
         images: BTreeMap<String, Bytes>,
         logo: Option<Option<Bytes>>,
@@ -295,7 +309,7 @@ impl TemplateService {
 
     pub async fn set_telegram(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         id: &str,
         enabled: bool,
     ) -> DomainResult<Template> {
@@ -307,7 +321,7 @@ impl TemplateService {
     }
 
     /// Delete several templates in one transaction; ids of other tenants count as absent.
-    pub async fn bulk_delete(&self, tenant_id: &str, ids: &[String]) -> DomainResult<u64> {
+    pub async fn bulk_delete(&self, tenant_id: &TenantId, ids: &[String]) -> DomainResult<u64> {
         if ids.len() > 500 {
             return Err(DomainError::invalid("at most 500 ids per request"));
         }
@@ -339,7 +353,7 @@ impl TemplateService {
     /// commit the row. `logo`: `None` keeps the current logo, `Some(None)` removes it.
     async fn save(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         existing: Option<&TemplateRow>,
         mut spec: TemplateSpec,
         mut files: Files,
@@ -522,7 +536,7 @@ impl TemplateService {
     }
 
     /// `tenants/{tenant}/templates/index.json`: the original's index for CDN/static consumers.
-    async fn write_index(&self, tenant_id: &str) {
+    async fn write_index(&self, tenant_id: &TenantId) {
         let Ok(rows) = repo::list(&self.db, tenant_id).await else {
             return;
         };
@@ -547,7 +561,7 @@ impl TemplateService {
     }
 
     /// Seed the demo templates into `tenant_id` (first start of a fresh installation).
-    pub async fn seed_demo(&self, tenant_id: &str) -> DomainResult<usize> {
+    pub async fn seed_demo(&self, tenant_id: &TenantId) -> DomainResult<usize> {
         if repo::count(&self.db, tenant_id).await? > 0 {
             return Ok(0);
         }

@@ -1,11 +1,12 @@
 //! SQL for tenants and tenant_users. Every member query is scoped by tenant id.
 use crate::db::{Affected, Db, DbResult, Tx};
+use crate::ids::TenantId;
 use crate::time::Millis;
 use crate::{on_pool, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TenantRow {
-    pub id: String,
+    pub id: TenantId,
     pub slug: String,
     pub name: String,
     pub timezone: String,
@@ -17,7 +18,7 @@ pub struct TenantRow {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MemberRow {
     pub id: String,
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub email: String,
     pub role: String,
     pub created_at: i64,
@@ -25,7 +26,7 @@ pub struct MemberRow {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MembershipRow {
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub role: String,
 }
 
@@ -46,7 +47,7 @@ pub async fn ensure_default_tenant(db: &Db, row: &TenantRow) -> DbResult<()> {
     Ok(())
 }
 
-pub async fn get_tenant(db: &Db, tenant_id: &str) -> DbResult<Option<TenantRow>> {
+pub async fn get_tenant(db: &Db, tenant_id: &TenantId) -> DbResult<Option<TenantRow>> {
     Ok(on_pool!(db, pool => sqlx::query_as::<_, TenantRow>(
         "SELECT id, slug, name, timezone, is_default, created_at, updated_at FROM tenants WHERE id = $1"
     ).bind(tenant_id).fetch_optional(pool).await)?)
@@ -66,7 +67,7 @@ pub async fn list_tenants(db: &Db) -> DbResult<Vec<TenantRow>> {
 
 pub async fn update_tenant(
     db: &Db,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     name: &str,
     timezone: &str,
     now: Millis,
@@ -84,7 +85,7 @@ pub async fn insert_member(tx: &mut Tx, row: &MemberRow) -> DbResult<()> {
     Ok(())
 }
 
-pub async fn list_members(db: &Db, tenant_id: &str) -> DbResult<Vec<MemberRow>> {
+pub async fn list_members(db: &Db, tenant_id: &TenantId) -> DbResult<Vec<MemberRow>> {
     Ok(on_pool!(db, pool => sqlx::query_as::<_, MemberRow>(
         "SELECT id, tenant_id, email, role, created_at FROM tenant_users WHERE tenant_id = $1 ORDER BY created_at, id"
     ).bind(tenant_id).fetch_all(pool).await)?)
@@ -92,7 +93,7 @@ pub async fn list_members(db: &Db, tenant_id: &str) -> DbResult<Vec<MemberRow>> 
 
 pub async fn get_member(
     tx: &mut Tx,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     member_id: &str,
 ) -> DbResult<Option<MemberRow>> {
     Ok(on_tx!(tx, conn => sqlx::query_as::<_, MemberRow>(
@@ -100,13 +101,13 @@ pub async fn get_member(
     ).bind(tenant_id).bind(member_id).fetch_optional(&mut **conn).await)?)
 }
 
-pub async fn count_owners(tx: &mut Tx, tenant_id: &str) -> DbResult<i64> {
+pub async fn count_owners(tx: &mut Tx, tenant_id: &TenantId) -> DbResult<i64> {
     Ok(on_tx!(tx, conn => sqlx::query_scalar::<_, i64>(
         "SELECT COUNT(*) FROM tenant_users WHERE tenant_id = $1 AND role = 'owner'"
     ).bind(tenant_id).fetch_one(&mut **conn).await)?)
 }
 
-pub async fn delete_member(tx: &mut Tx, tenant_id: &str, member_id: &str) -> DbResult<bool> {
+pub async fn delete_member(tx: &mut Tx, tenant_id: &TenantId, member_id: &str) -> DbResult<bool> {
     let result = on_tx!(tx, conn => sqlx::query(
         "DELETE FROM tenant_users WHERE tenant_id = $1 AND id = $2"
     ).bind(tenant_id).bind(member_id).execute(&mut **conn).await.affected())?;

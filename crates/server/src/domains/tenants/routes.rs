@@ -9,6 +9,7 @@ use crate::auth::{Principal, Role};
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::guard::AdminCtx;
 use crate::http::{Access, ApiJson, RequestCtx, Route};
+use crate::ids::TenantId;
 use crate::state::AppState;
 
 pub fn routes() -> Vec<Route> {
@@ -58,7 +59,7 @@ pub fn routes() -> Vec<Route> {
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TenantSummary {
-    id: String,
+    id: TenantId,
     name: String,
     slug: String,
     role: Role,

@@ -1,4 +1,5 @@
 //! Rules for tenants and members: validation, the last-owner guard, membership resolution.
+use crate::ids::TenantId;
 use serde::Serialize;
 
 use super::repo::{self, MemberRow, TenantRow};
@@ -12,7 +13,7 @@ pub const DEFAULT_TENANT_SLUG: &str = "default";
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Tenant {
-    pub id: String,
+    pub id: TenantId,
     pub slug: String,
     pub name: String,
     pub timezone: String,
@@ -58,7 +59,7 @@ impl TryFrom<MemberRow> for Member {
 
 #[derive(Debug, Clone)]
 pub struct Membership {
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub role: Role,
 }
 
@@ -76,7 +77,7 @@ impl TenantService {
     pub async fn ensure_default(&self) -> DomainResult<Tenant> {
         let now = self.clock.now();
         let row = TenantRow {
-            id: new_id(),
+            id: TenantId::generate(),
             slug: DEFAULT_TENANT_SLUG.into(),
             name: "Default workspace".into(),
             timezone: "UTC".into(),
@@ -95,7 +96,7 @@ impl TenantService {
         Ok(repo::default_tenant(&self.db).await?.map(Tenant::from))
     }
 
-    pub async fn get(&self, tenant_id: &str) -> DomainResult<Tenant> {
+    pub async fn get(&self, tenant_id: &TenantId) -> DomainResult<Tenant> {
         repo::get_tenant(&self.db, tenant_id)
             .await?
             .map(Tenant::from)
@@ -122,7 +123,7 @@ impl TenantService {
         let owner_email = owner_email.map(validate_email).transpose()?;
         let now = self.clock.now();
         let row = TenantRow {
-            id: new_id(),
+            id: TenantId::generate(),
             slug,
             name,
             timezone: "UTC".into(),
@@ -155,7 +156,7 @@ impl TenantService {
 
     pub async fn update(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         name: Option<&str>,
         timezone: Option<&str>,
     ) -> DomainResult<Tenant> {
@@ -174,7 +175,7 @@ impl TenantService {
             .ok_or(DomainError::NotFound("workspace"))
     }
 
-    pub async fn members(&self, tenant_id: &str) -> DomainResult<Vec<Member>> {
+    pub async fn members(&self, tenant_id: &TenantId) -> DomainResult<Vec<Member>> {
         repo::list_members(&self.db, tenant_id)
             .await?
             .into_iter()
@@ -186,7 +187,7 @@ impl TenantService {
     /// owners).
     pub async fn add_member(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         actor: Role,
         email: &str,
         role: Role,
@@ -224,7 +225,7 @@ impl TenantService {
     /// last owner stays.
     pub async fn remove_member(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         actor: Role,
         member_id: &str,
     ) -> DomainResult<()> {

@@ -1,11 +1,12 @@
 //! SQL of the `telegram_bots` registry.
 use crate::db::{Affected, Db, DbResult};
+use crate::ids::TenantId;
 use crate::on_pool;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BotRow {
     pub id: String,
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub token_enc: String,
     pub token_fingerprint: String,
     pub webhook_secret_enc: String,
@@ -28,7 +29,7 @@ pub async fn get(db: &Db, id: &str) -> DbResult<Option<BotRow>> {
 }
 
 /// The tenant's bots, oldest first.
-pub async fn for_tenant(db: &Db, tenant_id: &str) -> DbResult<Vec<BotRow>> {
+pub async fn for_tenant(db: &Db, tenant_id: &TenantId) -> DbResult<Vec<BotRow>> {
     let sql =
         format!("SELECT {COLUMNS} FROM telegram_bots WHERE tenant_id = $1 ORDER BY created_at, id");
     Ok(
@@ -48,7 +49,7 @@ pub async fn all(db: &Db) -> DbResult<Vec<BotRow>> {
 pub async fn upsert_token(
     db: &Db,
     id: &str,
-    tenant_id: &str,
+    tenant_id: &TenantId,
     token_enc: &str,
     fingerprint: &str,
     secret_enc: &str,

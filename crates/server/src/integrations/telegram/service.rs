@@ -2,6 +2,7 @@
 //! client. The bot of `TELEGRAM_BOT_TOKEN` (else `TELEGRAM_BOT_TOKEN_TEST`) is `default` and
 //! belongs to the default tenant until per-tenant connections exist. Tokens and webhook secrets
 //! are stored encrypted; clients (and so their rate limiters) live as long as the token does.
+use crate::ids::TenantId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -31,7 +32,7 @@ const TOUCH_EVERY_MS: i64 = 2_000;
 #[derive(Clone, Debug)]
 pub struct TenantBot {
     pub id: String,
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub client: BotClient,
     pub username: Option<String>,
     pub telegram_user_id: Option<i64>,
@@ -122,7 +123,11 @@ impl TelegramService {
 
     /// Bootstrap: take the encryption key and store the environment's bot (encrypted) for the
     /// default tenant. Idempotent and safe on several instances at once.
-    pub async fn bootstrap(&self, key: EncryptionKey, default_tenant_id: &str) -> DbResult<()> {
+    pub async fn bootstrap(
+        &self,
+        key: EncryptionKey,
+        default_tenant_id: &TenantId,
+    ) -> DbResult<()> {
         let _ = self.key.set(key);
         let Some(token) = &self.env_token else {
             return Ok(());
@@ -239,7 +244,7 @@ impl TelegramService {
 
     /// The bot a tenant sends with: its oldest configured bot (the default tenant's is the
     /// environment's). `None` when the tenant has no bot.
-    pub async fn bot_for_tenant(&self, tenant_id: &str) -> DbResult<Option<TenantBot>> {
+    pub async fn bot_for_tenant(&self, tenant_id: &TenantId) -> DbResult<Option<TenantBot>> {
         for row in repo::for_tenant(&self.db, tenant_id).await? {
             if let Some(bot) = self.bot(&row.id).await? {
                 return Ok(Some(bot));
@@ -299,7 +304,7 @@ impl TelegramService {
     }
 
     /// The tenant's bot status rows.
-    pub async fn status_for_tenant(&self, tenant_id: &str) -> DbResult<Vec<BotStatus>> {
+    pub async fn status_for_tenant(&self, tenant_id: &TenantId) -> DbResult<Vec<BotStatus>> {
         let mut out = Vec::new();
         for row in repo::for_tenant(&self.db, tenant_id).await? {
             if let Some(status) = self.status_row(&row.id).await? {
