@@ -35,13 +35,7 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(bars.len() as u64));
     for name in strategy_names() {
-        let options = BacktestOptions {
-            symbol: "XAU/USD".into(),
-            pip_size: None,
-            strategy: name.into(),
-            params: None,
-            timeframe: Timeframe::M15,
-        };
+        let options = BacktestOptions::new("XAU/USD", name, Timeframe::M15);
         group.bench_function(format!("{name}_1m_bars"), |b| {
             b.iter(|| {
                 run_backtest(std::hint::black_box(&bars), 900, &options, &mut |_, _| {}).unwrap()
