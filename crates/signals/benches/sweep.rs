@@ -27,7 +27,7 @@ fn bench(c: &mut Criterion) {
             min_trades: 10,
             threads,
         };
-        group.bench_function(format!("walk_forward_64x7_threads_{threads}"), |b| {
+        group.bench_function(format!("walk_forward_64x6_threads_{threads}"), |b| {
             b.iter(|| {
                 walk_forward(&prepared, &config, &grid, &combos, &windows, &|_, _| {}).unwrap()
             })

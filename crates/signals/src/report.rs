@@ -209,14 +209,22 @@ pub fn trade_stats(trades: &[TradeRecord]) -> TradeStats {
         let pips = t.pips;
         all.add(pips);
         let reason = exit_reason(t);
-        if let Some(row) = by_exit.iter_mut().find(|r| r.key == reason) {
-            row.add(pips);
+        if let Some(i) = EXIT_REASONS.iter().position(|r| *r == reason) {
+            by_exit[i].add(pips);
         }
         by_weekday[weekday(t.opened_at) as usize].add(pips);
         by_hour[hour_of_day(t.opened_at) as usize].add(pips);
         let ym = year_month(t.opened_at);
-        match by_month.iter_mut().find(|(k, _)| *k == ym) {
-            Some((_, row)) => row.add(pips),
+        // Trades come in time order: the month is nearly always the last one seen.
+        let found = match by_month.last_mut() {
+            Some((k, row)) if *k == ym => Some(row),
+            _ => by_month
+                .iter_mut()
+                .find(|(k, _)| *k == ym)
+                .map(|(_, row)| row),
+        };
+        match found {
+            Some(row) => row.add(pips),
             None => {
                 let mut row = Tally::new(format!("{:04}-{:02}", ym.0, ym.1));
                 row.add(pips);

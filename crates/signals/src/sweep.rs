@@ -287,9 +287,10 @@ impl Objective {
         }
     }
 
-    /// The objective of a trade list; `None` without trades. Profit factor and Sortino are
-    /// infinite (JSON null) when there was a profit and no loss.
-    pub fn score(self, trades: &[TradeRecord]) -> Option<f64> {
+    /// The objective of the trades of `bars` bars; `None` without trades. Net pips are counted
+    /// per 1,000 bars, so in-sample and out-of-sample parts of different lengths compare.
+    /// Profit factor and Sortino are infinite (JSON null) when there was a profit and no loss.
+    pub fn score(self, trades: &[TradeRecord], bars: usize) -> Option<f64> {
         if trades.is_empty() {
             return None;
         }
@@ -305,7 +306,7 @@ impl Objective {
         let net = gain - loss;
         let n = trades.len() as f64;
         Some(match self {
-            Objective::NetPips => net,
+            Objective::NetPips => net * 1000.0 / bars.max(1) as f64,
             Objective::ProfitFactor if loss > 0.0 => gain / loss,
             Objective::Sortino if sq_down > 0.0 => net / n / (sq_down / n).sqrt(),
             Objective::ProfitFactor | Objective::Sortino if net > 0.0 => f64::INFINITY,
@@ -325,12 +326,13 @@ pub struct Summary {
     pub profit_factor: Option<f64>,
     pub sortino_per_trade: Option<f64>,
     pub max_drawdown_pips: f64,
-    /// The objective's value (`None` without trades).
+    /// The objective's value (`None` without trades); net pips per 1,000 bars.
     pub score: Option<f64>,
 }
 
 impl Summary {
-    pub fn of(trades: &[TradeRecord], objective: Objective) -> Summary {
+    /// The summary of the trades of `bars` bars.
+    pub fn of(trades: &[TradeRecord], objective: Objective, bars: usize) -> Summary {
         let s = trade_stats(trades);
         Summary {
             trades: s.trades,
@@ -341,7 +343,7 @@ impl Summary {
             profit_factor: s.profit_factor,
             sortino_per_trade: s.sortino_per_trade,
             max_drawdown_pips: s.drawdown.max_pips,
-            score: objective.score(trades),
+            score: objective.score(trades, bars),
         }
     }
 }
@@ -550,7 +552,7 @@ pub fn walk_forward(
         let (_, is_trades) = replay(&window.in_sample)?;
         let (_, oos_trades) = replay(&window.out_of_sample)?;
         Ok(TaskResult {
-            in_sample: Summary::of(&is_trades, config.objective),
+            in_sample: Summary::of(&is_trades, config.objective, window.in_sample.len()),
             out_of_sample_trades: oos_trades,
         })
     };
@@ -597,6 +599,7 @@ pub fn walk_forward(
 
     let mut chosen_count = vec![0usize; combos.len()];
     let mut stitched: Vec<TradeRecord> = Vec::new();
+    let mut stitched_bars = 0usize;
     let mut window_reports = Vec::with_capacity(windows.len());
     for (w, window) in windows.iter().enumerate() {
         let in_sample: Vec<Summary> = (0..combos.len())
@@ -607,9 +610,14 @@ pub fn walk_forward(
             Some((c, r)) => {
                 chosen_count[c] += 1;
                 stitched.extend(r.out_of_sample_trades.iter().cloned());
+                stitched_bars += window.out_of_sample.len();
                 (
                     Some(r.in_sample.clone()),
-                    Some(Summary::of(&r.out_of_sample_trades, objective)),
+                    Some(Summary::of(
+                        &r.out_of_sample_trades,
+                        objective,
+                        window.out_of_sample.len(),
+                    )),
                 )
             }
             None => (None, None),
@@ -634,7 +642,8 @@ pub fn walk_forward(
             .iter()
             .filter_map(|w| w.in_sample_result.as_ref().and_then(|s| s.score)),
     );
-    let wf_oos = Summary::of(&stitched, objective);
+    let wf_oos = Summary::of(&stitched, objective, stitched_bars);
+    let oos_bars_total: usize = windows.iter().map(|w| w.out_of_sample.len()).sum();
     let walk = WalkForward {
         windows_with_choice: window_reports.iter().filter(|w| w.chosen.is_some()).count(),
         gap: wf_is_mean.zip(wf_oos.score).map(|(a, b)| a - b),
@@ -653,7 +662,7 @@ pub fn walk_forward(
                 .filter_map(|w| result(c, w))
                 .flat_map(|r| r.out_of_sample_trades.iter().cloned())
                 .collect();
-            let oos = Summary::of(&oos_trades, objective);
+            let oos = Summary::of(&oos_trades, objective, oos_bars_total);
             ComboReport {
                 index: c,
                 params: params_map(grid, c),
@@ -718,7 +727,7 @@ pub fn render_text(r: &SweepReport, top: usize) -> String {
         r.windows.len(),
         r.in_sample_bars,
         r.out_of_sample_bars,
-        r.objective.label(),
+        objective_label(r.objective),
         r.min_trades,
         r.costs.per_trade_pips()
     );
@@ -759,7 +768,7 @@ pub fn render_text(r: &SweepReport, top: usize) -> String {
     let _ = writeln!(
         out,
         "{} score: in sample {} (mean of {} windows), out of sample {}, gap {}",
-        r.objective.label(),
+        objective_label(r.objective),
         score_text(wf.in_sample_score_mean),
         wf.windows_with_choice,
         score_text(wf.out_of_sample.score),
@@ -769,7 +778,7 @@ pub fn render_text(r: &SweepReport, top: usize) -> String {
     let _ = writeln!(
         out,
         "\nCombinations by out-of-sample {} (top {shown} of {}):",
-        r.objective.label(),
+        objective_label(r.objective),
         r.combos.len()
     );
     let _ = writeln!(
@@ -797,6 +806,13 @@ pub fn render_text(r: &SweepReport, top: usize) -> String {
         r.bar_replays, r.threads
     );
     out
+}
+
+fn objective_label(o: Objective) -> &'static str {
+    match o {
+        Objective::NetPips => "net_pips (per 1,000 bars)",
+        o => o.label(),
+    }
 }
 
 fn label_of(params: &BTreeMap<String, f64>) -> String {

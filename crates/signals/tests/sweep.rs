@@ -179,7 +179,7 @@ fn no_out_of_sample_bar_reaches_the_parameters_chosen_for_it() {
                 let (_, trades) = prepared
                     .replay(w.in_sample.start..w.out_of_sample.end, &cfg.symbol, None, &cfg.strategy, p, cfg.costs)
                     .unwrap();
-                Summary::of(&trades, cfg.objective)
+                Summary::of(&trades, cfg.objective, w.out_of_sample.end - w.in_sample.start)
             })
             .collect();
         choose(&summaries, cfg.min_trades)
