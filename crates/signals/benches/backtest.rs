@@ -52,9 +52,10 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("report");
     group.sample_size(20);
     group.throughput(Throughput::Elements(report.trades.len() as u64));
-    group.bench_function(format!("trade_stats_{}_trades_of_1m_bars", report.trades.len()), |b| {
-        b.iter(|| trade_stats(std::hint::black_box(&report.trades)))
-    });
+    group.bench_function(
+        format!("trade_stats_{}_trades_of_1m_bars", report.trades.len()),
+        |b| b.iter(|| trade_stats(std::hint::black_box(&report.trades))),
+    );
     group.bench_function("render_text_1m_bars", |b| {
         b.iter(|| render_text(std::hint::black_box(&report), 0))
     });

@@ -22,7 +22,10 @@ fn cpu_seconds() -> f64 {
 }
 
 fn main() {
-    let rounds: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(5);
+    let rounds: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(5);
     let text = include_str!("../tests/fixtures/talib_eurusd_h1.csv");
     let bars = parse_ohlc_csv(text).unwrap().bars;
     let prepared = PreparedSeries::new(&bars, 3600, Timeframe::H1).unwrap();

@@ -373,7 +373,11 @@ pub struct PreparedSeries {
 }
 
 impl PreparedSeries {
-    pub fn new(bars: &[Bar], source_step: i64, timeframe: Timeframe) -> Result<Self, ResampleError> {
+    pub fn new(
+        bars: &[Bar],
+        source_step: i64,
+        timeframe: Timeframe,
+    ) -> Result<Self, ResampleError> {
         let tf = timeframe.seconds();
         let bars = if source_step == tf || bars.len() < 2 {
             bars.to_vec()
@@ -381,7 +385,10 @@ impl PreparedSeries {
             resample(bars, source_step, tf)?
         };
         let mut indicators = StandardIndicators::new();
-        let snapshots = bars.iter().map(|b| indicators.update(b, b.time + tf)).collect();
+        let snapshots = bars
+            .iter()
+            .map(|b| indicators.update(b, b.time + tf))
+            .collect();
         Ok(PreparedSeries {
             timeframe,
             bars,

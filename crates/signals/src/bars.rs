@@ -532,6 +532,9 @@ mod tests {
             from: 3600,
             target: 900,
         };
-        assert!(e.to_string().starts_with("cannot build 15-minute bars from 1-hour bars"));
+        assert!(
+            e.to_string()
+                .starts_with("cannot build 15-minute bars from 1-hour bars")
+        );
     }
 }

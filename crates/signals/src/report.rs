@@ -473,14 +473,21 @@ pub fn render_text(r: &crate::backtest::BacktestReport, gaps: usize) -> String {
         s.net_pips, s.gross_profit_pips, -s.gross_loss_pips
     );
     let _ = writeln!(out, "Profit factor:   {}", opt_num(s.profit_factor, 2));
-    let _ = writeln!(out, "Expectancy:      {:+.2} pips per trade", s.expectancy_pips);
+    let _ = writeln!(
+        out,
+        "Expectancy:      {:+.2} pips per trade",
+        s.expectancy_pips
+    );
     let _ = writeln!(
         out,
         "Average win:     {} pips; average loss: {} pips",
         s.avg_win_pips.map_or("-".into(), |v| format!("{v:+.2}")),
         s.avg_loss_pips.map_or("-".into(), |v| format!("{v:+.2}"))
     );
-    for (label, t) in [("Best trade:", &s.best_trade), ("Worst trade:", &s.worst_trade)] {
+    for (label, t) in [
+        ("Best trade:", &s.best_trade),
+        ("Worst trade:", &s.worst_trade),
+    ] {
         let _ = writeln!(
             out,
             "{label:<16} {}",
@@ -530,7 +537,12 @@ pub fn render_text(r: &crate::backtest::BacktestReport, gaps: usize) -> String {
     );
     table(&mut out, "By exit reason", "exit", &s.by_exit);
     table(&mut out, "By month of entry (UTC)", "month", &s.by_month);
-    table(&mut out, "By weekday of entry (UTC)", "weekday", &s.by_weekday);
+    table(
+        &mut out,
+        "By weekday of entry (UTC)",
+        "weekday",
+        &s.by_weekday,
+    );
     table(&mut out, "By hour of entry (UTC)", "hour", &s.by_hour);
     out
 }
@@ -548,7 +560,9 @@ pub fn render_comparison(reports: &[crate::backtest::BacktestReport]) -> String 
         ("win rate %", |r| format!("{:.1}", r.stats.win_rate_percent)),
         ("net pips", |r| format!("{:+.1}", r.stats.net_pips)),
         ("profit factor", |r| opt_num(r.stats.profit_factor, 2)),
-        ("expectancy pips", |r| format!("{:+.2}", r.stats.expectancy_pips)),
+        ("expectancy pips", |r| {
+            format!("{:+.2}", r.stats.expectancy_pips)
+        }),
         ("avg win / loss", |r| {
             format!(
                 "{} / {}",

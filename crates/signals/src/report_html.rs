@@ -58,7 +58,11 @@ fn chart(points: &[(UnixSeconds, f64)], fill: bool, title: &str, colour: &str) -
     let (t0, t1) = (points[0].0, points[points.len() - 1].0);
     let lo = points.iter().map(|p| p.1).fold(0.0f64, f64::min);
     let hi = points.iter().map(|p| p.1).fold(0.0f64, f64::max);
-    let (lo, hi) = if hi - lo < 1e-9 { (lo - 1.0, hi + 1.0) } else { (lo, hi) };
+    let (lo, hi) = if hi - lo < 1e-9 {
+        (lo - 1.0, hi + 1.0)
+    } else {
+        (lo, hi)
+    };
     let span_t = (t1 - t0).max(1) as f64;
     let x = |t: UnixSeconds| PAD_L + (t - t0) as f64 / span_t * (W - PAD_L - PAD_R);
     let y = |v: f64| PAD_T + (hi - v) / (hi - lo) * (H - PAD_T - PAD_B);
@@ -207,10 +211,17 @@ dl{{display:grid;grid-template-columns:max-content auto;gap:2px 16px}}dt{{color:
         ),
         ("net pips", format!("{:+.1}", s.net_pips)),
         ("profit factor", opt(s.profit_factor, 2)),
-        ("expectancy", format!("{:+.2} pips per trade", s.expectancy_pips)),
+        (
+            "expectancy",
+            format!("{:+.2} pips per trade", s.expectancy_pips),
+        ),
         (
             "average win / loss",
-            format!("{} / {} pips", opt(s.avg_win_pips, 2), opt(s.avg_loss_pips, 2)),
+            format!(
+                "{} / {} pips",
+                opt(s.avg_win_pips, 2),
+                opt(s.avg_loss_pips, 2)
+            ),
         ),
         (
             "max drawdown",
@@ -246,7 +257,11 @@ dl{{display:grid;grid-template-columns:max-content auto;gap:2px 16px}}dt{{color:
     out.push_str(&chart(&equity, false, "Equity in pips", "#1565c0"));
     out.push_str("<h2>Drawdown (pips below the running peak)</h2>");
     out.push_str(&chart(&underwater, true, "Drawdown in pips", "#b00020"));
-    out.push_str(&tally_table("By month of entry (UTC)", "month", &s.by_month));
+    out.push_str(&tally_table(
+        "By month of entry (UTC)",
+        "month",
+        &s.by_month,
+    ));
     out.push_str(&tally_table("By exit reason", "exit", &s.by_exit));
     out.push_str("<h2>Trades</h2><table><thead><tr><th>#</th><th>direction</th><th>entered</th><th>closed</th><th>entry</th><th>exit</th><th>reason</th><th>pips</th></tr></thead><tbody>");
     for t in &r.trades {

@@ -45,7 +45,9 @@ pub enum SweepError {
     EmptyGrid,
     #[error("--grid `{0}`: expected name=FROM..TO:STEP or name=VALUE")]
     Syntax(String),
-    #[error("--grid: unknown parameter `{name}` (numeric parameters: {known}; short names: {aliases})")]
+    #[error(
+        "--grid: unknown parameter `{name}` (numeric parameters: {known}; short names: {aliases})"
+    )]
     UnknownName {
         name: String,
         known: String,
@@ -67,7 +69,9 @@ pub enum SweepError {
     TooMany { count: u128, max: usize },
     #[error("--grid combination {params} is invalid: {reason}")]
     InvalidCombination { params: String, reason: String },
-    #[error("--{name} {value}: windows must be at least {WARMUP_BARS} bars (the indicators' warm-up)")]
+    #[error(
+        "--{name} {value}: windows must be at least {WARMUP_BARS} bars (the indicators' warm-up)"
+    )]
     WindowTooShort { name: &'static str, value: usize },
     #[error(
         "not enough bars for one walk-forward window: {needed} needed ({WARMUP_BARS} warm-up before the range, then {in_sample} in-sample + {out_of_sample} out-of-sample), the range has {available} from bar {start}"
@@ -187,7 +191,9 @@ impl Grid {
                         });
                     }
                     let n = ((to - from) / step + 1e-9).floor() as usize + 1;
-                    (0..n).map(|i| round_value(from + i as f64 * step)).collect()
+                    (0..n)
+                        .map(|i| round_value(from + i as f64 * step))
+                        .collect()
                 }
             };
             if *whole && values.iter().any(|v| v.fract() != 0.0) {
@@ -251,11 +257,12 @@ impl Grid {
                     };
                     overrides.insert(axis.name.clone(), json);
                 }
-                StrategyParams::with_overrides(base, &serde_json::Value::Object(overrides))
-                    .map_err(|e| SweepError::InvalidCombination {
+                StrategyParams::with_overrides(base, &serde_json::Value::Object(overrides)).map_err(
+                    |e| SweepError::InvalidCombination {
                         params: self.label(&values),
                         reason: e.to_string(),
-                    })
+                    },
+                )
             })
             .collect()
     }
@@ -603,7 +610,11 @@ pub fn walk_forward(
     let mut window_reports = Vec::with_capacity(windows.len());
     for (w, window) in windows.iter().enumerate() {
         let in_sample: Vec<Summary> = (0..combos.len())
-            .map(|c| result(c, w).map(|r| r.in_sample.clone()).unwrap_or_default())
+            .map(|c| {
+                result(c, w)
+                    .map(|r| r.in_sample.clone())
+                    .unwrap_or_default()
+            })
             .collect();
         let chosen = choose(&in_sample, config.min_trades);
         let (is_result, oos_result) = match chosen.and_then(|c| result(c, w).map(|r| (c, r))) {
@@ -731,11 +742,21 @@ pub fn render_text(r: &SweepReport, top: usize) -> String {
         r.min_trades,
         r.costs.per_trade_pips()
     );
-    let _ = writeln!(out, "\nWalk-forward (parameters chosen in sample, judged out of sample):");
+    let _ = writeln!(
+        out,
+        "\nWalk-forward (parameters chosen in sample, judged out of sample):"
+    );
     let _ = writeln!(
         out,
         "{:>3}  {:<16} {:<16} {:>9} {:>9} {:>8} {:>6} {:>9}  chosen",
-        "win", "in-sample from", "out-of-sample", "IS score", "OOS score", "gap", "trades", "OOS pips"
+        "win",
+        "in-sample from",
+        "out-of-sample",
+        "IS score",
+        "OOS score",
+        "gap",
+        "trades",
+        "OOS pips"
     );
     for w in &r.windows {
         let (is, oos) = (w.in_sample_result.as_ref(), w.out_of_sample_result.as_ref());
@@ -750,9 +771,10 @@ pub fn render_text(r: &SweepReport, top: usize) -> String {
             score_text(w.gap),
             oos.map_or("-".into(), |s| s.trades.to_string()),
             oos.map_or("-".into(), |s| format!("{:+.1}", s.net_pips)),
-            w.chosen.map_or("(none made the minimum trades)".into(), |c| {
-                params_label(&r.combos, c)
-            }),
+            w.chosen
+                .map_or("(none made the minimum trades)".into(), |c| {
+                    params_label(&r.combos, c)
+                }),
         );
     }
     let wf = &r.walk_forward;

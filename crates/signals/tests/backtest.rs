@@ -50,9 +50,17 @@ fn every_strategy_report_is_consistent_with_its_trades() {
         let net: f64 = r.trades.iter().map(|t| t.pips).sum();
         assert!((net - r.stats.net_pips).abs() < 1e-6);
         assert!((r.equity.last().unwrap().pips - r.stats.net_pips).abs() < 1e-9);
-        assert!((r.stats.expectancy_pips * r.counts.signals as f64 - r.stats.net_pips).abs() < 1e-6);
-        assert_eq!(r.stats.wins, r.trades.iter().filter(|t| t.pips > 0.0).count());
-        assert_eq!(r.stats.draws, r.trades.iter().filter(|t| t.pips == 0.0).count());
+        assert!(
+            (r.stats.expectancy_pips * r.counts.signals as f64 - r.stats.net_pips).abs() < 1e-6
+        );
+        assert_eq!(
+            r.stats.wins,
+            r.trades.iter().filter(|t| t.pips > 0.0).count()
+        );
+        assert_eq!(
+            r.stats.draws,
+            r.trades.iter().filter(|t| t.pips == 0.0).count()
+        );
         let decided = (r.stats.wins + r.stats.losses) as f64;
         assert!((r.stats.win_rate_percent - r.stats.wins as f64 * 100.0 / decided).abs() < 1e-9);
         // Drawdown recomputed from the equity curve.

@@ -53,10 +53,18 @@ fn trade_strategy() -> impl Strategy<Value = Vec<TradeRecord>> {
                 let opened_at = t;
                 t += dur;
                 // A quarter of the trades are exact draws, to exercise the draw rule.
-                let pips = if kind == 0 { 0.0 } else { (pips * 10.0).round() / 10.0 };
+                let pips = if kind == 0 {
+                    0.0
+                } else {
+                    (pips * 10.0).round() / 10.0
+                };
                 TradeRecord {
                     id: i as u64 + 1,
-                    direction: if i % 2 == 0 { Direction::Buy } else { Direction::Sell },
+                    direction: if i % 2 == 0 {
+                        Direction::Buy
+                    } else {
+                        Direction::Sell
+                    },
                     opened_at,
                     closed_at: t,
                     entry: 1.1,
@@ -240,8 +248,12 @@ fn check_golden(name: &str, actual: &str) {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1 to create it)", path.display()));
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with UPDATE_GOLDEN=1 to create it)",
+            path.display()
+        )
+    });
     if expected != actual {
         let line = expected
             .lines()
@@ -296,7 +308,10 @@ fn golden_json_report_on_the_bundled_data() {
     assert_eq!(v["signals"], r.counts.signals);
     let text = render_text(&r, 42);
     let pf = v["stats"]["profit_factor"].as_f64().unwrap();
-    assert!(text.contains(&format!("Profit factor:   {pf:.2}")), "{text}");
+    assert!(
+        text.contains(&format!("Profit factor:   {pf:.2}")),
+        "{text}"
+    );
     let dd = v["stats"]["drawdown"]["max_pips"].as_f64().unwrap();
     assert!(text.contains(&format!("Max drawdown:    {dd:.1} pips")));
 }
@@ -311,9 +326,15 @@ fn costs_are_charged_on_every_trade_and_change_nothing_else() {
     let (paid, _) = bundled("conservative", costs);
     assert_eq!(free.trades.len(), paid.trades.len());
     for (a, b) in free.trades.iter().zip(&paid.trades) {
-        assert_eq!((a.id, a.opened_at, a.closed_at, a.outcome), (b.id, b.opened_at, b.closed_at, b.outcome));
+        assert_eq!(
+            (a.id, a.opened_at, a.closed_at, a.outcome),
+            (b.id, b.opened_at, b.closed_at, b.outcome)
+        );
         assert!(close(b.gross_pips, a.pips));
-        assert!(close(b.cost_pips, 2.0), "spread once + slippage on entry and exit");
+        assert!(
+            close(b.cost_pips, 2.0),
+            "spread once + slippage on entry and exit"
+        );
         assert!(close(b.pips, a.pips - 2.0));
     }
     let n = free.trades.len() as f64;
@@ -327,7 +348,10 @@ fn costs_are_charged_on_every_trade_and_change_nothing_else() {
     bad.costs.slippage_pips = -1.0;
     assert!(matches!(
         run_backtest(&series.bars, 3600, &bad, &mut |_, _| {}),
-        Err(BacktestError::BadCost { name: "slippage", .. })
+        Err(BacktestError::BadCost {
+            name: "slippage",
+            ..
+        })
     ));
 }
 
@@ -341,10 +365,17 @@ fn a_time_range_trades_only_inside_it_after_warming_up_before_it() {
     options.to = Some(to);
     let r = run_backtest(&series.bars, 3600, &options, &mut |_, _| {}).unwrap();
     assert_eq!((r.warmup_bars, r.bars), (1500, 1500));
-    assert_eq!((r.first_bar, r.last_bar), (Some(from), Some(series.bars[2999].time)));
+    assert_eq!(
+        (r.first_bar, r.last_bar),
+        (Some(from), Some(series.bars[2999].time))
+    );
     assert!(!r.trades.is_empty());
     for t in &r.trades {
-        assert!(t.opened_at > from && t.closed_at <= to, "trade {} outside the range", t.id);
+        assert!(
+            t.opened_at > from && t.closed_at <= to,
+            "trade {} outside the range",
+            t.id
+        );
     }
     // A warm start: signals can open on the range's first bars (EMA 200 is already there).
     assert!(r.trades[0].opened_at < from + 200 * 3600);
@@ -388,10 +419,22 @@ fn exports_carry_every_trade() {
     let html = render_html(&r, "EURUSD_H1.csv <bundled>");
     assert!(html.starts_with("<!doctype html>") && html.ends_with("</html>\n"));
     assert!(html.contains("EURUSD_H1.csv &lt;bundled&gt;"));
-    assert_eq!(html.matches("<svg").count(), 2, "equity and drawdown charts");
-    assert!(!html.contains("<script") && !html.contains("http"), "self-contained");
+    assert_eq!(
+        html.matches("<svg").count(),
+        2,
+        "equity and drawdown charts"
+    );
+    assert!(
+        !html.contains("<script") && !html.contains("http"),
+        "self-contained"
+    );
     // One table row per trade plus the monthly and exit tables.
-    let trade_rows = html.split("<h2>Trades</h2>").nth(1).unwrap().matches("<tr>").count();
+    let trade_rows = html
+        .split("<h2>Trades</h2>")
+        .nth(1)
+        .unwrap()
+        .matches("<tr>")
+        .count();
     assert_eq!(trade_rows, r.trades.len() + 1);
     for m in &r.stats.by_month {
         assert!(html.contains(&format!("<td>{}</td>", m.key)));
@@ -401,7 +444,8 @@ fn exports_carry_every_trade() {
 /// The fixture's bars are the bundled file's, when the shared folder is beside the checkout.
 #[test]
 fn the_fixture_holds_the_bundled_bars() {
-    let shared = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/EURUSD_H1.csv");
+    let shared =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/EURUSD_H1.csv");
     let Ok(text) = std::fs::read_to_string(&shared) else {
         eprintln!("{} not found: skipped", shared.display());
         return;

@@ -2,8 +2,8 @@
 //! and walk-forward's promise: no out-of-sample bar reaches the parameters chosen for it.
 use promostack_signals::backtest::{Costs, PreparedSeries};
 use promostack_signals::sweep::{
-    Grid, Objective, Summary, SweepConfig, SweepError, WARMUP_BARS, Window, choose,
-    plan_windows, walk_forward,
+    Grid, Objective, Summary, SweepConfig, SweepError, WARMUP_BARS, Window, choose, plan_windows,
+    walk_forward,
 };
 use promostack_signals::{Bar, StrategyParams, Timeframe, parse_ohlc_csv, strategy_by_name};
 
@@ -36,14 +36,23 @@ fn the_issue_grid_parses_with_short_names() {
     let combos = g.combinations(&base(), 100).unwrap();
     assert_eq!(combos.len(), 15);
     // The last axis varies fastest.
-    assert_eq!((combos[1].rsi_oversold, combos[1].atr_sl_multiplier), (35.0, 1.25));
-    assert_eq!((combos[14].rsi_oversold, combos[14].atr_sl_multiplier), (45.0, 2.0));
+    assert_eq!(
+        (combos[1].rsi_oversold, combos[1].atr_sl_multiplier),
+        (35.0, 1.25)
+    );
+    assert_eq!(
+        (combos[14].rsi_oversold, combos[14].atr_sl_multiplier),
+        (45.0, 2.0)
+    );
     // Everything else stays at the base.
     assert_eq!(combos[7].adx_threshold, base().adx_threshold);
     // Full names, single values and whole-number parameters.
     let g = Grid::parse("adx_threshold=20, session_start_hour_utc=6..8:1", &base()).unwrap();
     assert_eq!(g.count(), 3);
-    assert_eq!(g.combinations(&base(), 3).unwrap()[2].session_start_hour_utc, 8);
+    assert_eq!(
+        g.combinations(&base(), 3).unwrap()[2].session_start_hour_utc,
+        8
+    );
 }
 
 #[test]
@@ -54,22 +63,40 @@ fn bad_grids_are_refused_before_any_work() {
     let unknown = err("rsi_bye=30..40:5");
     assert!(matches!(unknown, SweepError::UnknownName { .. }));
     assert!(unknown.to_string().contains("rsi_oversold"), "{unknown}");
-    assert!(matches!(err("rsi_buy=45..35:5"), SweepError::Reversed { .. }));
+    assert!(matches!(
+        err("rsi_buy=45..35:5"),
+        SweepError::Reversed { .. }
+    ));
     assert!(err("rsi_buy=45..35:5").to_string().contains("write 35..45"));
     assert!(matches!(err("rsi_buy=35..45:0"), SweepError::BadStep(_)));
     assert!(matches!(err("rsi_buy=35..45:-5"), SweepError::BadStep(_)));
     assert!(matches!(err("rsi_buy=35..45"), SweepError::Syntax(_)));
     assert!(matches!(err("rsi_buy"), SweepError::Syntax(_)));
-    assert!(matches!(err("rsi_buy=..45:5"), SweepError::BadNumber { .. }));
+    assert!(matches!(
+        err("rsi_buy=..45:5"),
+        SweepError::BadNumber { .. }
+    ));
     assert!(matches!(err("rsi_buy=abc"), SweepError::BadNumber { .. }));
-    assert!(matches!(err("rsi_buy=30,rsi_oversold=35"), SweepError::Duplicate(_)));
-    assert!(matches!(err("session_end_hour_utc=20.5"), SweepError::NotWhole(..)));
+    assert!(matches!(
+        err("rsi_buy=30,rsi_oversold=35"),
+        SweepError::Duplicate(_)
+    ));
+    assert!(matches!(
+        err("session_end_hour_utc=20.5"),
+        SweepError::NotWhole(..)
+    ));
     // Booleans and the TP split are not numeric parameters.
-    assert!(matches!(err("close_on_broken_thesis=1"), SweepError::UnknownName { .. }));
+    assert!(matches!(
+        err("close_on_broken_thesis=1"),
+        SweepError::UnknownName { .. }
+    ));
     let big = Grid::parse("rsi_buy=1..100:1,sl_atr=0.1..5:0.1", &b).unwrap();
     assert!(matches!(
         big.combinations(&b, 1000),
-        Err(SweepError::TooMany { count: 5000, max: 1000 })
+        Err(SweepError::TooMany {
+            count: 5000,
+            max: 1000
+        })
     ));
     // A combination the strategy rejects (TP1 beyond TP2) names itself.
     let bad = Grid::parse("tp1_atr=1.0..3.0:1.0", &b).unwrap();
@@ -82,32 +109,67 @@ fn bad_grids_are_refused_before_any_work() {
 fn windows_roll_after_the_warm_up_and_refuse_short_parts() {
     let w = plan_windows(0..5000, 1500, 500).unwrap();
     assert_eq!(w.len(), 6);
-    assert_eq!(w[0], Window { in_sample: 200..1700, out_of_sample: 1700..2200 });
+    assert_eq!(
+        w[0],
+        Window {
+            in_sample: 200..1700,
+            out_of_sample: 1700..2200
+        }
+    );
     for pair in w.windows(2) {
-        assert_eq!(pair[1].out_of_sample.start, pair[0].out_of_sample.end, "OOS parts tile");
+        assert_eq!(
+            pair[1].out_of_sample.start, pair[0].out_of_sample.end,
+            "OOS parts tile"
+        );
     }
     assert!(w.iter().all(|x| x.in_sample.end == x.out_of_sample.start));
     assert!(w.last().unwrap().out_of_sample.end <= 5000);
     // A range starting later starts there.
-    assert_eq!(plan_windows(1000..5000, 1000, 1000).unwrap()[0].in_sample.start, 1000);
+    assert_eq!(
+        plan_windows(1000..5000, 1000, 1000).unwrap()[0]
+            .in_sample
+            .start,
+        1000
+    );
     assert!(matches!(
         plan_windows(0..5000, WARMUP_BARS - 1, 500),
-        Err(SweepError::WindowTooShort { name: "in-sample", .. })
+        Err(SweepError::WindowTooShort {
+            name: "in-sample",
+            ..
+        })
     ));
     assert!(matches!(
         plan_windows(0..5000, 1500, 50),
-        Err(SweepError::WindowTooShort { name: "out-of-sample", .. })
+        Err(SweepError::WindowTooShort {
+            name: "out-of-sample",
+            ..
+        })
     ));
     let e = plan_windows(0..1000, 1500, 500).unwrap_err();
-    assert!(matches!(e, SweepError::TooFewBars { needed: 2200, .. }), "{e}");
+    assert!(
+        matches!(e, SweepError::TooFewBars { needed: 2200, .. }),
+        "{e}"
+    );
 }
 
-fn run(bars: &[Bar], threads: usize, objective: Objective) -> promostack_signals::sweep::SweepReport {
+fn run(
+    bars: &[Bar],
+    threads: usize,
+    objective: Objective,
+) -> promostack_signals::sweep::SweepReport {
     let prepared = PreparedSeries::new(bars, 3600, Timeframe::H1).unwrap();
     let grid = Grid::parse("rsi_buy=30..45:5,sl_atr=0.8..2.0:0.4", &base()).unwrap();
     let combos = grid.combinations(&base(), 100).unwrap();
     let windows = plan_windows(0..prepared.bars.len(), 1000, 500).unwrap();
-    walk_forward(&prepared, &config(threads, objective), &grid, &combos, &windows, &|_, _| {}).unwrap()
+    walk_forward(
+        &prepared,
+        &config(threads, objective),
+        &grid,
+        &combos,
+        &windows,
+        &|_, _| {},
+    )
+    .unwrap()
 }
 
 #[test]
@@ -138,13 +200,23 @@ fn two_threads_give_the_one_thread_result() {
         .map(|c| c.out_of_sample.score.unwrap_or(f64::NEG_INFINITY))
         .collect();
     assert!(scores.windows(2).all(|p| p[0] >= p[1]));
-    assert_eq!(one.combos.iter().map(|c| c.chosen_in).sum::<usize>(), one.walk_forward.windows_with_choice);
+    assert_eq!(
+        one.combos.iter().map(|c| c.chosen_in).sum::<usize>(),
+        one.walk_forward.windows_with_choice
+    );
 }
 
 #[test]
 fn choosing_needs_the_minimum_trades_and_breaks_ties_low() {
-    let s = |trades, score| Summary { trades, score: Some(score), ..Summary::default() };
-    assert_eq!(choose(&[s(3, 9.0), s(10, 1.0), s(12, 2.0), s(20, 2.0)], 10), Some(2));
+    let s = |trades, score| Summary {
+        trades,
+        score: Some(score),
+        ..Summary::default()
+    };
+    assert_eq!(
+        choose(&[s(3, 9.0), s(10, 1.0), s(12, 2.0), s(20, 2.0)], 10),
+        Some(2)
+    );
     assert_eq!(choose(&[s(3, 9.0), s(4, 1.0)], 10), None);
     assert_eq!(choose(&[Summary::default(), s(10, -1.0)], 1), Some(1));
 }
@@ -155,7 +227,13 @@ fn plant(bars: &mut [Bar], from: usize, scale: f64) {
     for b in &mut bars[from..] {
         let f = |p: f64| p0 - scale * (p - p0);
         let (hi, lo) = (f(b.low), f(b.high));
-        *b = Bar { time: b.time, open: f(b.open), high: hi, low: lo, close: f(b.close) };
+        *b = Bar {
+            time: b.time,
+            open: f(b.open),
+            high: hi,
+            low: lo,
+            close: f(b.close),
+        };
     }
 }
 
@@ -177,9 +255,20 @@ fn no_out_of_sample_bar_reaches_the_parameters_chosen_for_it() {
             .iter()
             .map(|p| {
                 let (_, trades) = prepared
-                    .replay(w.in_sample.start..w.out_of_sample.end, &cfg.symbol, None, &cfg.strategy, p, cfg.costs)
+                    .replay(
+                        w.in_sample.start..w.out_of_sample.end,
+                        &cfg.symbol,
+                        None,
+                        &cfg.strategy,
+                        p,
+                        cfg.costs,
+                    )
                     .unwrap();
-                Summary::of(&trades, cfg.objective, w.out_of_sample.end - w.in_sample.start)
+                Summary::of(
+                    &trades,
+                    cfg.objective,
+                    w.out_of_sample.end - w.in_sample.start,
+                )
             })
             .collect();
         choose(&summaries, cfg.min_trades)
@@ -203,10 +292,16 @@ fn no_out_of_sample_bar_reaches_the_parameters_chosen_for_it() {
                     dirty.windows[j].chosen, clean.windows[j].chosen,
                     "window {j}: planted bars from window {k}'s out-of-sample part moved the choice"
                 );
-                assert_eq!(dirty.windows[j].in_sample_result, clean.windows[j].in_sample_result);
+                assert_eq!(
+                    dirty.windows[j].in_sample_result,
+                    clean.windows[j].in_sample_result
+                );
             }
             for j in 0..k {
-                assert_eq!(dirty.windows[j].out_of_sample_result, clean.windows[j].out_of_sample_result);
+                assert_eq!(
+                    dirty.windows[j].out_of_sample_result,
+                    clean.windows[j].out_of_sample_result
+                );
             }
             assert_ne!(
                 dirty.windows[k].out_of_sample_result, clean.windows[k].out_of_sample_result,
@@ -218,5 +313,8 @@ fn no_out_of_sample_bar_reaches_the_parameters_chosen_for_it() {
             proved += 1;
         }
     }
-    assert!(proved >= 2, "the plants must be strong enough to fool a leaky selector");
+    assert!(
+        proved >= 2,
+        "the plants must be strong enough to fool a leaky selector"
+    );
 }

@@ -19,7 +19,11 @@ pub struct BacktestArgs {
     #[arg(long, value_name = "FILE")]
     pub csv: PathBuf,
     /// Strategy name (aggressive, conservative, trend_pullback).
-    #[arg(long, required_unless_present = "strategy_list", conflicts_with = "strategy_list")]
+    #[arg(
+        long,
+        required_unless_present = "strategy_list",
+        conflicts_with = "strategy_list"
+    )]
     pub strategy: Option<String>,
     /// Several strategies, comma-separated: one side-by-side table (or a JSON array).
     #[arg(long, value_name = "A,B,C")]
@@ -59,10 +63,20 @@ pub struct MarketArgs {
     #[arg(long, value_name = "FROM..TO")]
     pub timerange: Option<String>,
     /// Spread in pips, paid once per trade.
-    #[arg(long, value_name = "PIPS", default_value_t = 0.0)]
+    #[arg(
+        long,
+        value_name = "PIPS",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
     pub spread: f64,
     /// Slippage in pips, paid on every fill (entry and each exit).
-    #[arg(long, value_name = "PIPS", default_value_t = 0.0)]
+    #[arg(
+        long,
+        value_name = "PIPS",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
     pub slippage: f64,
 }
 
@@ -162,8 +176,8 @@ impl MarketArgs {
             Some(t) => parse_timerange(t)?,
             None => (None, None),
         };
-        let text = std::fs::read_to_string(csv)
-            .with_context(|| format!("reading {}", csv.display()))?;
+        let text =
+            std::fs::read_to_string(csv).with_context(|| format!("reading {}", csv.display()))?;
         let series = parse_ohlc_csv(&text).with_context(|| format!("{}", csv.display()))?;
         let step = series.step_seconds.unwrap_or(3600);
         let timeframe = match &self.timeframe {
@@ -227,11 +241,13 @@ pub fn progress_bar(len: u64, message: String, unit: &str) -> Option<indicatif::
     if !std::io::stderr().is_terminal() {
         return None;
     }
-    let bar =
-        indicatif::ProgressBar::with_draw_target(Some(len), indicatif::ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template(&format!("{{msg}} [{{bar:40}}] {{pos}}/{{len}} {unit}"))
-    {
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{{msg}} [{{bar:40}}] {{pos}}/{{len}} {unit}"
+    )) {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_message(message);
@@ -332,7 +348,8 @@ pub fn run(args: BacktestArgs) -> anyhow::Result<()> {
     }
 
     if let (Some(path), Some(r)) = (&args.export_trades, reports.first()) {
-        std::fs::write(path, trades_csv(r)).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(path, trades_csv(r))
+            .with_context(|| format!("writing {}", path.display()))?;
         eprintln!("wrote {} trades to {}", r.trades.len(), path.display());
     }
     if let (Some(path), Some(r)) = (&args.html, reports.first()) {

@@ -105,18 +105,11 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
         "runs",
     );
     let started = std::time::Instant::now();
-    let report = walk_forward(
-        &prepared,
-        &config,
-        &grid,
-        &combos,
-        &windows,
-        &|done, _| {
-            if let Some(bar) = &bar {
-                bar.set_position(done as u64);
-            }
-        },
-    )?;
+    let report = walk_forward(&prepared, &config, &grid, &combos, &windows, &|done, _| {
+        if let Some(bar) = &bar {
+            bar.set_position(done as u64);
+        }
+    })?;
     let elapsed = started.elapsed().as_secs_f64();
     if let Some(bar) = bar {
         bar.finish_and_clear();
