@@ -11,23 +11,24 @@ use crate::backtest::TradeRecord;
 use crate::bars::{UnixSeconds, WEEKDAY_NAMES, hour_of_day, weekday, year_month};
 use crate::lifecycle::Outcome;
 
-/// |net pips| at or below this is a draw (float noise only; real results are 0.1 pip or more apart).
+/// |net pips| at or below this is a draw: room for float noise only.
 pub const DRAW_EPSILON_PIPS: f64 = 1e-9;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Result3 {
+pub enum TradeResult {
     Win,
     Draw,
     Loss,
 }
 
-pub fn classify(pips: f64) -> Result3 {
+/// Win, draw or loss by the draw rule.
+pub fn classify(pips: f64) -> TradeResult {
     if pips > DRAW_EPSILON_PIPS {
-        Result3::Win
+        TradeResult::Win
     } else if pips < -DRAW_EPSILON_PIPS {
-        Result3::Loss
+        TradeResult::Loss
     } else {
-        Result3::Draw
+        TradeResult::Draw
     }
 }
 
@@ -82,12 +83,12 @@ impl Tally {
         self.trades += 1;
         self.net_pips += pips;
         match classify(pips) {
-            Result3::Win => {
+            TradeResult::Win => {
                 self.wins += 1;
                 self.gross_profit_pips += pips;
             }
-            Result3::Draw => self.draws += 1,
-            Result3::Loss => {
+            TradeResult::Draw => self.draws += 1,
+            TradeResult::Loss => {
                 self.losses += 1;
                 self.gross_loss_pips -= pips;
             }
@@ -234,17 +235,17 @@ pub fn trade_stats(trades: &[TradeRecord]) -> TradeStats {
         let secs = t.closed_at - t.opened_at;
         durations.push(secs);
         match classify(pips) {
-            Result3::Win => {
+            TradeResult::Win => {
                 run_w += 1;
                 run_l = 0;
                 win_secs += secs;
             }
-            Result3::Loss => {
+            TradeResult::Loss => {
                 run_l += 1;
                 run_w = 0;
                 loss_secs += secs;
             }
-            Result3::Draw => {
+            TradeResult::Draw => {
                 run_w = 0;
                 run_l = 0;
             }
@@ -315,7 +316,7 @@ pub fn trade_stats(trades: &[TradeRecord]) -> TradeStats {
         s.durations.max_seconds = durations.iter().copied().max();
         durations.sort_unstable();
         let mid = durations.len() / 2;
-        s.durations.median_seconds = Some(if durations.len() % 2 == 0 {
+        s.durations.median_seconds = Some(if durations.len().is_multiple_of(2) {
             (durations[mid - 1] + durations[mid]) as f64 / 2.0
         } else {
             durations[mid] as f64
