@@ -1,6 +1,8 @@
-//! Backtest throughput: 1,000,000 15-minute bars through indicators, strategy and lifecycle.
+//! Backtest throughput: 1,000,000 15-minute bars through indicators, strategy and lifecycle;
+//! and the report's own cost on that run's trades.
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use promostack_signals::backtest::{BacktestOptions, run_backtest};
+use promostack_signals::report::{render_text, trade_stats};
 use promostack_signals::{Bar, Timeframe, strategy_names};
 
 fn synthetic_bars(n: usize) -> Vec<Bar> {
@@ -35,19 +37,28 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(bars.len() as u64));
     for name in strategy_names() {
-        let options = BacktestOptions {
-            symbol: "XAU/USD".into(),
-            pip_size: None,
-            strategy: name.into(),
-            params: None,
-            timeframe: Timeframe::M15,
-        };
+        let options = BacktestOptions::new("XAU/USD", name, Timeframe::M15);
         group.bench_function(format!("{name}_1m_bars"), |b| {
             b.iter(|| {
                 run_backtest(std::hint::black_box(&bars), 900, &options, &mut |_, _| {}).unwrap()
             })
         });
     }
+    group.finish();
+
+    // The report alone: statistics and text of a 1M-bar backtest's trades.
+    let options = BacktestOptions::new("XAU/USD", "aggressive", Timeframe::M15);
+    let report = run_backtest(&bars, 900, &options, &mut |_, _| {}).unwrap();
+    let mut group = c.benchmark_group("report");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(report.trades.len() as u64));
+    group.bench_function(
+        format!("trade_stats_{}_trades_of_1m_bars", report.trades.len()),
+        |b| b.iter(|| trade_stats(std::hint::black_box(&report.trades))),
+    );
+    group.bench_function("render_text_1m_bars", |b| {
+        b.iter(|| render_text(std::hint::black_box(&report), 0))
+    });
     group.finish();
 }
 

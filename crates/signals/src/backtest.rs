@@ -1,14 +1,51 @@
 //! Replays bars through the standard indicators, a strategy and the full signal lifecycle, the
 //! same `SignalEngine` the service runs live. Intrabar rule: the stop is checked before the
 //! targets, so a bar touching both counts as stopped (docs/signals.md).
+//!
+//! Costs (docs/backtests.md): the spread is paid once per trade (on the entry fill) and the
+//! slippage on every fill, entry and each exit, weighted by the fraction of the position it
+//! fills; so a trade costs `spread + 2 × slippage` pips whatever its partial closes. Costs
+//! change a trade's pips, not which bars reach its levels (the levels are the published ones).
+use std::ops::Range;
+
 use serde::Serialize;
 
 use crate::bars::{Bar, ResampleError, Timeframe, UnixSeconds, resample};
 use crate::direction::Direction;
 use crate::engine::{EngineError, SignalEngine};
 use crate::indicators::StandardIndicators;
-use crate::lifecycle::{ClosedSignal, EventKind, Outcome};
+use crate::lifecycle::{ClosedSignal, EventKind, Outcome, SignalEvent};
+use crate::report::{TradeStats, trade_stats};
+use crate::snapshot::IndicatorSnapshot;
 use crate::strategy::StrategyParams;
+
+/// Trading costs in pips.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Costs {
+    /// Paid once per trade, on entry.
+    pub spread_pips: f64,
+    /// Paid on every fill (entry and each exit), weighted by the fraction filled.
+    pub slippage_pips: f64,
+}
+
+impl Costs {
+    /// What one whole trade pays.
+    pub fn per_trade_pips(&self) -> f64 {
+        self.spread_pips + 2.0 * self.slippage_pips
+    }
+
+    fn validate(&self) -> Result<(), BacktestError> {
+        for (name, v) in [
+            ("spread", self.spread_pips),
+            ("slippage", self.slippage_pips),
+        ] {
+            if !v.is_finite() || v < 0.0 {
+                return Err(BacktestError::BadCost { name, value: v });
+            }
+        }
+        Ok(())
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct BacktestOptions {
@@ -19,6 +56,27 @@ pub struct BacktestOptions {
     /// `None`: the strategy's defaults.
     pub params: Option<StrategyParams>,
     pub timeframe: Timeframe,
+    pub costs: Costs,
+    /// Trade only bars opening at or after `from` and before `to`; earlier bars still warm the
+    /// indicators (as live trading would have), later ones are not read.
+    pub from: Option<UnixSeconds>,
+    pub to: Option<UnixSeconds>,
+}
+
+impl BacktestOptions {
+    /// Defaults: no costs, the whole series.
+    pub fn new(symbol: &str, strategy: &str, timeframe: Timeframe) -> Self {
+        BacktestOptions {
+            symbol: symbol.to_string(),
+            pip_size: None,
+            strategy: strategy.to_string(),
+            params: None,
+            timeframe,
+            costs: Costs::default(),
+            from: None,
+            to: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -27,6 +85,10 @@ pub enum BacktestError {
     Engine(#[from] EngineError),
     #[error(transparent)]
     Resample(#[from] ResampleError),
+    #[error("{name} must be a non-negative number of pips, got {value}")]
+    BadCost { name: &'static str, value: f64 },
+    #[error("no bars to trade between the time range's start and end")]
+    EmptyRange,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -45,22 +107,22 @@ pub struct TradeRecord {
     pub entry: f64,
     pub stop_loss: f64,
     pub take_profits: [f64; 3],
+    /// The last fill's price (before costs).
     pub exit_price: f64,
     pub outcome: Outcome,
     pub targets_hit: u8,
     pub stopped_at_breakeven: bool,
+    /// Pips of the whole position at the levels' prices.
+    pub gross_pips: f64,
+    /// Spread and slippage paid (>= 0).
+    pub cost_pips: f64,
+    /// Net pips: gross minus costs. Every statistic uses these.
     pub pips: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct BacktestReport {
-    pub strategy: String,
-    pub symbol: String,
-    pub timeframe: Timeframe,
-    pub pip_size: f64,
-    pub bars: usize,
-    pub first_bar: Option<UnixSeconds>,
-    pub last_bar: Option<UnixSeconds>,
+/// What the lifecycle did, counted from its events and closes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct LifecycleCounts {
     pub signals: usize,
     /// Signals that reached each target (a TP2 hit also counts in TP1).
     pub tp1_hits: usize,
@@ -75,21 +137,156 @@ pub struct BacktestReport {
     pub progress_updates: usize,
     pub breakeven_advisories: usize,
     pub thesis_weakening: usize,
-    /// Signals with net pips > 0 / < 0.
-    pub wins: usize,
-    pub losses: usize,
-    /// wins / signals, percent (0 when there were no signals).
-    pub win_rate_percent: f64,
-    pub net_pips: f64,
-    pub avg_pips_per_trade: f64,
-    /// Largest peak-to-trough fall of closed-trade equity, pips (>= 0).
-    pub max_drawdown_pips: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BacktestReport {
+    pub strategy: String,
+    pub symbol: String,
+    pub timeframe: Timeframe,
+    pub pip_size: f64,
+    pub params: StrategyParams,
+    pub costs: Costs,
+    /// Bars traded (inside the time range).
+    pub bars: usize,
+    /// Bars before the range read only to warm the indicators.
+    pub warmup_bars: usize,
+    pub first_bar: Option<UnixSeconds>,
+    pub last_bar: Option<UnixSeconds>,
+    #[serde(flatten)]
+    pub counts: LifecycleCounts,
+    pub stats: TradeStats,
     pub equity: Vec<EquityPoint>,
     pub trades: Vec<TradeRecord>,
 }
 
+/// One engine replaying bars from flat: its counts and its trades (costs applied).
+pub struct Replay {
+    engine: SignalEngine,
+    costs: Costs,
+    tf: i64,
+    last: Option<Bar>,
+    pub counts: LifecycleCounts,
+    pub trades: Vec<TradeRecord>,
+}
+
+impl Replay {
+    pub fn new(
+        symbol: &str,
+        pip_size: Option<f64>,
+        strategy: &str,
+        params: Option<StrategyParams>,
+        timeframe: Timeframe,
+        costs: Costs,
+    ) -> Result<Self, BacktestError> {
+        costs.validate()?;
+        Ok(Replay {
+            engine: SignalEngine::new(symbol, pip_size, strategy, params)?,
+            costs,
+            tf: timeframe.seconds(),
+            last: None,
+            counts: LifecycleCounts::default(),
+            trades: Vec::new(),
+        })
+    }
+
+    pub fn engine(&self) -> &SignalEngine {
+        &self.engine
+    }
+
+    /// Feed one bar and the indicator values computed on it (at its close).
+    #[inline]
+    pub fn bar(&mut self, bar: &Bar, snapshot: &IndicatorSnapshot) {
+        let step = self.engine.on_bar(bar, bar.time + self.tf, snapshot);
+        self.count_events(&step.events);
+        if let Some(c) = step.closed {
+            self.record(c);
+        }
+        self.last = Some(*bar);
+    }
+
+    /// Close what is still open at the last bar's close; the counts and trades.
+    pub fn finish(mut self) -> (LifecycleCounts, Vec<TradeRecord>) {
+        if let Some(last) = self.last {
+            let step = self.engine.force_close(last.time + self.tf, last.close);
+            self.count_events(&step.events);
+            if let Some(c) = step.closed {
+                self.record(c);
+            }
+        }
+        (self.counts, self.trades)
+    }
+
+    fn count_events(&mut self, events: &[SignalEvent]) {
+        let r = &mut self.counts;
+        for e in events {
+            match &e.kind {
+                EventKind::Opened { .. } => r.signals += 1,
+                EventKind::TakeProfit { level: 1 } => r.tp1_hits += 1,
+                EventKind::TakeProfit { level: 2 } => r.tp2_hits += 1,
+                EventKind::TakeProfit { .. } => r.tp3_hits += 1,
+                EventKind::Progress { .. } => r.progress_updates += 1,
+                EventKind::Breakeven { .. } => r.breakeven_advisories += 1,
+                EventKind::ThesisWeakening { .. } => r.thesis_weakening += 1,
+                EventKind::StopLoss { .. }
+                | EventKind::ThesisBroken { .. }
+                | EventKind::Timeout
+                | EventKind::EndOfData => {}
+            }
+        }
+    }
+
+    fn record(&mut self, c: ClosedSignal) {
+        let r = &mut self.counts;
+        match c.outcome {
+            Outcome::StopLoss => {
+                r.sl_hits += 1;
+                if c.stopped_at_breakeven {
+                    r.breakeven_stops += 1;
+                }
+            }
+            Outcome::Timeout => r.timeouts += 1,
+            Outcome::ThesisBroken => r.thesis_broken += 1,
+            Outcome::EndOfData => r.end_of_data += 1,
+            Outcome::Tp1 | Outcome::Tp2 | Outcome::Tp3 => {}
+        }
+        let cost = self.costs.per_trade_pips();
+        self.trades.push(TradeRecord {
+            id: c.header.id,
+            direction: c.header.direction,
+            opened_at: c.header.opened_at,
+            closed_at: c.closed_at,
+            entry: c.header.entry,
+            stop_loss: c.header.stop_loss,
+            take_profits: c.header.take_profits,
+            exit_price: c.exit_price,
+            outcome: c.outcome,
+            targets_hit: c.targets_hit,
+            stopped_at_breakeven: c.stopped_at_breakeven,
+            gross_pips: c.net_pips,
+            cost_pips: cost,
+            pips: c.net_pips - cost,
+        });
+    }
+}
+
+/// Cumulative net pips after each trade.
+pub fn equity_curve(trades: &[TradeRecord]) -> Vec<EquityPoint> {
+    let mut equity = 0.0;
+    trades
+        .iter()
+        .map(|t| {
+            equity += t.pips;
+            EquityPoint {
+                time: t.closed_at,
+                pips: equity,
+            }
+        })
+        .collect()
+}
+
 /// Run a backtest over `bars` whose native step is `source_step` seconds (finer bars are
-/// aggregated to the timeframe). `progress(done, total)` is called every few thousand bars.
+/// aggregated to the timeframe). `progress(done, total)` is called about 200 times.
 pub fn run_backtest(
     bars: &[Bar],
     source_step: i64,
@@ -104,128 +301,127 @@ pub fn run_backtest(
         resampled = resample(bars, source_step, tf)?;
         &resampled[..]
     };
-    let mut engine = SignalEngine::new(
+    let mut replay = Replay::new(
         &options.symbol,
         options.pip_size,
         &options.strategy,
         options.params.clone(),
+        options.timeframe,
+        options.costs,
     )?;
+    let from = options.from.unwrap_or(UnixSeconds::MIN);
+    let to = options.to.unwrap_or(UnixSeconds::MAX);
     let mut indicators = StandardIndicators::new();
-    let mut report = BacktestReport {
-        strategy: engine.strategy().name().to_string(),
-        symbol: options.symbol.clone(),
-        timeframe: options.timeframe,
-        pip_size: engine.pips().pip_size,
-        bars: bars.len(),
-        first_bar: bars.first().map(|b| b.time),
-        last_bar: bars.last().map(|b| b.time),
-        signals: 0,
-        tp1_hits: 0,
-        tp2_hits: 0,
-        tp3_hits: 0,
-        sl_hits: 0,
-        breakeven_stops: 0,
-        timeouts: 0,
-        thesis_broken: 0,
-        end_of_data: 0,
-        progress_updates: 0,
-        breakeven_advisories: 0,
-        thesis_weakening: 0,
-        wins: 0,
-        losses: 0,
-        win_rate_percent: 0.0,
-        net_pips: 0.0,
-        avg_pips_per_trade: 0.0,
-        max_drawdown_pips: 0.0,
-        equity: Vec::new(),
-        trades: Vec::new(),
-    };
     let total = bars.len();
-    let mut closed: Vec<ClosedSignal> = Vec::new();
+    let every = (total / 200).max(1);
+    let (mut traded, mut warmup) = (0usize, 0usize);
+    let (mut first_bar, mut last_bar) = (None, None);
     for (i, bar) in bars.iter().enumerate() {
-        let close_time = bar.time + tf;
-        let snapshot = indicators.update(bar, close_time);
-        let step = engine.on_bar(bar, close_time, &snapshot);
-        count_events(&mut report, &step.events);
-        closed.extend(step.closed);
-        if i % 4096 == 0 {
+        if bar.time >= to {
+            break;
+        }
+        let snapshot = indicators.update(bar, bar.time + tf);
+        if bar.time >= from {
+            replay.bar(bar, &snapshot);
+            traded += 1;
+            first_bar.get_or_insert(bar.time);
+            last_bar = Some(bar.time);
+        } else {
+            warmup += 1;
+        }
+        if i % every == 0 {
             progress(i, total);
         }
     }
-    if let Some(last) = bars.last() {
-        let step = engine.force_close(last.time + tf, last.close);
-        count_events(&mut report, &step.events);
-        closed.extend(step.closed);
+    if traded == 0 && (options.from.is_some() || options.to.is_some()) {
+        return Err(BacktestError::EmptyRange);
     }
     progress(total, total);
-    summarise(&mut report, &closed);
-    Ok(report)
+    let report = BacktestReport {
+        strategy: replay.engine().strategy().name().to_string(),
+        symbol: options.symbol.clone(),
+        timeframe: options.timeframe,
+        pip_size: replay.engine().pips().pip_size,
+        params: replay.engine().params().clone(),
+        costs: options.costs,
+        bars: traded,
+        warmup_bars: warmup,
+        first_bar,
+        last_bar,
+        counts: LifecycleCounts::default(),
+        stats: TradeStats::default(),
+        equity: Vec::new(),
+        trades: Vec::new(),
+    };
+    let (counts, trades) = replay.finish();
+    Ok(BacktestReport {
+        counts,
+        stats: trade_stats(&trades),
+        equity: equity_curve(&trades),
+        trades,
+        ..report
+    })
 }
 
-fn count_events(report: &mut BacktestReport, events: &[crate::lifecycle::SignalEvent]) {
-    for e in events {
-        match &e.kind {
-            EventKind::Opened { .. } => report.signals += 1,
-            EventKind::TakeProfit { level: 1 } => report.tp1_hits += 1,
-            EventKind::TakeProfit { level: 2 } => report.tp2_hits += 1,
-            EventKind::TakeProfit { .. } => report.tp3_hits += 1,
-            EventKind::Progress { .. } => report.progress_updates += 1,
-            EventKind::Breakeven { .. } => report.breakeven_advisories += 1,
-            EventKind::ThesisWeakening { .. } => report.thesis_weakening += 1,
-            EventKind::StopLoss { .. }
-            | EventKind::ThesisBroken { .. }
-            | EventKind::Timeout
-            | EventKind::EndOfData => {}
-        }
-    }
+/// Bars at one timeframe with the standard indicators computed once on each (they do not
+/// depend on strategy parameters), for many replays over parts of the series (sweeps). Each
+/// snapshot is computed from its own and earlier bars only.
+pub struct PreparedSeries {
+    pub timeframe: Timeframe,
+    pub bars: Vec<Bar>,
+    pub snapshots: Vec<IndicatorSnapshot>,
 }
 
-fn summarise(report: &mut BacktestReport, closed: &[ClosedSignal]) {
-    let mut equity = 0.0f64;
-    let mut peak = 0.0f64;
-    for c in closed {
-        match c.outcome {
-            Outcome::StopLoss => {
-                report.sl_hits += 1;
-                if c.stopped_at_breakeven {
-                    report.breakeven_stops += 1;
-                }
-            }
-            Outcome::Timeout => report.timeouts += 1,
-            Outcome::ThesisBroken => report.thesis_broken += 1,
-            Outcome::EndOfData => report.end_of_data += 1,
-            Outcome::Tp1 | Outcome::Tp2 | Outcome::Tp3 => {}
-        }
-        if c.net_pips > 0.0 {
-            report.wins += 1;
-        } else if c.net_pips < 0.0 {
-            report.losses += 1;
-        }
-        equity += c.net_pips;
-        peak = peak.max(equity);
-        report.max_drawdown_pips = report.max_drawdown_pips.max(peak - equity);
-        report.equity.push(EquityPoint {
-            time: c.closed_at,
-            pips: equity,
-        });
-        report.trades.push(TradeRecord {
-            id: c.header.id,
-            direction: c.header.direction,
-            opened_at: c.header.opened_at,
-            closed_at: c.closed_at,
-            entry: c.header.entry,
-            stop_loss: c.header.stop_loss,
-            take_profits: c.header.take_profits,
-            exit_price: c.exit_price,
-            outcome: c.outcome,
-            targets_hit: c.targets_hit,
-            stopped_at_breakeven: c.stopped_at_breakeven,
-            pips: c.net_pips,
-        });
+impl PreparedSeries {
+    pub fn new(
+        bars: &[Bar],
+        source_step: i64,
+        timeframe: Timeframe,
+    ) -> Result<Self, ResampleError> {
+        let tf = timeframe.seconds();
+        let bars = if source_step == tf || bars.len() < 2 {
+            bars.to_vec()
+        } else {
+            resample(bars, source_step, tf)?
+        };
+        let mut indicators = StandardIndicators::new();
+        let snapshots = bars
+            .iter()
+            .map(|b| indicators.update(b, b.time + tf))
+            .collect();
+        Ok(PreparedSeries {
+            timeframe,
+            bars,
+            snapshots,
+        })
     }
-    report.net_pips = equity;
-    if !closed.is_empty() {
-        report.win_rate_percent = report.wins as f64 / closed.len() as f64 * 100.0;
-        report.avg_pips_per_trade = equity / closed.len() as f64;
+
+    /// Index of the first bar opening at or after `t`.
+    pub fn index_at(&self, t: UnixSeconds) -> usize {
+        self.bars.partition_point(|b| b.time < t)
+    }
+
+    /// Replay `range` of the bars from flat (an open signal is closed at the range's last bar).
+    pub fn replay(
+        &self,
+        range: Range<usize>,
+        symbol: &str,
+        pip_size: Option<f64>,
+        strategy: &str,
+        params: &StrategyParams,
+        costs: Costs,
+    ) -> Result<(LifecycleCounts, Vec<TradeRecord>), BacktestError> {
+        let mut replay = Replay::new(
+            symbol,
+            pip_size,
+            strategy,
+            Some(params.clone()),
+            self.timeframe,
+            costs,
+        )?;
+        for (bar, snapshot) in self.bars[range.clone()].iter().zip(&self.snapshots[range]) {
+            replay.bar(bar, snapshot);
+        }
+        Ok(replay.finish())
     }
 }

@@ -395,6 +395,29 @@ pub fn hour_of_day(t: UnixSeconds) -> u8 {
     (t.rem_euclid(86_400) / 3600) as u8
 }
 
+/// `(year, month 1..=12)` of `t` (UTC).
+pub fn year_month(t: UnixSeconds) -> (i64, i64) {
+    let (y, m, _) = civil_from_days(t.div_euclid(86_400));
+    (y, m)
+}
+
+/// Day of the week of `t` (UTC), 0 = Monday .. 6 = Sunday (1970-01-01 was a Thursday).
+pub fn weekday(t: UnixSeconds) -> u8 {
+    (t.div_euclid(86_400) + 3).rem_euclid(7) as u8
+}
+
+pub const WEEKDAY_NAMES: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/// "15-minute", "1-hour", "4-hour", "1-day" or "N-second": a bar length for messages.
+pub fn step_label(seconds: i64) -> String {
+    match seconds {
+        s if s > 0 && s % 86_400 == 0 => format!("{}-day", s / 86_400),
+        s if s > 0 && s % 3600 == 0 => format!("{}-hour", s / 3600),
+        s if s > 0 && s % 60 == 0 => format!("{}-minute", s / 60),
+        s => format!("{s}-second"),
+    }
+}
+
 /// Start of the UTC day containing `t`.
 pub fn day_start(t: UnixSeconds) -> UnixSeconds {
     t - t.rem_euclid(86_400)
@@ -434,7 +457,8 @@ impl Timeframe {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ResampleError {
     #[error(
-        "cannot build {target}-second bars from {from}-second bars: the source must be finer and divide the target"
+        "cannot build {} bars from {} bars: bars can only be combined into longer ones (the data's bar length must divide the timeframe); use a timeframe of at least {} or give finer data",
+        step_label(*target), step_label(*from), step_label(*from)
     )]
     NotFiner { from: i64, target: i64 },
 }
@@ -492,5 +516,25 @@ mod tests {
         assert_eq!(parse_time("1492592400"), Some(1_492_592_400));
         assert_eq!(parse_time("2017-02-29"), None);
         assert_eq!(parse_time("yesterday"), None);
+    }
+
+    #[test]
+    fn calendar_helpers() {
+        // 2017-04-19 09:00 UTC was a Wednesday.
+        assert_eq!(year_month(1_492_592_400), (2017, 4));
+        assert_eq!(weekday(1_492_592_400), 2);
+        assert_eq!(weekday(0), 3);
+        assert_eq!(weekday(-1), 2);
+        assert_eq!(step_label(900), "15-minute");
+        assert_eq!(step_label(3600), "1-hour");
+        assert_eq!(step_label(45), "45-second");
+        let e = ResampleError::NotFiner {
+            from: 3600,
+            target: 900,
+        };
+        assert!(
+            e.to_string()
+                .starts_with("cannot build 15-minute bars from 1-hour bars")
+        );
     }
 }

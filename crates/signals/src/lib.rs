@@ -10,11 +10,16 @@ pub mod lifecycle;
 pub mod messages;
 pub mod pips;
 pub mod registry;
+pub mod report;
+pub mod report_html;
 pub mod snapshot;
 pub mod strategy;
+pub mod sweep;
 pub mod timing;
 
-pub use backtest::{BacktestError, BacktestOptions, BacktestReport, run_backtest};
+pub use backtest::{
+    BacktestError, BacktestOptions, BacktestReport, Costs, PreparedSeries, run_backtest,
+};
 pub use bars::{Bar, CsvError, OhlcSeries, Timeframe, UnixSeconds, parse_ohlc_csv};
 pub use direction::Direction;
 pub use engine::{EngineError, EngineStep, SignalEngine, StrategySwitch};

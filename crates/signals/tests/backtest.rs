@@ -7,13 +7,7 @@ use promostack_signals::{Bar, Timeframe, parse_ohlc_csv, strategy_names};
 const FIXTURE: &str = include_str!("fixtures/talib_eurusd_h1.csv");
 
 fn options(strategy: &str, timeframe: Timeframe) -> BacktestOptions {
-    BacktestOptions {
-        symbol: "EUR/USD".into(),
-        pip_size: None,
-        strategy: strategy.into(),
-        params: None,
-        timeframe,
-    }
+    BacktestOptions::new("EUR/USD", strategy, timeframe)
 }
 
 #[test]
@@ -34,38 +28,48 @@ fn every_strategy_report_is_consistent_with_its_trades() {
         assert!(calls >= 2, "{name}: progress reported");
         assert_eq!(r.bars, 5000);
         assert_eq!(r.pip_size, 0.0001);
-        assert!(r.signals > 0, "{name}: no signals on 5000 bars");
-        assert_eq!(r.trades.len(), r.signals, "{name}");
+        assert!(r.counts.signals > 0, "{name}: no signals on 5000 bars");
+        assert_eq!(r.trades.len(), r.counts.signals, "{name}");
         let by = |o: Outcome| r.trades.iter().filter(|t| t.outcome == o).count();
-        assert_eq!(r.sl_hits, by(Outcome::StopLoss));
-        assert_eq!(r.timeouts, by(Outcome::Timeout));
+        assert_eq!(r.counts.sl_hits, by(Outcome::StopLoss));
+        assert_eq!(r.counts.timeouts, by(Outcome::Timeout));
         assert_eq!(
-            r.tp3_hits,
+            r.counts.tp3_hits,
             by(Outcome::Tp3),
             "{name}: with a 50/30/20 split only TP3 closes on a target"
         );
         assert_eq!(
-            r.tp1_hits,
+            r.counts.tp1_hits,
             r.trades.iter().filter(|t| t.targets_hit >= 1).count()
         );
         assert_eq!(
-            r.tp2_hits,
+            r.counts.tp2_hits,
             r.trades.iter().filter(|t| t.targets_hit >= 2).count()
         );
-        assert!(r.tp1_hits >= r.tp2_hits && r.tp2_hits >= r.tp3_hits);
+        assert!(r.counts.tp1_hits >= r.counts.tp2_hits && r.counts.tp2_hits >= r.counts.tp3_hits);
         let net: f64 = r.trades.iter().map(|t| t.pips).sum();
-        assert!((net - r.net_pips).abs() < 1e-6);
-        assert!((r.equity.last().unwrap().pips - r.net_pips).abs() < 1e-9);
-        assert!((r.avg_pips_per_trade * r.signals as f64 - r.net_pips).abs() < 1e-6);
-        assert_eq!(r.wins, r.trades.iter().filter(|t| t.pips > 0.0).count());
-        assert!((r.win_rate_percent - r.wins as f64 * 100.0 / r.signals as f64).abs() < 1e-9);
+        assert!((net - r.stats.net_pips).abs() < 1e-6);
+        assert!((r.equity.last().unwrap().pips - r.stats.net_pips).abs() < 1e-9);
+        assert!(
+            (r.stats.expectancy_pips * r.counts.signals as f64 - r.stats.net_pips).abs() < 1e-6
+        );
+        assert_eq!(
+            r.stats.wins,
+            r.trades.iter().filter(|t| t.pips > 0.0).count()
+        );
+        assert_eq!(
+            r.stats.draws,
+            r.trades.iter().filter(|t| t.pips == 0.0).count()
+        );
+        let decided = (r.stats.wins + r.stats.losses) as f64;
+        assert!((r.stats.win_rate_percent - r.stats.wins as f64 * 100.0 / decided).abs() < 1e-9);
         // Drawdown recomputed from the equity curve.
         let (mut peak, mut dd) = (0.0f64, 0.0f64);
         for p in &r.equity {
             peak = peak.max(p.pips);
             dd = dd.max(peak - p.pips);
         }
-        assert!((dd - r.max_drawdown_pips).abs() < 1e-9);
+        assert!((dd - r.stats.drawdown.max_pips).abs() < 1e-9);
         for t in &r.trades {
             assert!(t.pips.is_finite() && t.entry.is_finite() && t.exit_price.is_finite());
             assert!(t.closed_at > t.opened_at || t.outcome == Outcome::EndOfData);
@@ -187,6 +191,9 @@ fn too_few_bars_give_an_empty_report() {
         &mut |_, _| {},
     )
     .unwrap();
-    assert_eq!((r.signals, r.net_pips, r.win_rate_percent), (0, 0.0, 0.0));
+    assert_eq!(
+        (r.counts.signals, r.stats.net_pips, r.stats.win_rate_percent),
+        (0, 0.0, 0.0)
+    );
     assert!(r.trades.is_empty() && r.equity.is_empty());
 }

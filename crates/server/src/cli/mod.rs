@@ -1,4 +1,5 @@
-//! Command-line entry: `serve` (default), `render`, `indicators`, `backtest`, `rebuild-rollups`.
+//! Command-line entry: `serve` (default), `render`, `indicators`, `backtest`, `sweep`,
+//! `rebuild-rollups`.
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -7,6 +8,7 @@ pub mod backtest;
 pub mod indicators;
 pub mod rebuild_rollups;
 pub mod render;
+pub mod sweep;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,6 +31,8 @@ pub enum Command {
     Indicators(indicators::IndicatorsArgs),
     /// Replay an OHLC CSV through a strategy and the full signal lifecycle.
     Backtest(backtest::BacktestArgs),
+    /// Sweep a strategy's parameters over a grid with walk-forward validation, on all cores.
+    Sweep(sweep::SweepArgs),
     /// Recompute the bot analytics rollups from the raw usage rows (one tenant or all).
     RebuildRollups(rebuild_rollups::RebuildRollupsArgs),
 }
@@ -48,6 +52,7 @@ pub fn main() -> ExitCode {
         Command::Render(args) => render::run(args),
         Command::Indicators(args) => indicators::run(args),
         Command::Backtest(args) => backtest::run(args),
+        Command::Sweep(args) => sweep::run(args),
         Command::RebuildRollups(args) => rebuild_rollups::run(args),
     };
     match result {
