@@ -54,7 +54,8 @@ export default async function render(root, ctx) {
   const loaded = await loadInto(body, () => Promise.all([get('/api/coupon-settings', { signal: ctx.signal }), couponCodeRules()]), null,
     { lines: 4, frame: 'card', retry: ctx.reload });
   if (!loaded) return;
-  const [settings, rules] = loaded;
+  let settings = loaded[0];
+  const rules = loaded[1];
 
   // ---------- provider ----------
   const providerCard = h('section', { class: 'card cp-provider', id: 'cp-provider', 'aria-labelledby': 'cp-provider-title' });
