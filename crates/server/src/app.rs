@@ -136,6 +136,20 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         ctx.config.integrations.telegram_bot_token.clone(),
         ctx.config.integrations.telegram_webhook_secret.clone(),
     ));
+    let connections = crate::domains::connections::ConnectionService::new(
+        db.clone(),
+        clock.clone(),
+        crate::domains::connections::TelegramAccess {
+            http: http.clone(),
+            api_url: ctx.config.integrations.telegram_api_url.clone(),
+            limits: if ctx.config.integrations.telegram_unpaced {
+                telegram::Limits::UNLIMITED
+            } else {
+                telegram::Limits::TELEGRAM
+            },
+            retry: telegram::RetryPolicy::default(),
+        },
+    );
     let analytics = AnalyticsService::new(db.clone(), clock.clone(), tenants.clone());
     let instance_id = format!("{}-{}", hostname(), uuid::Uuid::now_v7().simple());
     let bot = BotService::new(BotDeps {
@@ -156,6 +170,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         campaigns: CampaignService::new(db.clone(), storage.clone(), clock.clone()),
         analytics,
         broadcasts: BroadcastService::new(db.clone(), clock.clone(), ctx.config.broadcast),
+        connections,
         ctx,
         db,
         storage,
@@ -227,6 +242,7 @@ pub async fn bootstrap(state: &AppState) -> anyhow::Result<()> {
     };
     let _ = state.admin_password_hash.set(hash);
     let encryption = state.keys.get().expect("keys set above").encryption.clone();
+    state.connections.set_key(encryption.clone());
     state
         .telegram
         .bootstrap(encryption, &default_tenant.id)
