@@ -148,6 +148,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
                 telegram::Limits::TELEGRAM
             },
             retry: telegram::RetryPolicy::default(),
+            public_url: ctx.config.public_url.clone(),
         },
     );
     let analytics = AnalyticsService::new(db.clone(), clock.clone(), tenants.clone());

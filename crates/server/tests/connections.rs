@@ -336,4 +336,124 @@ async fn connect_check_isolate_reject_and_disconnect(backend: Backend) {
     }
 }
 
-backend_tests!(connect_check_isolate_reject_and_disconnect);
+/// With `PUBLIC_URL` the bot's webhook is registered on save with its role's updates and its own
+/// secret; rotating registers the new secret; `my_chat_member` updates delivered to it mark the
+/// connection degraded and healthy again.
+async fn webhook_per_bot_and_degrade_on_my_chat_member(backend: Backend) {
+    capture_logs();
+    let fake = FakeTelegram::start().await;
+    fake.add_bot(SIGNAL, "gold_signals_bot");
+    fake.add_chat(VIP, ChatKind::Channel, "Gold VIP", None);
+    fake.set_bot_member(SIGNAL, VIP, Member::admin());
+    let url = fake.url.clone();
+    let app = spawn_app_with(backend, move |config| {
+        config.integrations.telegram_api_url = url;
+        config.integrations.telegram_unpaced = true;
+        config.public_url = Some("https://promo.example".into());
+    })
+    .await;
+    app.login_admin().await;
+    let (status, saved) = put(
+        &app,
+        "signal-bot",
+        json!({"token": SIGNAL, "vipChannel": VIP.to_string()}),
+    )
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    let hook = fake.webhook_of(SIGNAL).expect("registered on save");
+    let hook_url = hook["url"].as_str().unwrap().to_owned();
+    assert!(
+        hook_url.starts_with("https://promo.example/api/telegram-webhook/"),
+        "{hook_url}"
+    );
+    assert_eq!(
+        hook["allowed_updates"],
+        json!([
+            "message",
+            "callback_query",
+            "my_chat_member",
+            "chat_member",
+            "chat_join_request"
+        ])
+    );
+    let first_secret = hook["secret_token"].as_str().unwrap().to_owned();
+    assert!(first_secret.len() >= 32);
+    assert!(
+        !saved.to_string().contains(&first_secret),
+        "the secret is never shown"
+    );
+
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/api/connections/signal-bot/rotate-secret",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let hook = fake.webhook_of(SIGNAL).unwrap();
+    assert_eq!(hook["url"], hook_url.as_str(), "same URL, new secret");
+    assert_ne!(hook["secret_token"], first_secret.as_str());
+    // The old secret no longer opens the webhook.
+    let path = hook_url.strip_prefix("https://promo.example").unwrap();
+    let stale = reqwest::Client::new()
+        .post(app.url(path))
+        .header("x-telegram-bot-api-secret-token", &first_secret)
+        .header("content-type", "application/json")
+        .body(json!({"update_id": 1}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 401);
+
+    // An admin takes away "ban users": degraded, with what to fix.
+    let update = fake.change_bot_member(SIGNAL, VIP, Member::admin().restrict(false));
+    assert_eq!(
+        fake.deliver(SIGNAL, &app.address, &update).await.status(),
+        200
+    );
+    let (_, list) = call(&app, Method::GET, "/api/connections", None).await;
+    let connection = &list["connections"][0];
+    assert_eq!(connection["status"], "degraded", "{connection}");
+    assert!(
+        connection["statusReason"]
+            .as_str()
+            .unwrap()
+            .contains("ban users")
+    );
+    // Given back: healthy again.
+    let update = fake.change_bot_member(SIGNAL, VIP, Member::admin());
+    assert_eq!(
+        fake.deliver(SIGNAL, &app.address, &update).await.status(),
+        200
+    );
+    let (_, list) = call(&app, Method::GET, "/api/connections", None).await;
+    assert_eq!(list["connections"][0]["status"], "ok");
+    // Removed from the channel.
+    let update = fake.change_bot_member(
+        SIGNAL,
+        VIP,
+        Member::with_status(promostack_testkit::telegram::MemberStatus::Kicked),
+    );
+    assert_eq!(
+        fake.deliver(SIGNAL, &app.address, &update).await.status(),
+        200
+    );
+    let (_, list) = call(&app, Method::GET, "/api/connections", None).await;
+    assert_eq!(list["connections"][0]["status"], "degraded");
+    assert!(
+        list["connections"][0]["statusReason"]
+            .as_str()
+            .unwrap()
+            .contains("removed")
+    );
+    app.stop().await;
+    for secret in SECRETS {
+        assert!(!logs().contains(secret), "a token was logged");
+    }
+}
+
+backend_tests!(
+    connect_check_isolate_reject_and_disconnect,
+    webhook_per_bot_and_degrade_on_my_chat_member
+);

@@ -41,6 +41,16 @@ pub async fn get(db: &Db, tenant_id: &str, role: &str) -> DbResult<Option<Connec
     )
 }
 
+/// A connection by its id, for its webhook only (the URL names the connection, not the
+/// workspace; the secret is checked next). The one query not scoped by a tenant id.
+pub async fn by_id_for_webhook(db: &Db, id: &str) -> DbResult<Option<ConnectionRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM connections WHERE id = $1");
+    Ok(
+        on_pool!(db, pool => sqlx::query_as::<_, ConnectionRow>(sqlx::AssertSqlSafe(sql))
+        .bind(id).fetch_optional(pool).await)?,
+    )
+}
+
 /// The workspace (if any, other than `tenant_id`) that has connected the bot `bot_user_id`.
 pub async fn owner_elsewhere(
     db: &Db,

@@ -35,7 +35,7 @@ pub(super) struct ResolverCore {
     pub(super) db: Db,
     pub(super) clock: Clock,
     pub(super) key: OnceLock<EncryptionKey>,
-    telegram: TelegramAccess,
+    pub(super) telegram: TelegramAccess,
     cache: Mutex<HashMap<(String, BotRole), (Instant, Arc<BotCredentials>)>>,
     clients: Mutex<HashMap<String, BotClient>>,
     ttl: Mutex<Duration>,

@@ -134,6 +134,35 @@ pub struct TelegramAccess {
     pub api_url: String,
     pub limits: Limits,
     pub retry: RetryPolicy,
+    /// `PUBLIC_URL`: webhooks are registered at `{public_url}/api/telegram-webhook/{id}`.
+    pub public_url: Option<String>,
+}
+
+/// The updates each role's webhook asks Telegram for.
+pub fn allowed_updates(role: BotRole) -> &'static [&'static str] {
+    match role {
+        BotRole::CouponBot => &[
+            "message",
+            "channel_post",
+            "callback_query",
+            "my_chat_member",
+        ],
+        BotRole::SignalBot => &[
+            "message",
+            "callback_query",
+            "my_chat_member",
+            "chat_member",
+            "chat_join_request",
+        ],
+    }
+}
+
+/// What the webhook of a connection's bot made of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookOutcome {
+    UnknownBot,
+    BadSecret,
+    Handled,
 }
 
 #[derive(Clone)]
@@ -407,7 +436,134 @@ impl ConnectionService {
             bot_id = me.id,
             "connection saved"
         );
+        let row = self.register_webhook(&client, row, &key).await?;
         Connection::from_row(&row)
+    }
+
+    /// `setWebhook` for the connection's bot with its secret and its role's updates (when
+    /// `PUBLIC_URL` is set). A failure marks the connection degraded with Telegram's answer.
+    async fn register_webhook(
+        &self,
+        client: &crate::integrations::telegram::BotClient,
+        mut row: ConnectionRow,
+        key: &EncryptionKey,
+    ) -> DomainResult<ConnectionRow> {
+        let Some(base) = self.core.telegram.public_url.as_deref() else {
+            return Ok(row);
+        };
+        let role = BotRole::parse(&row.role).unwrap_or(BotRole::CouponBot);
+        let url = format!(
+            "{}/api/telegram-webhook/{}",
+            base.trim_end_matches('/'),
+            row.id
+        );
+        let secret = key
+            .decrypt(&row.webhook_secret_enc)
+            .map_err(|e| DomainError::internal_from("stored webhook secret", e))?;
+        if let Err(e) = client
+            .set_webhook(&url, &secret, allowed_updates(role))
+            .await
+        {
+            let reason = format!("the webhook could not be registered: {e}");
+            repo::set_status(
+                &self.core.db,
+                &row.tenant_id,
+                &row.role,
+                STATUS_DEGRADED,
+                Some(&reason),
+                self.core.clock.now(),
+            )
+            .await?;
+            row.status = STATUS_DEGRADED.into();
+            row.status_reason = Some(reason);
+        }
+        Ok(row)
+    }
+
+    /// An update posted to `/api/telegram-webhook/{id}` for a connection's bot: the secret is
+    /// checked in constant time; `my_chat_member` about one of its channels re-runs the rights
+    /// check and marks the connection degraded (or healthy again).
+    pub async fn receive_update(
+        &self,
+        connection_id: &str,
+        presented: Option<&[u8]>,
+        body: &[u8],
+    ) -> DomainResult<WebhookOutcome> {
+        use subtle::ConstantTimeEq;
+        let Some(row) = repo::by_id_for_webhook(&self.core.db, connection_id).await? else {
+            return Ok(WebhookOutcome::UnknownBot);
+        };
+        let secret = self
+            .key()?
+            .decrypt(&row.webhook_secret_enc)
+            .map_err(|e| DomainError::internal_from("stored webhook secret", e))?;
+        if !presented.is_some_and(|p| bool::from(p.ct_eq(secret.as_bytes()))) {
+            return Ok(WebhookOutcome::BadSecret);
+        }
+        let Ok(update) =
+            serde_json::from_slice::<crate::integrations::telegram::types::Update>(body)
+        else {
+            return Ok(WebhookOutcome::Handled);
+        };
+        let Some(change) = update.my_chat_member else {
+            return Ok(WebhookOutcome::Handled);
+        };
+        let channel = if Some(change.chat.id) == row.vip_channel_id {
+            Some(("vipChannel", row.vip_channel_title.clone()))
+        } else if Some(change.chat.id) == row.free_channel_id {
+            Some(("freeChannel", row.free_channel_title.clone()))
+        } else {
+            None
+        };
+        let Some((field, title)) = channel else {
+            return Ok(WebhookOutcome::Handled);
+        };
+        let title = title.unwrap_or_else(|| change.chat.id.to_string());
+        let bot = row
+            .bot_username
+            .as_deref()
+            .map_or_else(|| "the bot".to_owned(), |u| format!("@{u}"));
+        let member = &change.new_chat_member;
+        let reason = if !member.is_present() {
+            Some(format!(
+                "{bot} was removed from {title}: add it back as an administrator"
+            ))
+        } else if !member.is_admin() {
+            Some(format!("{bot} is no longer an administrator of {title}"))
+        } else {
+            let missing: Vec<&str> = needed_rights(field, member)
+                .iter()
+                .filter(|r| !r.1)
+                .map(|r| r.2)
+                .collect();
+            (!missing.is_empty()).then(|| {
+                format!(
+                    "in {title}, {bot} lost the right to: {}",
+                    missing.join(", ")
+                )
+            })
+        };
+        let status = if reason.is_some() {
+            STATUS_DEGRADED
+        } else {
+            STATUS_OK
+        };
+        if row.status != STATUS_TOKEN_REJECTED {
+            repo::set_status(
+                &self.core.db,
+                &row.tenant_id,
+                &row.role,
+                status,
+                reason.as_deref(),
+                self.core.clock.now(),
+            )
+            .await?;
+            if let Some(role) = BotRole::parse(&row.role) {
+                self.resolver.invalidate(&row.tenant_id, role);
+            }
+            tracing::info!(tenant_id = %row.tenant_id, role = %row.role, status, "bot membership changed");
+        }
+        Ok(WebhookOutcome::Handled)
     }
 
     pub async fn disconnect(&self, tenant_id: &str, role: BotRole) -> DomainResult<()> {
@@ -438,6 +594,12 @@ impl ConnectionService {
         let row = repo::get(&self.core.db, tenant_id, role.as_str())
             .await?
             .ok_or(DomainError::NotFound("connection"))?;
+        // The new secret is registered at once; Telegram switches to it with the next update.
+        let token = key
+            .decrypt(&row.token_enc)
+            .map_err(|e| DomainError::internal_from("stored bot token", e))?;
+        let client = self.core.client(&token);
+        let row = self.register_webhook(&client, row, key).await?;
         Connection::from_row(&row)
     }
 
