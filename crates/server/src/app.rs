@@ -188,6 +188,41 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
     }))
 }
 
+/// `FOREX_BOT_TOKEN` (+ `FOREX_CHANNEL_ID`, `FOREX_FREE_CHANNEL_ID`) seeds the default
+/// workspace's Signal Bot on every start (the environment wins while set). It goes through the
+/// same live checks as a save from the page, in the background so start-up never waits on
+/// Telegram; a failed check is logged with what to fix.
+fn seed_signal_bot(state: &AppState, default_tenant_id: &str) {
+    let i = &state.ctx.config.integrations;
+    let Some(token) = &i.forex_bot_token else {
+        return;
+    };
+    let input = crate::domains::connections::SaveBot {
+        token: Some(token.expose().to_owned()),
+        vip_channel: i.forex_channel_id.clone(),
+        free_channel: i.forex_free_channel_id.clone(),
+    };
+    let connections = state.connections.clone();
+    let tenant_id = default_tenant_id.to_owned();
+    tokio::spawn(async move {
+        match connections
+            .save(
+                &tenant_id,
+                crate::domains::connections::BotRole::SignalBot,
+                input,
+            )
+            .await
+        {
+            Ok(_) => {
+                tracing::info!("FOREX_BOT_TOKEN: Signal Bot connected for the default workspace")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "FOREX_BOT_TOKEN: the Signal Bot could not be connected")
+            }
+        }
+    });
+}
+
 fn hostname() -> String {
     std::env::var("HOSTNAME")
         .ok()
@@ -244,6 +279,7 @@ pub async fn bootstrap(state: &AppState) -> anyhow::Result<()> {
     let _ = state.admin_password_hash.set(hash);
     let encryption = state.keys.get().expect("keys set above").encryption.clone();
     state.connections.set_key(encryption.clone());
+    seed_signal_bot(state, &default_tenant.id);
     state
         .telegram
         .bootstrap(encryption, &default_tenant.id)

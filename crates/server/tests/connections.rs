@@ -453,7 +453,47 @@ async fn webhook_per_bot_and_degrade_on_my_chat_member(backend: Backend) {
     }
 }
 
+/// `FOREX_BOT_TOKEN`, `FOREX_CHANNEL_ID`, `FOREX_FREE_CHANNEL_ID` seed the default workspace's
+/// Signal Bot at start, through the same checks.
+async fn environment_seeds_the_default_signal_bot(backend: Backend) {
+    capture_logs();
+    let fake = FakeTelegram::start().await;
+    fake.add_bot(SIGNAL, "gold_signals_bot");
+    fake.add_chat(VIP, ChatKind::Channel, "Gold VIP", Some("gold_vip"));
+    fake.add_chat(FREE, ChatKind::Channel, "Gold FREE", None);
+    fake.set_bot_member(SIGNAL, VIP, Member::admin());
+    fake.set_bot_member(SIGNAL, FREE, Member::admin());
+    let url = fake.url.clone();
+    let app = spawn_app_with(backend, move |config| {
+        let i = &mut config.integrations;
+        i.telegram_api_url = url;
+        i.telegram_unpaced = true;
+        i.forex_bot_token = Some(promostack::config::Secret::new(SIGNAL));
+        i.forex_channel_id = Some("@gold_vip".into());
+        i.forex_free_channel_id = Some(FREE.to_string());
+    })
+    .await;
+    app.login_admin().await;
+    let mut seeded = Value::Null;
+    for _ in 0..100 {
+        let (_, list) = call(&app, Method::GET, "/api/connections", None).await;
+        if let Some(first) = list["connections"].get(0) {
+            seeded = first.clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seeded["role"], "signal_bot", "seeded: {seeded}");
+    assert_eq!(seeded["vipChannel"]["id"], VIP);
+    assert_eq!(seeded["freeChannel"]["title"], "Gold FREE");
+    app.stop().await;
+    for secret in SECRETS {
+        assert!(!logs().contains(secret), "a token was logged");
+    }
+}
+
 backend_tests!(
     connect_check_isolate_reject_and_disconnect,
-    webhook_per_bot_and_degrade_on_my_chat_member
+    webhook_per_bot_and_degrade_on_my_chat_member,
+    environment_seeds_the_default_signal_bot
 );

@@ -31,12 +31,15 @@ pub struct BotCredentials {
     pub free_channel_id: Option<i64>,
 }
 
+/// Resolved connections by (workspace, role), with when they were read.
+type Cache = HashMap<(String, BotRole), (Instant, Arc<BotCredentials>)>;
+
 pub(super) struct ResolverCore {
     pub(super) db: Db,
     pub(super) clock: Clock,
     pub(super) key: OnceLock<EncryptionKey>,
     pub(super) telegram: TelegramAccess,
-    cache: Mutex<HashMap<(String, BotRole), (Instant, Arc<BotCredentials>)>>,
+    cache: Mutex<Cache>,
     clients: Mutex<HashMap<String, BotClient>>,
     ttl: Mutex<Duration>,
 }
