@@ -800,7 +800,16 @@ fn chat_json(chat: &ChatSpec) -> Value {
 
 /// Telegram's answer for a token: 404 when it is not shaped like one, 401 when revoked or (once
 /// bots are registered) unknown; else the bot it stands for.
-fn authorize(state: &FakeState, token: &str) -> Result<BotSpec, Response> {
+/// A Bot API error answer (status, description), turned into the envelope where it is sent.
+struct Refusal(u16, String);
+
+impl Refusal {
+    fn response(self) -> Response {
+        envelope_err(self.0, &self.1, None)
+    }
+}
+
+fn authorize(state: &FakeState, token: &str) -> Result<BotSpec, Refusal> {
     let well_formed = token.split_once(':').is_some_and(|(id, secret)| {
         !id.is_empty()
             && id.bytes().all(|b| b.is_ascii_digit())
@@ -810,15 +819,15 @@ fn authorize(state: &FakeState, token: &str) -> Result<BotSpec, Response> {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     });
     if !well_formed {
-        return Err(envelope_err(404, "Not Found", None));
+        return Err(Refusal(404, "Not Found".into()));
     }
     if state.revoked.contains(token) {
-        return Err(envelope_err(401, "Unauthorized", None));
+        return Err(Refusal(401, "Unauthorized".into()));
     }
     match state.bots.get(token) {
         Some(bot) => Ok(bot.clone()),
         None if state.bots.is_empty() => Ok(default_bot()),
-        None => Err(envelope_err(401, "Unauthorized", None)),
+        None => Err(Refusal(401, "Unauthorized".into())),
     }
 }
 
@@ -838,7 +847,7 @@ async fn handle(
     let at = Instant::now();
     let authorized = authorize(&fake.lock(), &token);
     let response = match authorized {
-        Err(refused) => refused,
+        Err(refused) => refused.response(),
         Ok(_) if method == "getUpdates" => {
             return get_updates(&fake, token, params).await;
         }
@@ -889,22 +898,21 @@ fn chat_word(kind: ChatKind) -> &'static str {
 }
 
 /// Whether the bot can see a known chat at all: kicked → 403, not in it → 400 "chat not found".
-fn bot_sees(state: &FakeState, bot: &BotSpec, chat: &ChatSpec) -> Result<Member, Response> {
+fn bot_sees(state: &FakeState, bot: &BotSpec, chat: &ChatSpec) -> Result<Member, Refusal> {
     let member = state
         .members
         .get(&(chat.id, bot.id))
         .copied()
         .unwrap_or(Member::with_status(MemberStatus::Left));
     match member.status {
-        MemberStatus::Kicked => Err(envelope_err(
+        MemberStatus::Kicked => Err(Refusal(
             403,
-            &format!(
+            format!(
                 "Forbidden: bot was kicked from the {}",
                 chat_word(chat.kind)
             ),
-            None,
         )),
-        status if !status.present() => Err(envelope_err(400, "Bad Request: chat not found", None)),
+        status if !status.present() => Err(Refusal(400, "Bad Request: chat not found".into())),
         _ => Ok(member.effective()),
     }
 }
@@ -941,7 +949,7 @@ fn answer(
         if let Some(chat) = known_chat(&state, params) {
             let member = match bot_sees(&state, bot, &chat) {
                 Ok(member) => member,
-                Err(refused) => return refused,
+                Err(refused) => return refused.response(),
             };
             let may_post = match chat.kind {
                 ChatKind::Channel => {
@@ -975,7 +983,7 @@ fn answer(
                 return envelope_err(400, "Bad Request: chat not found", None);
             };
             if let Err(refused) = bot_sees(&state, bot, &chat) {
-                return refused;
+                return refused.response();
             }
             let mut body = chat_json(&chat);
             body["accent_color_id"] = json!(0);
@@ -987,7 +995,7 @@ fn answer(
                 return envelope_err(400, "Bad Request: chat not found", None);
             };
             if let Err(refused) = bot_sees(&state, bot, &chat) {
-                return refused;
+                return refused.response();
             }
             let user_id = match &params["user_id"] {
                 Value::Number(n) => n.as_i64(),
