@@ -279,7 +279,7 @@ pub async fn bootstrap(state: &AppState) -> anyhow::Result<()> {
     let _ = state.admin_password_hash.set(hash);
     let encryption = state.keys.get().expect("keys set above").encryption.clone();
     state.connections.set_key(encryption.clone());
-    seed_signal_bot(state, &default_tenant.id);
+    seed_signal_bot(state, default_tenant.id.as_str());
     state
         .telegram
         .bootstrap(encryption, &default_tenant.id)

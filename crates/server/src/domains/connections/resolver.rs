@@ -108,7 +108,8 @@ impl BotCredentialResolver {
         *self.core.ttl.lock().expect("ttl lock") = ttl;
     }
 
-    pub fn invalidate(&self, tenant_id: &str, role: BotRole) {
+    pub fn invalidate<T: AsRef<str> + ?Sized>(&self, tenant_id: &T, role: BotRole) {
+        let tenant_id = tenant_id.as_ref();
         self.core
             .cache
             .lock()
@@ -117,7 +118,12 @@ impl BotCredentialResolver {
     }
 
     /// Telegram answered 401 for this connection: mark it and stop using it everywhere.
-    pub async fn token_rejected(&self, tenant_id: &str, role: BotRole) -> DomainResult<()> {
+    pub async fn token_rejected<T: AsRef<str> + ?Sized>(
+        &self,
+        tenant_id: &T,
+        role: BotRole,
+    ) -> DomainResult<()> {
+        let tenant_id = tenant_id.as_ref();
         self.invalidate(tenant_id, role);
         repo::set_status(
             &self.core.db,
@@ -136,11 +142,12 @@ impl BotCredentialResolver {
         Ok(())
     }
 
-    pub async fn credentials(
+    pub async fn credentials<T: AsRef<str> + ?Sized>(
         &self,
-        tenant_id: &str,
+        tenant_id: &T,
         role: BotRole,
     ) -> DomainResult<Arc<BotCredentials>> {
+        let tenant_id = tenant_id.as_ref();
         let key = (tenant_id.to_owned(), role);
         let ttl = *self.core.ttl.lock().expect("ttl lock");
         if let Some((at, creds)) = self

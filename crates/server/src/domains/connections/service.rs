@@ -244,7 +244,11 @@ impl ConnectionService {
         key_of(&self.core.key)
     }
 
-    pub async fn list(&self, tenant_id: &str) -> DomainResult<Vec<Connection>> {
+    pub async fn list<T: AsRef<str> + ?Sized>(
+        &self,
+        tenant_id: &T,
+    ) -> DomainResult<Vec<Connection>> {
+        let tenant_id = tenant_id.as_ref();
         repo::list(&self.core.db, tenant_id)
             .await?
             .iter()
@@ -253,12 +257,13 @@ impl ConnectionService {
     }
 
     /// Check everything live, then store in one statement; nothing is written when a check fails.
-    pub async fn save(
+    pub async fn save<T: AsRef<str> + ?Sized>(
         &self,
-        tenant_id: &str,
+        tenant_id: &T,
         role: BotRole,
         input: SaveBot,
     ) -> DomainResult<Connection> {
+        let tenant_id = tenant_id.as_ref();
         let key = self.key()?.clone();
         let db = &self.core.db;
         let existing = repo::get(db, tenant_id, role.as_str()).await?;
@@ -566,7 +571,12 @@ impl ConnectionService {
         Ok(WebhookOutcome::Handled)
     }
 
-    pub async fn disconnect(&self, tenant_id: &str, role: BotRole) -> DomainResult<()> {
+    pub async fn disconnect<T: AsRef<str> + ?Sized>(
+        &self,
+        tenant_id: &T,
+        role: BotRole,
+    ) -> DomainResult<()> {
+        let tenant_id = tenant_id.as_ref();
         let removed = repo::delete(&self.core.db, tenant_id, role.as_str()).await?;
         self.resolver.invalidate(tenant_id, role);
         if removed == 0 {
@@ -576,7 +586,12 @@ impl ConnectionService {
     }
 
     /// A new webhook secret (the leader registers it with the bot's webhook).
-    pub async fn rotate_secret(&self, tenant_id: &str, role: BotRole) -> DomainResult<Connection> {
+    pub async fn rotate_secret<T: AsRef<str> + ?Sized>(
+        &self,
+        tenant_id: &T,
+        role: BotRole,
+    ) -> DomainResult<Connection> {
+        let tenant_id = tenant_id.as_ref();
         let key = self.key()?;
         let now = self.core.clock.now();
         let changed = repo::set_secret(
@@ -604,12 +619,13 @@ impl ConnectionService {
     }
 
     /// "Send a test message" from the page: to `chat_id`, else the role's VIP channel.
-    pub async fn send_test(
+    pub async fn send_test<T: AsRef<str> + ?Sized>(
         &self,
-        tenant_id: &str,
+        tenant_id: &T,
         role: BotRole,
         chat_id: Option<i64>,
     ) -> DomainResult<i64> {
+        let tenant_id = tenant_id.as_ref();
         let creds = self.resolver.credentials(tenant_id, role).await?;
         let target = chat_id.or(creds.vip_channel_id).ok_or_else(|| {
             DomainError::invalid_field("chatId", "give the chat id to send the test message to")
