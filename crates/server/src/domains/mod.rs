@@ -4,6 +4,7 @@ pub mod analytics;
 pub mod bot;
 pub mod broadcast;
 pub mod campaigns;
+pub mod connections;
 pub mod coupons;
 pub mod error;
 pub mod system;
