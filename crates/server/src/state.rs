@@ -46,6 +46,7 @@ pub struct AppInner {
     pub campaigns: crate::domains::campaigns::CampaignService,
     pub analytics: crate::domains::analytics::AnalyticsService,
     pub broadcasts: crate::domains::broadcast::BroadcastService,
+    pub backtests: crate::domains::backtests::BacktestService,
 }
 
 impl AppState {
