@@ -90,3 +90,19 @@ export const post = (path, body, opts) => api(path, { ...opts, method: 'POST', b
 export const patch = (path, body, opts) => api(path, { ...opts, method: 'PATCH', body });
 export const put = (path, body, opts) => api(path, { ...opts, method: 'PUT', body });
 export const del = (path, opts) => api(path, { ...opts, method: 'DELETE' });
+
+let codeRules = null;
+
+/**
+ * The coupon-code rules the server applies, GET /api/coupon-code-rules: {maxChars, allowed}.
+ * Read once per page load and shared by every page (a failed read is not kept, so a retry asks again).
+ */
+export function couponCodeRules() {
+  if (!codeRules) {
+    codeRules = get('/api/coupon-code-rules').catch((err) => {
+      codeRules = null;
+      throw err;
+    });
+  }
+  return codeRules;
+}

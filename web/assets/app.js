@@ -2,7 +2,7 @@
 // hash routing with lazily imported page modules, and the mobile navigation overlay.
 import * as apiModule from './api.js';
 import { get, post, getTenantId, setTenantId } from './api.js';
-import { h, clear, icon, toast, emptyState, errorState, skeleton, roleLabel } from './ui.js';
+import { h, clear, icon, toast, emptyState, errorState, loadInto, roleLabel } from './ui.js';
 import { PRODUCTS, DEFAULT_ROUTE, resolve, findProduct, moduleUrl } from './routes.js';
 
 const $ = (id) => document.getElementById(id);
@@ -306,19 +306,17 @@ async function route() {
   highlight(product, page);
   setTitle(product, page.label);
   els.content.dataset.route = product.id + '/' + page.id;
-  clear(els.content).append(skeleton(4));
-
-  let mod;
-  try {
-    mod = await import(moduleUrl(product, page));
-  } catch (err) {
-    if (token !== state.navToken) return;
-    console.error(err);
-    clear(els.content).append(h('section', { class: 'card' },
-      errorState('This page could not be loaded (' + (err.message || 'network error') + ').', () => route())));
-    return;
-  }
-  if (token !== state.navToken) return;
+  // The controller's signal is aborted by the next navigation, which drops a late answer here.
+  const mod = await loadInto(els.content, () => import(moduleUrl(product, page)), null, {
+    lines: 4,
+    signal: state.controller.signal,
+    error: (err) => {
+      console.error(err);
+      return h('section', { class: 'card' },
+        errorState('This page could not be loaded (' + (err.message || 'network error') + ').', () => route()));
+    },
+  });
+  if (!mod || token !== state.navToken) return;
 
   const root = h('div', { class: 'page', 'data-page': product.id + '-' + page.id });
   clear(els.content).append(root);
@@ -333,6 +331,8 @@ async function route() {
     toast,
     refreshMe,
     navigate: (hash) => { location.hash = hash; },
+    // Run this page again from the start (the retry of a page whose whole body needs its data).
+    reload: () => { route(); },
   };
   try {
     const result = await mod.default(root, ctx);

@@ -98,6 +98,65 @@ export function errorState(message, onRetry) {
   });
 }
 
+// ---------- loading a box ----------
+
+const FRAMES = {
+  card: (node) => h('section', { class: 'card' }, node),
+  'card-body': (node) => h('div', { class: 'card-body' }, node),
+};
+
+/** container -> {token, failed} of the latest loadInto on it. */
+const loads = new WeakMap();
+
+/**
+ * The one "fetch something into a box" flow of the dashboard:
+ *   loadInto(container, () => get('/api/x', { signal: ctx.signal }), (data, container) => nodes, options)
+ * 1. shows skeleton(lines) in the container (wrapped by `frame`);
+ * 2. awaits fetcher();
+ * 3. on success clears the container and calls render(data, container); nodes it returns are
+ *    appended (it may also fill the container itself). With render = null the skeleton stays and
+ *    the caller renders: pages whose whole body depends on the data (pass `retry` then);
+ * 4. on failure shows errorState(err.message, retry), wrapped by `frame`; retry runs this same load
+ *    again unless `retry` is given. `error(err, retry)` may return other nodes to show instead
+ *    (a not-found state, another layout); they are not wrapped.
+ * Options: lines (3), frame ('card' | 'card-body' | node => node), keep (leave what the container
+ * shows while loading, unless it is empty or shows this flow's error state), retry, error, signal
+ * (once aborted, a late answer is dropped). An AbortError shows nothing, and a newer loadInto on
+ * the same container wins: an older one finishing later changes nothing.
+ * Resolves to the data once rendered, or undefined (failed, aborted or superseded).
+ */
+export async function loadInto(container, fetcher, render, options = {}) {
+  const { lines = 3, frame = null, keep = false, retry = null, error = null, signal = null } = options;
+  const wrap = typeof frame === 'function' ? frame : (FRAMES[frame] || ((node) => node));
+  const previous = loads.get(container);
+  const load = { failed: false };
+  loads.set(container, load);
+  if (!keep || !container.firstChild || (previous && previous.failed)) {
+    clear(container).append(wrap(skeleton(lines)));
+  }
+  const stale = () => loads.get(container) !== load || Boolean(signal && signal.aborted);
+
+  let data;
+  try {
+    data = await fetcher();
+  } catch (err) {
+    if ((err && err.name === 'AbortError') || stale()) return undefined;
+    load.failed = true;
+    const again = retry || (render ? () => loadInto(container, fetcher, render, options) : null);
+    const custom = error ? error(err, again) : null;
+    clear(container);
+    append(container, [custom || wrap(errorState(err && err.message ? err.message : String(err), again))]);
+    return undefined;
+  }
+  if (stale()) return undefined;
+  if (render) {
+    clear(container);
+    const out = await render(data, container);
+    if (out) append(container, [out]);
+  }
+  return data;
+}
+
 export function badge(text, tone = 'neutral') {
   return h('span', { class: 'badge badge-' + tone }, text);
 }

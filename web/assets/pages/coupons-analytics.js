@@ -1,8 +1,8 @@
 // Coupon Bot → Analytics: GET /api/bot-stats?days=… (KPI cards, usage chart — hourly for
 // today/yesterday, daily otherwise — top templates) and the popular-codes table
 // (GET /api/bot-stats/codes, 50 a page, searchable; CSV export of the full list).
-import { get, api } from '../api.js';
-import { h, clear, pageHeader, skeleton, errorState, emptyState, debounce, downloadBlob, toast, formatDate } from '../ui.js';
+import { get, api, couponCodeRules } from '../api.js';
+import { h, clear, pageHeader, loadInto, emptyState, debounce, downloadBlob, toast, formatDate } from '../ui.js';
 import { barChart } from '../chart.js';
 
 const RANGES = [
@@ -37,7 +37,7 @@ export default async function render(root, ctx) {
   }));
   const statsBox = h('div', { id: 'an-stats' });
   const codesBody = h('div', { id: 'an-codes' });
-  const search = h('input', { class: 'input', type: 'search', id: 'an-search', placeholder: 'Search codes', 'aria-label': 'Search codes', maxlength: '64' });
+  const search = h('input', { class: 'input', type: 'search', id: 'an-search', placeholder: 'Search codes', 'aria-label': 'Search codes' });
   const exportBtn = h('button', { class: 'btn btn-secondary', type: 'button', id: 'an-export', onclick: exportCsv }, 'Export CSV');
   const codesCard = h('section', { class: 'card mt-4' },
     h('div', { class: 'card-header card-header-tools' },
@@ -47,16 +47,11 @@ export default async function render(root, ctx) {
   root.append(statsBox, codesCard);
   search.addEventListener('input', debounce(() => { query = search.value.trim(); page = 1; loadCodes(); }, 250));
 
-  async function loadStats() {
-    clear(statsBox).append(h('section', { class: 'card' }, skeleton(5)));
-    let stats;
-    try {
-      stats = await get('/api/bot-stats?days=' + encodeURIComponent(range), { signal: ctx.signal });
-    } catch (err) {
-      if (err.name === 'AbortError') return;
-      clear(statsBox).append(h('section', { class: 'card' }, errorState(err.message, loadStats)));
-      return;
-    }
+  function loadStats() {
+    return loadInto(statsBox, () => get('/api/bot-stats?days=' + encodeURIComponent(range), { signal: ctx.signal }), showStats, { lines: 5, frame: 'card' });
+  }
+
+  function showStats(stats) {
     const hourly = stats.granularity === 'hourly';
     const points = stats.daily_usage.map((p) => ({ label: p.label, value: p.count, title: `${hourly ? p.label : p.date}: ${p.count} generations, ${p.successes} successful` }));
     const chartCard = h('section', { class: 'card' },
@@ -85,16 +80,15 @@ export default async function render(root, ctx) {
       h('div', { class: 'an-layout' }, chartCard, topCard));
   }
 
-  async function loadCodes() {
-    clear(codesBody).append(h('div', { class: 'card-body' }, skeleton(4)));
-    let data;
-    try {
-      data = await get(`/api/bot-stats/codes?days=${encodeURIComponent(range)}&page=${page}&q=${encodeURIComponent(query)}`, { signal: ctx.signal });
-    } catch (err) {
-      if (err.name === 'AbortError') return;
-      clear(codesBody).append(h('div', { class: 'card-body' }, errorState(err.message, loadCodes)));
-      return;
-    }
+  function loadCodes() {
+    return loadInto(codesBody, () => Promise.all([
+      couponCodeRules(),
+      get(`/api/bot-stats/codes?days=${encodeURIComponent(range)}&page=${page}&q=${encodeURIComponent(query)}`, { signal: ctx.signal }),
+    ]), showCodes, { lines: 4, frame: 'card-body' });
+  }
+
+  function showCodes([rules, data]) {
+    search.maxLength = rules.maxChars;
     if (!data.codes.length) {
       clear(codesBody).append(h('div', { class: 'card-body' }, emptyState({
         iconName: 'tag', level: 3,

@@ -3,7 +3,7 @@
 // (POST /api/broadcast with an Idempotency-Key), live progress (GET /api/broadcast-status/{id}),
 // pause / resume / cancel, history (GET /api/broadcast-jobs) and the CSV delivery report.
 import { get, post, api } from '../api.js';
-import { h, clear, pageHeader, skeleton, errorState, emptyState, badge, toast, confirmDialog, downloadBlob, formatDate } from '../ui.js';
+import { h, clear, pageHeader, loadInto, emptyState, badge, toast, confirmDialog, downloadBlob, formatDate } from '../ui.js';
 
 const STATUS_TONE = { queued: 'info', running: 'primary', paused: 'warning', completed: 'success', cancelled: 'neutral', failed: 'danger' };
 const LIMIT_TEXT = 4096;
@@ -249,15 +249,12 @@ export default async function render(root, ctx) {
     }
   }
 
-  async function loadHistory() {
-    let data;
-    try {
-      data = await get('/api/broadcast-jobs', { signal: ctx.signal });
-    } catch (err) {
-      if (err.name === 'AbortError') return;
-      clear(historyBody).append(h('div', { class: 'card-body' }, errorState(err.message, loadHistory)));
-      return;
-    }
+  // Later reloads (a broadcast finished) keep the table in place while the new one loads.
+  function loadHistory() {
+    return loadInto(historyBody, () => get('/api/broadcast-jobs', { signal: ctx.signal }), showHistory, { lines: 3, frame: 'card-body', keep: true });
+  }
+
+  function showHistory(data) {
     if (!data.jobs.length) {
       clear(historyBody).append(h('div', { class: 'card-body' }, emptyState({ iconName: 'broadcast', level: 3, title: 'No broadcasts yet', text: 'Broadcasts you send show up here with their delivery report.' })));
       return;
@@ -276,6 +273,5 @@ export default async function render(root, ctx) {
       h('tbody', {}, rows))));
   }
 
-  clear(historyBody).append(h('div', { class: 'card-body' }, skeleton(3)));
   await Promise.all([loadAudience(), loadHistory()]);
 }

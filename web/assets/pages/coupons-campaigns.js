@@ -2,7 +2,7 @@
 // one campaign's editor with its overlay and entries (#coupons/campaigns/<id>).
 import { get, post, put, patch, del, api } from '../api.js';
 import {
-  h, clear, icon, pageHeader, skeleton, errorState, emptyState, badge, confirmDialog, formatDate, downloadBlob,
+  h, clear, icon, pageHeader, loadInto, errorState, emptyState, badge, confirmDialog, formatDate, downloadBlob,
 } from '../ui.js';
 
 const PLATFORMS = [
@@ -60,19 +60,15 @@ async function listView(root, ctx) {
     description: 'Photo promotions: people frame a photo with your overlay, post it and send you the link.',
     actions: ctx.canManage ? [h('a', { class: 'btn btn-primary', href: '#coupons/campaigns/new', id: 'cmp-new' }, icon('plus', { size: 16 }), 'New campaign')] : [],
   }));
-  const body = h('div', null, h('section', { class: 'card' }, skeleton(4)));
+  const body = h('div');
   root.append(body);
 
-  async function load() {
-    clear(body).append(h('section', { class: 'card' }, skeleton(4)));
-    let campaigns;
-    try {
-      campaigns = (await get('/api/campaigns', { signal: ctx.signal })).campaigns || [];
-    } catch (err) {
-      if (err.name === 'AbortError') return;
-      clear(body).append(h('section', { class: 'card' }, errorState(err.message, load)));
-      return;
-    }
+  function load() {
+    return loadInto(body, () => get('/api/campaigns', { signal: ctx.signal }), show, { lines: 4, frame: 'card' });
+  }
+
+  function show(data) {
+    const campaigns = data.campaigns || [];
     if (!campaigns.length) {
       clear(body).append(h('section', { class: 'card', id: 'cmp-empty' }, emptyState({
         iconName: 'flag',
@@ -138,18 +134,17 @@ async function editorView(root, ctx, id) {
   const cleanup = () => { for (const u of urls) URL.revokeObjectURL(u); };
   let campaign = null;
   if (id) {
-    root.append(h('section', { class: 'card' }, skeleton(5)));
-    try {
-      campaign = await get('/api/campaigns/' + enc(id), { signal: ctx.signal });
-    } catch (err) {
-      if (err.name === 'AbortError') return cleanup;
-      clear(root).append(
+    campaign = await loadInto(root, () => get('/api/campaigns/' + enc(id), { signal: ctx.signal }), null, {
+      lines: 5,
+      frame: 'card',
+      error: (err, retry) => [
         h('a', { class: 'back-link', href: '#coupons/campaigns' }, '← All campaigns'),
         h('section', { class: 'card mt-4' }, err.status === 404
           ? emptyState({ iconName: 'flag', title: 'Campaign not found', text: 'It may have been deleted, or it belongs to another workspace.', level: 1 })
-          : errorState(err.message, () => ctx.navigate('#coupons/campaigns/' + enc(id)))));
-      return cleanup;
-    }
+          : errorState(err.message, retry))],
+      retry: ctx.reload,
+    });
+    if (!campaign) return cleanup;
     clear(root);
   }
   const readOnly = !ctx.canManage;
@@ -331,7 +326,7 @@ async function editorView(root, ctx, id) {
     h('option', { value: '' }, 'Any status'), Object.entries(ENTRY_STATUS).map(([s, [label]]) => h('option', { value: s }, label)));
   const exportBtn = h('button', { class: 'btn btn-secondary btn-sm', type: 'button', id: 'cmp-export' }, icon('download', { size: 14 }), 'Export CSV');
   const refreshBtn = h('button', { class: 'btn-icon btn-icon-sm', type: 'button', id: 'cmp-refresh', 'aria-label': 'Refresh entries', title: 'Refresh' }, icon('refresh', { size: 16 }));
-  const entriesBody = h('div', { id: 'cmp-entries' }, skeleton(3));
+  const entriesBody = h('div', { id: 'cmp-entries' });
   const entriesCount = h('span', { class: 'card-subtitle', id: 'cmp-entries-count' });
   root.append(h('section', { class: 'card', id: 'cmp-entries-card' },
     h('div', { class: 'card-header card-header-tools' },
@@ -347,15 +342,13 @@ async function editorView(root, ctx, id) {
     return s ? '?' + s : '';
   };
 
-  async function loadEntries() {
-    let list;
-    try {
-      list = (await get('/api/campaigns/' + enc(campaign.id) + '/submissions' + query(), { signal: ctx.signal })).submissions || [];
-    } catch (err) {
-      if (err.name === 'AbortError') return;
-      clear(entriesBody).append(errorState(err.message, loadEntries));
-      return;
-    }
+  // Filters and Refresh keep the table in place while the new list loads.
+  function loadEntries() {
+    return loadInto(entriesBody, () => get('/api/campaigns/' + enc(campaign.id) + '/submissions' + query(), { signal: ctx.signal }), showEntries, { lines: 3, keep: true });
+  }
+
+  function showEntries(data) {
+    const list = data.submissions || [];
     entriesCount.textContent = list.length + (list.length === 1 ? ' entry' : ' entries') + (query() ? ' match the filters' : '');
     if (!list.length) {
       clear(entriesBody).append(emptyState({

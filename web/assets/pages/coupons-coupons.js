@@ -1,12 +1,11 @@
 // Coupons → Coupons: which provider checks codes (GET/PUT /api/coupon-settings), a box to test a
 // code (POST /api/validate-coupon), and the workspace's own list (/api/coupons: add, edit,
 // deactivate, delete, search, import, export).
-import { get, post, put, del, api } from '../api.js';
+import { get, post, put, del, api, couponCodeRules } from '../api.js';
 import {
-  h, clear, icon, pageHeader, skeleton, errorState, emptyState, badge, confirmDialog, formatDate, downloadBlob, debounce,
+  h, clear, icon, pageHeader, loadInto, emptyState, badge, confirmDialog, formatDate, downloadBlob, debounce,
 } from '../ui.js';
 
-const MAX_CODE = 64;
 const PROVIDERS = [
   { id: 'list', title: 'PromoStack list', text: 'Only the codes listed on this page, while active and not expired.' },
   { id: 'funderpro', title: 'FunderPro CRM', text: 'Each code is checked live against FunderPro’s discount API.' },
@@ -49,17 +48,14 @@ export default async function render(root, ctx) {
     description: 'The coupon codes your generator and Telegram bot accept, and who checks them.',
     actions: [importBtn, exportBtn].filter(Boolean),
   }));
-  const body = h('div', { class: 'cp' }, h('section', { class: 'card' }, skeleton(4)));
+  const body = h('div', { class: 'cp' });
   root.append(body);
 
-  let settings;
-  try {
-    settings = await get('/api/coupon-settings', { signal: ctx.signal });
-  } catch (err) {
-    if (err.name === 'AbortError') return;
-    clear(body).append(h('section', { class: 'card' }, errorState(err.message, () => ctx.navigate('#coupons/coupons'))));
-    return;
-  }
+  const loaded = await loadInto(body, () => Promise.all([get('/api/coupon-settings', { signal: ctx.signal }), couponCodeRules()]), null,
+    { lines: 4, frame: 'card', retry: ctx.reload });
+  if (!loaded) return;
+  let settings = loaded[0];
+  const rules = loaded[1];
 
   // ---------- provider ----------
   const providerCard = h('section', { class: 'card cp-provider', id: 'cp-provider', 'aria-labelledby': 'cp-provider-title' });
@@ -140,7 +136,7 @@ export default async function render(root, ctx) {
 
   // ---------- test a code ----------
   const testInput = h('input', {
-    class: 'input mono', id: 'cp-test-code', maxlength: String(MAX_CODE), autocomplete: 'off', spellcheck: 'false',
+    class: 'input mono', id: 'cp-test-code', maxlength: String(rules.maxChars), autocomplete: 'off', spellcheck: 'false',
     placeholder: 'SAVE10', 'aria-label': 'Code to test',
   });
   const testResult = h('div', { class: 'cp-test-result', id: 'cp-test-result', role: 'status', 'aria-live': 'polite' });
@@ -238,7 +234,7 @@ export default async function render(root, ctx) {
 
   // ---------- add / edit ----------
   const f = {
-    code: h('input', { class: 'input mono', id: 'cp-code', maxlength: String(MAX_CODE), autocomplete: 'off', spellcheck: 'false', placeholder: 'SPRING25', required: true }),
+    code: h('input', { class: 'input mono', id: 'cp-code', maxlength: String(rules.maxChars), autocomplete: 'off', spellcheck: 'false', placeholder: 'SPRING25', required: true }),
     type: h('select', { class: 'select', id: 'cp-discount-type' },
       h('option', { value: '' }, 'None'), h('option', { value: 'percent' }, 'Percent off'), h('option', { value: 'amount' }, 'Amount off')),
     value: h('input', { class: 'input', id: 'cp-discount-value', type: 'number', min: '0', step: 'any', inputmode: 'decimal', placeholder: '25' }),
@@ -371,20 +367,16 @@ export default async function render(root, ctx) {
     }
   }
 
-  async function reload() {
+  // Searching and saving keep the list in place while the new one loads.
+  function reload() {
     const q = search.value.trim();
-    try {
-      const data = await get('/api/coupons' + (q ? '?search=' + encodeURIComponent(q) : ''), { signal: leave.signal });
+    return loadInto(listBody, () => get('/api/coupons' + (q ? '?search=' + encodeURIComponent(q) : ''), { signal: leave.signal }), (data) => {
       coupons = data.coupons || [];
       total = data.total || 0;
       if (!q) settings.listedCodes = total;
-    } catch (err) {
-      if (err.name === 'AbortError') return;
-      clear(listBody).append(errorState(err.message, reload));
-      return;
-    }
-    renderList();
-    if (!q) renderProvider();
+      renderList();
+      if (!q) renderProvider();
+    }, { keep: true });
   }
   const scheduleSearch = debounce(reload, 200);
   search.addEventListener('input', scheduleSearch);
@@ -474,7 +466,6 @@ export default async function render(root, ctx) {
     importCard,
     formCard,
     listCard].filter(Boolean));
-  clear(listBody).append(skeleton(3));
   await reload();
   return () => leave.abort();
 }

@@ -1,13 +1,12 @@
 // Coupons → Generator: pick a template, type a code, see the square and portrait images rendered
 // by the server (POST /api/render), download or share them. The code is checked first
 // (POST /api/validate-coupon): only a valid code is rendered, downloaded or shared.
-import { get, post, api } from '../api.js';
+import { get, post, api, couponCodeRules } from '../api.js';
 import {
-  h, clear, icon, pageHeader, skeleton, errorState, emptyState, downloadBlob, readAsBase64, debounce,
+  h, clear, icon, pageHeader, loadInto, emptyState, downloadBlob, readAsBase64, debounce,
 } from '../ui.js';
 
 const VARIANTS = ['square', 'portrait'];
-const MAX_CODE = 64;
 const MAX_LOGO_BYTES = 5 * 1024 * 1024;
 const LAST_KEY = 'promostack.generator.template';
 
@@ -45,17 +44,14 @@ export default async function render(root, ctx) {
     description: 'Pick a template, type a coupon code and download a ready-to-post image in square and portrait.',
     actions: ctx.canManage ? [h('a', { class: 'btn btn-secondary', href: '#coupons/templates' }, icon('templates', { size: 16 }), 'Manage templates')] : [],
   }));
-  const body = h('div', { class: 'gen' }, h('section', { class: 'card' }, skeleton(4)));
+  const body = h('div', { class: 'gen' });
   root.append(body);
 
-  let templates;
-  try {
-    templates = (await get('/api/templates', { signal: ctx.signal })).templates || [];
-  } catch (err) {
-    if (err.name === 'AbortError') return cleanup;
-    clear(body).append(h('section', { class: 'card' }, errorState(err.message, () => ctx.navigate('#coupons/generator'))));
-    return cleanup;
-  }
+  const loaded = await loadInto(body, () => Promise.all([get('/api/templates', { signal: ctx.signal }), couponCodeRules()]), null,
+    { lines: 4, frame: 'card', retry: ctx.reload });
+  if (!loaded) return cleanup;
+  const templates = loaded[0].templates || [];
+  const maxCode = loaded[1].maxChars;
 
   const usable = templates.filter((t) => thumbVariant(t));
   if (!usable.length) {
@@ -121,10 +117,10 @@ export default async function render(root, ctx) {
 
   // ---------- code, logo, format ----------
   const codeInput = h('input', {
-    class: 'input input-code mono', id: 'gen-code', name: 'code', maxlength: String(MAX_CODE), autocomplete: 'off',
+    class: 'input input-code mono', id: 'gen-code', name: 'code', maxlength: String(maxCode), autocomplete: 'off',
     autocapitalize: 'characters', spellcheck: 'false', placeholder: 'SAVE10', 'aria-describedby': 'gen-code-status gen-code-hint',
   });
-  const codeCount = h('span', { class: 'hint-count', id: 'gen-code-count' }, '0/' + MAX_CODE);
+  const codeCount = h('span', { class: 'hint-count', id: 'gen-code-count' }, '0/' + maxCode);
   const codeHint = h('p', { class: 'hint', id: 'gen-code-hint' });
   // The verdict on the code in the field: empty | checking | valid | invalid | error.
   const codeStatus = h('p', { class: 'code-status', id: 'gen-code-status', role: 'status', 'aria-live': 'polite', dataset: { state: 'empty' } });
@@ -213,8 +209,8 @@ export default async function render(root, ctx) {
     const upper = !!(current.spec && current.spec.style && current.spec.style.uppercase);
     codeInput.classList.toggle('input-upper', upper);
     document.getElementById('gen-current').textContent = current.name;
-    codeHint.textContent = (upper ? 'Printed in capitals. ' : '') + 'Letters, digits and dashes read best; up to ' + MAX_CODE + ' characters.';
-    codeCount.textContent = codeInput.value.length + '/' + MAX_CODE;
+    codeHint.textContent = (upper ? 'Printed in capitals. ' : '') + 'Letters, digits and dashes read best; up to ' + maxCode + ' characters.';
+    codeCount.textContent = codeInput.value.length + '/' + maxCode;
     const hasCode = code().length > 0;
     const ok = codeOk();
     for (const b of previewRow.querySelectorAll('.preview-sample')) b.hidden = hasCode;

@@ -1,8 +1,8 @@
 // Coupons → Templates: the list (Telegram toggle, bulk delete, export, import, create) at
 // #coupons/templates and the box editor at #coupons/templates/<id>.
-import { get, post, put, del, api } from '../api.js';
+import { get, post, put, del, api, couponCodeRules } from '../api.js';
 import {
-  h, clear, icon, pageHeader, skeleton, errorState, emptyState, badge, confirmDialog, formatDate,
+  h, clear, icon, pageHeader, loadInto, errorState, emptyState, badge, confirmDialog, formatDate,
   downloadBlob, debounce,
 } from '../ui.js';
 
@@ -41,7 +41,7 @@ async function listView(root, ctx) {
     ] : [],
   }));
   const createHost = h('div');
-  const body = h('div', null, h('section', { class: 'card' }, skeleton(4)));
+  const body = h('div');
   root.append(createHost, body);
 
   newBtn.addEventListener('click', () => {
@@ -66,17 +66,12 @@ async function listView(root, ctx) {
   let templates = [];
   const selected = new Set();
 
-  async function load() {
-    clear(body).append(h('section', { class: 'card' }, skeleton(4)));
-    try {
-      templates = (await get('/api/templates', { signal: ctx.signal })).templates || [];
-    } catch (err) {
-      if (err.name === 'AbortError') return;
-      clear(body).append(h('section', { class: 'card' }, errorState(err.message, load)));
-      return;
-    }
-    for (const id of [...selected]) if (!templates.some((t) => t.id === id)) selected.delete(id);
-    draw();
+  function load() {
+    return loadInto(body, () => get('/api/templates', { signal: ctx.signal }), (data) => {
+      templates = data.templates || [];
+      for (const id of [...selected]) if (!templates.some((t) => t.id === id)) selected.delete(id);
+      draw();
+    }, { lines: 4, frame: 'card' });
   }
 
   const selectAll = h('input', { type: 'checkbox', id: 'tpl-select-all', class: 'checkbox', 'aria-label': 'Select all templates' });
@@ -304,20 +299,23 @@ async function editorView(root, ctx, id) {
   const back = h('a', { class: 'btn btn-ghost btn-sm back-link', href: '#coupons/templates' }, icon('arrowLeft', { size: 16 }), 'All templates');
   root.append(back);
   const header = h('div');
-  const body = h('div', null, h('section', { class: 'card' }, skeleton(6)));
+  const body = h('div');
   root.append(header, body);
 
-  let t;
-  try {
-    t = await get('/api/templates/' + enc(id), { signal: ctx.signal });
-  } catch (err) {
-    if (err.name === 'AbortError') return cleanup;
-    header.append(pageHeader({ title: 'Template' }));
-    clear(body).append(h('section', { class: 'card' }, err.status === 404
-      ? emptyState({ iconName: 'templates', title: 'Template not found', text: 'It may have been deleted.', actions: [h('a', { class: 'btn btn-secondary', href: '#coupons/templates' }, 'Back to templates')] })
-      : errorState(err.message, () => ctx.navigate('#coupons/templates/' + enc(id)))));
-    return cleanup;
-  }
+  const loaded = await loadInto(body, () => Promise.all([get('/api/templates/' + enc(id), { signal: ctx.signal }), couponCodeRules()]), null, {
+    lines: 6,
+    frame: 'card',
+    error: (err, retry) => {
+      header.append(pageHeader({ title: 'Template' }));
+      return h('section', { class: 'card' }, err.status === 404
+        ? emptyState({ iconName: 'templates', title: 'Template not found', text: 'It may have been deleted.', actions: [h('a', { class: 'btn btn-secondary', href: '#coupons/templates' }, 'Back to templates')] })
+        : errorState(err.message, retry));
+    },
+    retry: ctx.reload,
+  });
+  if (!loaded) return cleanup;
+  let t = loaded[0];
+  const rules = loaded[1];
 
   // ---------- state ----------
   let spec = normaliseSpec(t);
@@ -389,7 +387,7 @@ async function editorView(root, ctx, id) {
   const logoImg = h('img', { class: 'ed-logo-thumb checker', alt: 'Current logo', hidden: true });
   logoImg.addEventListener('load', () => draw());
 
-  const sample = h('input', { class: 'input mono', id: 'ed-sample', maxlength: '64', value: 'SAVE20', autocomplete: 'off', spellcheck: 'false' });
+  const sample = h('input', { class: 'input mono', id: 'ed-sample', maxlength: String(rules.maxChars), value: 'SAVE20', autocomplete: 'off', spellcheck: 'false' });
   const previewImg = h('img', { class: 'preview-img', id: 'ed-preview', alt: '' });
   const previewSpin = h('span', { class: 'spinner preview-spinner', hidden: true, 'aria-hidden': 'true' });
   const previewFrame = h('div', { class: 'preview-frame' }, previewImg, previewSpin);

@@ -1,6 +1,6 @@
 // Settings → Members: GET/POST /api/tenant/members, DELETE /api/tenant/members/{id}.
 import { get, post, del } from '../api.js';
-import { h, clear, icon, pageHeader, skeleton, errorState, emptyState, badge, confirmDialog, formatDate, roleLabel, roleTone } from '../ui.js';
+import { h, clear, icon, pageHeader, loadInto, emptyState, badge, confirmDialog, formatDate, roleLabel, roleTone } from '../ui.js';
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -28,17 +28,11 @@ export default async function render(root, ctx) {
 
   let members = [];
 
-  async function load() {
-    clear(listBody).append(skeleton(3));
-    try {
-      const data = await get('/api/tenant/members', { signal: ctx.signal });
+  function load() {
+    return loadInto(listBody, () => get('/api/tenant/members', { signal: ctx.signal }), (data) => {
       members = Array.isArray(data && data.members) ? data.members : [];
-    } catch (err) {
-      if (err.name === 'AbortError') return;
-      clear(listBody).append(errorState(err.message, load));
-      return;
-    }
-    renderList();
+      renderList();
+    });
   }
 
   function renderList() {

@@ -1,6 +1,6 @@
 // Settings → System: GET /api/system/status — version, backends, leader, feature switches.
 import { get } from '../api.js';
-import { h, clear, icon, pageHeader, skeleton, errorState, emptyState, badge } from '../ui.js';
+import { h, icon, pageHeader, loadInto, emptyState, badge } from '../ui.js';
 
 const FEATURE_NAMES = {
   telegram: 'Telegram bots',
@@ -38,25 +38,23 @@ export default async function render(root, ctx) {
   const body = h('div');
   root.append(body);
 
+  // Refresh keeps the current figures on screen while the new ones load.
   async function load() {
     refresh.disabled = true;
-    if (!body.firstChild) body.append(h('section', { class: 'card' }, skeleton(4)));
     try {
-      const [status, bot] = await Promise.all([
+      await loadInto(body, () => Promise.all([
         get('/api/system/status', { signal: ctx.signal }),
         // Older servers have no bot status; the card is then left out.
         get('/api/bot/status', { signal: ctx.signal }).catch((err) => {
           if (err.name === 'AbortError') throw err;
           return null;
         }),
-      ]);
-      // The bot card goes before the closing hint about integrations, which is the page's footer.
-      const parts = view(status);
-      const hint = parts.pop();
-      clear(body).append(...parts, ...(bot ? botCard(bot) : []), hint);
-    } catch (err) {
-      if (err.name === 'AbortError') return;
-      clear(body).append(h('section', { class: 'card' }, errorState(err.message, load)));
+      ]), ([status, bot]) => {
+        // The bot card goes before the closing hint about integrations, which is the page's footer.
+        const parts = view(status);
+        const hint = parts.pop();
+        return [...parts, ...(bot ? botCard(bot) : []), hint];
+      }, { lines: 4, frame: 'card', keep: true, retry: load });
     } finally {
       refresh.disabled = false;
     }

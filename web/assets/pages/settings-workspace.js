@@ -1,6 +1,6 @@
 // Settings → Workspace: GET/PATCH /api/tenant (name, timezone).
 import { get, patch } from '../api.js';
-import { h, clear, pageHeader, skeleton, errorState, formatDate } from '../ui.js';
+import { h, pageHeader, loadInto, formatDate } from '../ui.js';
 
 function timezones(current) {
   let zones = [];
@@ -18,17 +18,8 @@ export default async function render(root, ctx) {
   const body = h('div');
   root.append(body);
 
-  async function load() {
-    clear(body).append(h('section', { class: 'card' }, skeleton(4)));
-    let tenant;
-    try {
-      tenant = await get('/api/tenant', { signal: ctx.signal });
-    } catch (err) {
-      if (err.name === 'AbortError') return;
-      clear(body).append(h('section', { class: 'card' }, errorState(err.message, load)));
-      return;
-    }
-    clear(body).append(form(tenant), details(tenant));
+  function load() {
+    return loadInto(body, () => get('/api/tenant', { signal: ctx.signal }), (tenant) => [form(tenant), details(tenant)], { lines: 4, frame: 'card' });
   }
 
   function form(tenant) {

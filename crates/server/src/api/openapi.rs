@@ -55,6 +55,7 @@ use crate::domains::tenants::routes as tenants;
         bot::webhook_bot,
         bot::status,
         coupons::validate,
+        coupons::code_rules,
         coupons::list,
         coupons::create,
         coupons::get_one,

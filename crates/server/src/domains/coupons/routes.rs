@@ -4,11 +4,11 @@ use axum::extract::{FromRequestParts, Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::service::{
-    Coupon, CouponCheck, CouponInput, CouponPage, CouponSettings, ImportResult, SettingsInput,
-    reason,
+    Coupon, CouponCheck, CouponInput, CouponPage, CouponSettings, ImportResult, MAX_CODE_CHARS,
+    SettingsInput, reason,
 };
 use crate::auth::Role;
 use crate::domains::coupons::CouponCode;
@@ -25,6 +25,12 @@ pub fn routes() -> Vec<Route> {
     let (member, admin) = (T(Role::Member), T(Role::Admin));
     vec![
         Route::new(Method::POST, "/api/validate-coupon", member, post(validate)),
+        Route::new(
+            Method::GET,
+            "/api/coupon-code-rules",
+            member,
+            get(code_rules),
+        ),
         Route::new(Method::GET, "/api/coupons", member, get(list)),
         Route::new(Method::POST, "/api/coupons", admin, post(create)),
         Route::new(Method::GET, "/api/coupons/export", member, get(export)),
@@ -76,6 +82,24 @@ pub async fn validate(
             )
             .await?,
     ))
+}
+
+/// What a coupon code may be, for forms to apply before a round trip.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeRules {
+    max_chars: usize,
+    allowed: &'static str,
+}
+
+/// The coupon-code rules (`maxChars`, `allowed`) every code check applies.
+#[utoipa::path(get, path = "/api/coupon-code-rules", tag = "coupons",
+    responses((status = 200, body = CodeRules)))]
+pub async fn code_rules() -> ApiJson<CodeRules> {
+    ApiJson(CodeRules {
+        max_chars: MAX_CODE_CHARS,
+        allowed: "letters, digits, '-', '_' and '.'",
+    })
 }
 
 /// Query-string extractor whose rejections are our JSON 400s.
