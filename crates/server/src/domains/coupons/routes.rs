@@ -7,7 +7,7 @@ use axum::routing::{delete, get, post, put};
 use serde::{Deserialize, Serialize};
 
 use super::service::{
-    Coupon, CouponCheck, CouponInput, CouponPage, CouponSettings, ImportResult, MAX_CODE_CHARS,
+    Coupon, CouponCheck, CouponInput, CouponPage, CouponSettings, ImportResult,
     SettingsInput, reason,
 };
 use crate::auth::Role;
@@ -92,13 +92,14 @@ pub struct CodeRules {
     allowed: &'static str,
 }
 
-/// The coupon-code rules (`maxChars`, `allowed`) every code check applies.
+/// The coupon-code rules (`maxChars`, `allowed`) every code check applies: those of
+/// `CouponCode::parse`, which the API, the bot and the renderer share.
 #[utoipa::path(get, path = "/api/coupon-code-rules", tag = "coupons",
     responses((status = 200, body = CodeRules)))]
 pub async fn code_rules() -> ApiJson<CodeRules> {
     ApiJson(CodeRules {
-        max_chars: MAX_CODE_CHARS,
-        allowed: "letters, digits, '-', '_' and '.'",
+        max_chars: CouponCode::MAX_CHARS,
+        allowed: CouponCode::ALLOWED,
     })
 }
 
