@@ -124,6 +124,30 @@ describe('coupon list page', () => {
     assert.equal(refused.body.code, 'invalid_coupon');
   });
 
+  it('an accented and a 50-character code are listed and render in the generator (one rule with the API and the bot)', async () => {
+    const long = `SPRING-${'X'.repeat(38)}_2026`;
+    assert.equal(long.length, 50);
+    await page.goto('/#coupons/coupons');
+    await page.locator('#cp-table').waitFor();
+    for (const code of ['CAFÉ10', long]) {
+      await page.fill('#cp-code', code);
+      await page.click('#cp-save');
+      await row(code).waitFor();
+    }
+    await page.goto('/#coupons/generator');
+    await page.locator('.tpl-tile').first().waitFor();
+    for (const code of ['café10', long]) {
+      const verdict = await generatorVerdict(code);
+      assert.equal(verdict.state, 'valid', verdict.text);
+      await page.waitForFunction((c) => {
+        const img = document.querySelector('#gen-preview-square, #gen-preview-portrait');
+        return img && img.dataset.code === c && img.complete && img.naturalWidth > 0;
+      }, code);
+    }
+    // The input takes exactly the served limit, and a 65th character is cut by the browser.
+    assert.equal(await page.getAttribute('#gen-code', 'maxlength'), '64');
+  });
+
   it('deactivating a code on the page makes the generator refuse it', async () => {
     await page.goto('/#coupons/coupons');
     await row('e2e-spring').waitFor();

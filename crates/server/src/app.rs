@@ -136,6 +136,21 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         ctx.config.integrations.telegram_bot_token.clone(),
         ctx.config.integrations.telegram_webhook_secret.clone(),
     ));
+    let connections = crate::domains::connections::ConnectionService::new(
+        db.clone(),
+        clock.clone(),
+        crate::domains::connections::TelegramAccess {
+            http: http.clone(),
+            api_url: ctx.config.integrations.telegram_api_url.clone(),
+            limits: if ctx.config.integrations.telegram_unpaced {
+                telegram::Limits::UNLIMITED
+            } else {
+                telegram::Limits::TELEGRAM
+            },
+            retry: telegram::RetryPolicy::default(),
+            public_url: ctx.config.public_url.clone(),
+        },
+    );
     let analytics = AnalyticsService::new(db.clone(), clock.clone(), tenants.clone());
     let instance_id = format!("{}-{}", hostname(), uuid::Uuid::now_v7().simple());
     let bot = BotService::new(BotDeps {
@@ -157,6 +172,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         analytics,
         broadcasts: BroadcastService::new(db.clone(), clock.clone(), ctx.config.broadcast),
         backtests: crate::domains::backtests::BacktestService::default(),
+        connections,
         ctx,
         db,
         storage,
@@ -171,6 +187,41 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         admin_password_hash: OnceLock::new(),
         keys: OnceLock::new(),
     }))
+}
+
+/// `FOREX_BOT_TOKEN` (+ `FOREX_CHANNEL_ID`, `FOREX_FREE_CHANNEL_ID`) seeds the default
+/// workspace's Signal Bot on every start (the environment wins while set). It goes through the
+/// same live checks as a save from the page, in the background so start-up never waits on
+/// Telegram; a failed check is logged with what to fix.
+fn seed_signal_bot(state: &AppState, default_tenant_id: &str) {
+    let i = &state.ctx.config.integrations;
+    let Some(token) = &i.forex_bot_token else {
+        return;
+    };
+    let input = crate::domains::connections::SaveBot {
+        token: Some(token.expose().to_owned()),
+        vip_channel: i.forex_channel_id.clone(),
+        free_channel: i.forex_free_channel_id.clone(),
+    };
+    let connections = state.connections.clone();
+    let tenant_id = default_tenant_id.to_owned();
+    tokio::spawn(async move {
+        match connections
+            .save(
+                &tenant_id,
+                crate::domains::connections::BotRole::SignalBot,
+                input,
+            )
+            .await
+        {
+            Ok(_) => {
+                tracing::info!("FOREX_BOT_TOKEN: Signal Bot connected for the default workspace")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "FOREX_BOT_TOKEN: the Signal Bot could not be connected")
+            }
+        }
+    });
 }
 
 fn hostname() -> String {
@@ -228,6 +279,8 @@ pub async fn bootstrap(state: &AppState) -> anyhow::Result<()> {
     };
     let _ = state.admin_password_hash.set(hash);
     let encryption = state.keys.get().expect("keys set above").encryption.clone();
+    state.connections.set_key(encryption.clone());
+    seed_signal_bot(state, default_tenant.id.as_str());
     state
         .telegram
         .bootstrap(encryption, &default_tenant.id)

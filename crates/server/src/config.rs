@@ -60,6 +60,10 @@ pub struct Integrations {
     pub telegram_api_url: String,
     pub telegram_mode: Option<TelegramMode>,
     pub forex_bot_token: Option<Secret>,
+    /// `FOREX_CHANNEL_ID` / `FOREX_FREE_CHANNEL_ID`: the Signal Bot's VIP and FREE channels,
+    /// seeded with `FOREX_BOT_TOKEN` into the default workspace's connections.
+    pub forex_channel_id: Option<String>,
+    pub forex_free_channel_id: Option<String>,
     pub openai_api_key: Option<Secret>,
     pub openai_base_url: String,
     pub twelve_data_api_key: Option<Secret>,
@@ -330,6 +334,10 @@ pub struct ServeArgs {
     pub telegram_mode: Option<TelegramMode>,
     #[arg(long, env = "FOREX_BOT_TOKEN", hide_env_values = true)]
     pub forex_bot_token: Option<String>,
+    #[arg(long, env = "FOREX_CHANNEL_ID")]
+    pub forex_channel_id: Option<String>,
+    #[arg(long, env = "FOREX_FREE_CHANNEL_ID")]
+    pub forex_free_channel_id: Option<String>,
     #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true)]
     pub openai_api_key: Option<String>,
     #[arg(long, env = "OPENAI_BASE_URL", default_value = DEFAULT_OPENAI_BASE_URL)]
@@ -498,6 +506,8 @@ impl TryFrom<ServeArgs> for Config {
                 telegram_api_url: args.telegram_api_url,
                 telegram_mode: args.telegram_mode,
                 forex_bot_token: secret(args.forex_bot_token),
+                forex_channel_id: args.forex_channel_id.filter(|s| !s.trim().is_empty()),
+                forex_free_channel_id: args.forex_free_channel_id.filter(|s| !s.trim().is_empty()),
                 openai_api_key: secret(args.openai_api_key),
                 openai_base_url: args.openai_base_url,
                 twelve_data_api_key: secret(args.twelve_data_api_key),

@@ -44,7 +44,7 @@ impl AppContext {
         feature(
             "forexBot",
             i.forex_bot_token.is_some(),
-            "signals bot token configured".into(),
+            "FOREX_BOT_TOKEN set: seeds the default workspace's Signal Bot (Settings → Connections)".into(),
             "off: set FOREX_BOT_TOKEN",
         );
         feature(

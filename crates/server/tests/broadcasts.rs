@@ -276,15 +276,17 @@ async fn repository_calls_with_another_tenant_touch_nothing(backend: Backend) {
     let db = seed_db(&app.config.database);
     let now = 1_900_000_000_000;
     let by_status = |counts: Vec<repo::StatusCount>| {
-        let mut counts: Vec<(String, i64)> =
-            counts.into_iter().map(|c| (c.status, c.count)).collect();
+        let mut counts: Vec<(String, i64)> = counts
+            .into_iter()
+            .map(|c| (c.status.as_str().to_owned(), c.count))
+            .collect();
         counts.sort();
         counts
     };
 
     assert_eq!(
-        repo::status_of(&db, &a_id, &id).await.unwrap().as_deref(),
-        Some("failed")
+        repo::status_of(&db, &a_id, &id).await.unwrap(),
+        Some(repo::BroadcastState::Failed)
     );
     assert_eq!(repo::status_of(&db, &b_id, &id).await.unwrap(), None);
     assert_eq!(
@@ -334,7 +336,7 @@ async fn repository_calls_with_another_tenant_touch_nothing(backend: Backend) {
     );
     let sent = [repo::SendResult {
         user_id: 1,
-        status: "sent",
+        status: repo::RecipientStatus::Sent,
         error: None,
         message_id: Some(11),
     }];

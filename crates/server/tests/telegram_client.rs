@@ -1,16 +1,19 @@
 //! The Bot API client against the fake Bot API (wire format, error classes, retries, pacing),
-//! and the fake's own behaviour: form and multipart bodies, file_id re-sends, getUpdates.
+//! and the fake's own behaviour: form and multipart bodies, file_id re-sends, getUpdates, several
+//! bots with their chats, rights and `my_chat_member` updates.
 use std::time::{Duration, Instant};
 
 use promostack::config::Secret;
 use promostack::integrations::telegram::types::{
-    InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
+    ChatMemberStatus, ChatRef, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update,
 };
 use promostack::integrations::telegram::{
     BotClient, Limits, RetryPolicy, SendOptions, TelegramError,
 };
 use promostack_testkit::images;
-use promostack_testkit::telegram::{FAKE_BOT_USERNAME, FakeTelegram, Fault, updates};
+use promostack_testkit::telegram::{
+    ChatKind, FAKE_BOT_USERNAME, FakeTelegram, Fault, Member, MemberStatus, updates,
+};
 use serde_json::json;
 
 const TOKEN: &str = "123456:TEST-token_abc";
@@ -332,6 +335,13 @@ async fn webhook_setup_commands_and_long_polling() {
 
     fake.push_update(updates::text(100, 5, "/help"));
     fake.push_update(updates::text(101, 5, "/start"));
+    // As on Telegram, polling is refused while a webhook is set.
+    let conflict = bot.get_updates(None, 1, &["message"]).await.unwrap_err();
+    assert!(
+        matches!(&conflict, TelegramError::BadRequest { description } if description.starts_with("Conflict")),
+        "{conflict:?}"
+    );
+    assert!(bot.delete_webhook().await.unwrap());
     let batch = bot.get_updates(None, 1, &["message"]).await.unwrap();
     assert_eq!(
         batch.iter().map(|u| u.update_id).collect::<Vec<_>>(),
@@ -345,4 +355,220 @@ async fn webhook_setup_commands_and_long_polling() {
     let empty = bot.get_updates(Some(102), 1, &["message"]).await.unwrap();
     assert!(empty.is_empty());
     assert_eq!(fake.pending_updates(), 0);
+}
+
+fn client_with(fake: &FakeTelegram, token: &str) -> BotClient {
+    promostack::install_crypto_provider();
+    BotClient::new(
+        reqwest::Client::new(),
+        &fake.url,
+        Secret::new(token),
+        Limits::UNLIMITED,
+        fast_retry(),
+    )
+}
+
+const COUPON: &str = "7100001:coupon-bot_token";
+const SIGNAL: &str = "7200002:signal-bot_token";
+const VIP: i64 = -1_001_234_567_890;
+
+#[tokio::test]
+async fn several_bots_each_with_its_identity_and_401_for_unknown_or_revoked_tokens() {
+    let fake = FakeTelegram::start().await;
+    assert_eq!(fake.add_bot(COUPON, "coupon_bot"), 7_100_001);
+    fake.add_bot(SIGNAL, "signal_bot");
+    let coupon = client_with(&fake, COUPON);
+    let signal = client_with(&fake, SIGNAL);
+    let me = coupon.get_me().await.unwrap();
+    assert_eq!(
+        (me.id, me.username.as_deref()),
+        (7_100_001, Some("coupon_bot"))
+    );
+    assert_eq!(
+        signal.get_me().await.unwrap().username.as_deref(),
+        Some("signal_bot")
+    );
+
+    let stranger = client_with(&fake, "7300003:never-issued");
+    assert_eq!(
+        stranger.get_me().await.unwrap_err(),
+        TelegramError::Unauthorized
+    );
+    let malformed = client_with(&fake, "not a token");
+    assert_eq!(
+        malformed.get_me().await.unwrap_err(),
+        TelegramError::InvalidToken
+    );
+
+    fake.revoke_token(SIGNAL);
+    fake.clear_calls();
+    let err = signal
+        .send_message(5, "hi", &SendOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err, TelegramError::Unauthorized);
+    assert!(err.rejects_token());
+    assert_eq!(fake.calls().len(), 1, "a 401 is not retried");
+    assert_eq!(fake.calls()[0].status, 401);
+    // The other bot is untouched.
+    assert!(coupon.get_me().await.is_ok());
+}
+
+#[tokio::test]
+async fn get_chat_and_chat_member_follow_each_bots_membership_and_rights() {
+    let fake = FakeTelegram::start().await;
+    fake.add_bot(COUPON, "coupon_bot");
+    let signal_id = fake.add_bot(SIGNAL, "signal_bot");
+    fake.add_chat(VIP, ChatKind::Channel, "Gold VIP", Some("gold_vip"));
+    fake.set_bot_member(SIGNAL, VIP, Member::admin().restrict(false));
+    let signal = client_with(&fake, SIGNAL);
+    let coupon = client_with(&fake, COUPON);
+
+    let chat = signal.get_chat(&ChatRef::Id(VIP)).await.unwrap();
+    assert_eq!(
+        (chat.id, chat.kind.as_str(), chat.title.as_deref()),
+        (VIP, "channel", Some("Gold VIP"))
+    );
+    let by_name = signal
+        .get_chat(&ChatRef::parse("@gold_vip").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(by_name.id, VIP);
+    // A bot that is not in the channel cannot see it.
+    assert_eq!(
+        coupon.get_chat(&ChatRef::Id(VIP)).await.unwrap_err(),
+        TelegramError::BadRequest {
+            description: "Bad Request: chat not found".into()
+        }
+    );
+    assert!(signal.get_chat(&ChatRef::Id(-1_009_999)).await.is_err());
+
+    let rights = signal
+        .get_chat_member(&ChatRef::Id(VIP), signal_id)
+        .await
+        .unwrap();
+    assert_eq!(rights.status, ChatMemberStatus::Administrator);
+    assert!(rights.can_post() && rights.can_invite());
+    assert!(!rights.can_restrict(), "ban users was withheld");
+    assert_eq!(rights.user.id, signal_id);
+
+    // Sends follow the rights: posting works until the right is taken away.
+    signal
+        .send_message(VIP, "XAU/USD BUY", &SendOptions::default())
+        .await
+        .unwrap();
+    fake.set_bot_member(SIGNAL, VIP, Member::admin().post(false));
+    assert_eq!(
+        signal
+            .send_message(VIP, "XAU/USD SELL", &SendOptions::default())
+            .await
+            .unwrap_err(),
+        TelegramError::BadRequest {
+            description: "Bad Request: need administrator rights in the channel chat".into()
+        }
+    );
+    assert_eq!(fake.sent_to(VIP).len(), 1);
+}
+
+#[tokio::test]
+async fn my_chat_member_updates_per_bot_and_webhooks_with_allowed_updates() {
+    let fake = FakeTelegram::start().await;
+    fake.add_bot(COUPON, "coupon_bot");
+    fake.add_bot(SIGNAL, "signal_bot");
+    fake.add_chat(VIP, ChatKind::Channel, "Gold VIP", None);
+    fake.set_bot_member(SIGNAL, VIP, Member::admin());
+    let signal = client_with(&fake, SIGNAL);
+    let coupon = client_with(&fake, COUPON);
+
+    let raw = fake.change_bot_member(SIGNAL, VIP, Member::with_status(MemberStatus::Kicked));
+    let update: Update = serde_json::from_value(raw.clone()).unwrap();
+    let change = update.my_chat_member.expect("a my_chat_member update");
+    assert_eq!(change.chat.id, VIP);
+    assert_eq!(
+        change.old_chat_member.status,
+        ChatMemberStatus::Administrator
+    );
+    assert!(change.old_chat_member.can_post());
+    assert_eq!(change.new_chat_member.status, ChatMemberStatus::Kicked);
+    assert!(!change.new_chat_member.is_present());
+    // Now kicked: Telegram answers 403 for the channel.
+    assert!(
+        signal
+            .get_chat(&ChatRef::Id(VIP))
+            .await
+            .unwrap_err()
+            .is_blocked()
+    );
+
+    // The update is queued for the signal bot only.
+    let polled = signal
+        .get_updates(None, 0, &["my_chat_member"])
+        .await
+        .unwrap();
+    assert_eq!(polled.len(), 1);
+    assert_eq!(polled[0].update_id, raw["update_id"].as_i64().unwrap());
+    assert!(coupon.get_updates(None, 0, &[]).await.unwrap().is_empty());
+
+    let allowed = [
+        "message",
+        "callback_query",
+        "my_chat_member",
+        "chat_member",
+        "chat_join_request",
+    ];
+    assert!(
+        signal
+            .set_webhook(
+                "https://promo.example/api/telegram-webhook/b1",
+                "s3cret-A_1",
+                &allowed
+            )
+            .await
+            .unwrap()
+    );
+    let hook = fake.webhook_of(SIGNAL).unwrap();
+    assert_eq!(hook["allowed_updates"], json!(allowed));
+    assert_eq!(hook["secret_token"], "s3cret-A_1");
+    assert!(fake.webhook_of(COUPON).is_none());
+    let info = signal.get_webhook_info().await.unwrap();
+    assert_eq!(info.allowed_updates.unwrap(), allowed);
+    // Telegram's alphabet for secrets.
+    assert!(
+        signal
+            .set_webhook("https://promo.example/hook", "not allowed!", &allowed)
+            .await
+            .is_err()
+    );
+    assert!(signal.delete_webhook().await.unwrap());
+    assert!(fake.webhook_of(SIGNAL).is_none());
+    assert_eq!(coupon.get_webhook_info().await.unwrap().url, "");
+}
+
+#[test]
+fn chat_references_are_parsed_as_people_type_them() {
+    assert_eq!(ChatRef::parse(" -1001234567890 "), Ok(ChatRef::Id(VIP)));
+    assert_eq!(
+        ChatRef::parse("@Gold_VIP"),
+        Ok(ChatRef::Username("@Gold_VIP".into()))
+    );
+    assert_eq!(
+        ChatRef::parse("https://t.me/gold_vip"),
+        Ok(ChatRef::Username("@gold_vip".into()))
+    );
+    for bad in [
+        "",
+        "0",
+        "gold_vip",
+        "@abc",
+        "@1gold",
+        "@gold-vip",
+        "-100abc",
+    ] {
+        assert!(ChatRef::parse(bad).is_err(), "{bad:?}");
+    }
+    assert_eq!(serde_json::to_value(ChatRef::Id(VIP)).unwrap(), json!(VIP));
+    assert_eq!(
+        serde_json::to_value(ChatRef::Username("@gold_vip".into())).unwrap(),
+        json!("@gold_vip")
+    );
 }

@@ -22,6 +22,7 @@ pub mod funderpro;
 pub mod images;
 pub mod proxy;
 pub mod telegram;
+pub mod telegram_user;
 pub mod templates;
 
 pub use db::{Backend, TestDatabase};

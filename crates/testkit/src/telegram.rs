@@ -4,6 +4,15 @@
 //! call, keeps photo uploads and hands out `file_id`s that can be re-sent, queues updates for
 //! `getUpdates`, and injects faults: 429 with `retry_after`, 403 "bot was blocked by the user"
 //! for chosen chats, 5xx.
+//!
+//! Several bots can share one fake ([`FakeTelegram::add_bot`]): each token has its own `getMe`,
+//! webhook and update queue. Until a bot is added the fake is *open* (any well-formed token is
+//! the one test bot, [`FAKE_BOT_ID`]); once one is, unknown tokens answer 401 "Unauthorized" like
+//! Telegram, and so does a token [`revoke`](FakeTelegram::revoke_token)d at any time. Chats
+//! ([`FakeTelegram::add_chat`]) answer `getChat`, and each bot's membership in them
+//! ([`FakeTelegram::set_bot_member`]) answers `getChatMember` and decides whether sends to them
+//! go through; [`FakeTelegram::change_bot_member`] changes it and returns the `my_chat_member`
+//! update Telegram would send, which [`FakeTelegram::deliver`] posts to the bot's webhook.
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -78,9 +87,189 @@ pub enum Fault {
     Status(u16),
 }
 
+/// A bot the fake knows by its token.
+#[derive(Debug, Clone)]
+pub struct BotSpec {
+    pub id: i64,
+    pub username: String,
+    pub first_name: String,
+    pub can_join_groups: bool,
+}
+
+/// A chat's type on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatKind {
+    Channel,
+    Supergroup,
+    Group,
+}
+
+impl ChatKind {
+    fn wire(self) -> &'static str {
+        match self {
+            ChatKind::Channel => "channel",
+            ChatKind::Supergroup => "supergroup",
+            ChatKind::Group => "group",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct ChatSpec {
+    id: i64,
+    kind: ChatKind,
+    title: String,
+    username: Option<String>,
+}
+
+/// `ChatMember.status` on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberStatus {
+    Creator,
+    Administrator,
+    Member,
+    Restricted,
+    Left,
+    Kicked,
+}
+
+impl MemberStatus {
+    pub fn wire(self) -> &'static str {
+        match self {
+            MemberStatus::Creator => "creator",
+            MemberStatus::Administrator => "administrator",
+            MemberStatus::Member => "member",
+            MemberStatus::Restricted => "restricted",
+            MemberStatus::Left => "left",
+            MemberStatus::Kicked => "kicked",
+        }
+    }
+
+    fn present(self) -> bool {
+        matches!(
+            self,
+            MemberStatus::Creator
+                | MemberStatus::Administrator
+                | MemberStatus::Member
+                | MemberStatus::Restricted
+        )
+    }
+}
+
+/// Someone's membership of a chat, with the administrator rights the platform cares about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Member {
+    pub status: MemberStatus,
+    pub can_post_messages: bool,
+    pub can_invite_users: bool,
+    pub can_restrict_members: bool,
+    pub can_delete_messages: bool,
+}
+
+impl Member {
+    /// An administrator with every right.
+    pub fn admin() -> Member {
+        Member {
+            status: MemberStatus::Administrator,
+            can_post_messages: true,
+            can_invite_users: true,
+            can_restrict_members: true,
+            can_delete_messages: true,
+        }
+    }
+
+    /// A member (or left, kicked …) without administrator rights.
+    pub fn with_status(status: MemberStatus) -> Member {
+        Member {
+            status,
+            can_post_messages: false,
+            can_invite_users: false,
+            can_restrict_members: false,
+            can_delete_messages: false,
+        }
+    }
+
+    pub fn post(mut self, can: bool) -> Member {
+        self.can_post_messages = can;
+        self
+    }
+
+    pub fn invite(mut self, can: bool) -> Member {
+        self.can_invite_users = can;
+        self
+    }
+
+    pub fn restrict(mut self, can: bool) -> Member {
+        self.can_restrict_members = can;
+        self
+    }
+
+    fn effective(&self) -> Member {
+        if self.status == MemberStatus::Creator {
+            Member {
+                status: MemberStatus::Creator,
+                ..Member::admin()
+            }
+        } else {
+            *self
+        }
+    }
+
+    /// The `ChatMember` object of `user` in a chat of `kind`, as Telegram sends it.
+    pub fn to_wire(&self, user: &Value, kind: ChatKind) -> Value {
+        let mut body = json!({"status": self.status.wire(), "user": user});
+        match self.status {
+            MemberStatus::Creator => {
+                body["is_anonymous"] = json!(false);
+            }
+            MemberStatus::Administrator => {
+                let m = self;
+                body["can_be_edited"] = json!(false);
+                body["is_anonymous"] = json!(false);
+                body["can_manage_chat"] = json!(true);
+                body["can_delete_messages"] = json!(m.can_delete_messages);
+                body["can_manage_video_chats"] = json!(false);
+                body["can_restrict_members"] = json!(m.can_restrict_members);
+                body["can_promote_members"] = json!(false);
+                body["can_change_info"] = json!(false);
+                body["can_invite_users"] = json!(m.can_invite_users);
+                body["can_post_stories"] = json!(false);
+                body["can_edit_stories"] = json!(false);
+                body["can_delete_stories"] = json!(false);
+                if kind == ChatKind::Channel {
+                    body["can_post_messages"] = json!(m.can_post_messages);
+                    body["can_edit_messages"] = json!(false);
+                } else {
+                    body["can_pin_messages"] = json!(false);
+                }
+            }
+            MemberStatus::Restricted => {
+                body["is_member"] = json!(true);
+                body["can_send_messages"] = json!(false);
+                body["until_date"] = json!(0);
+            }
+            MemberStatus::Kicked => {
+                body["until_date"] = json!(0);
+            }
+            MemberStatus::Member | MemberStatus::Left => {}
+        }
+        body
+    }
+}
+
 #[derive(Default)]
 struct FakeState {
     calls: Vec<Call>,
+    bots: HashMap<String, BotSpec>,
+    revoked: HashSet<String>,
+    chats: HashMap<i64, ChatSpec>,
+    /// (chat id, user id) → membership; bots by their id.
+    members: HashMap<(i64, i64), Member>,
+    /// The current webhook of each token (gone after `deleteWebhook`).
+    webhooks: HashMap<String, Value>,
+    /// Updates queued for one token's `getUpdates` (the shared queue serves every token).
+    token_updates: HashMap<String, VecDeque<Value>>,
+    next_update_id: i64,
     faults: HashMap<String, VecDeque<Fault>>,
     blocked: HashSet<i64>,
     file_ids: HashMap<String, usize>,
@@ -213,15 +402,159 @@ impl FakeTelegram {
         self.lock().commands.clone()
     }
 
+    /// Register a bot: `getMe` with `token` answers it. Its id is the token's numeric prefix
+    /// (as on Telegram). From now on unknown tokens answer 401.
+    pub fn add_bot(&self, token: &str, username: &str) -> i64 {
+        let id = token
+            .split_once(':')
+            .and_then(|(id, _)| id.parse().ok())
+            .expect("a bot token looks like 123456:secret");
+        self.lock().bots.insert(
+            token.to_owned(),
+            BotSpec {
+                id,
+                username: username.to_owned(),
+                first_name: username.trim_end_matches("_bot").to_owned(),
+                can_join_groups: true,
+            },
+        );
+        id
+    }
+
+    /// Change a registered bot's `getMe` answer.
+    pub fn update_bot(&self, token: &str, change: impl FnOnce(&mut BotSpec)) {
+        change(self.lock().bots.get_mut(token).expect("bot added"));
+    }
+
+    /// Every later call with `token` answers 401 "Unauthorized" (revoked in @BotFather).
+    pub fn revoke_token(&self, token: &str) {
+        self.lock().revoked.insert(token.to_owned());
+    }
+
+    /// The bot id a token stands for (the open fake's is [`FAKE_BOT_ID`]).
+    pub fn bot_id_of(&self, token: &str) -> i64 {
+        self.lock()
+            .bots
+            .get(token)
+            .map_or(FAKE_BOT_ID, |bot| bot.id)
+    }
+
+    /// A chat `getChat` knows; `username` without the `@`.
+    pub fn add_chat(&self, chat_id: i64, kind: ChatKind, title: &str, username: Option<&str>) {
+        self.lock().chats.insert(
+            chat_id,
+            ChatSpec {
+                id: chat_id,
+                kind,
+                title: title.to_owned(),
+                username: username.map(str::to_owned),
+            },
+        );
+    }
+
+    /// Set the bot's membership of a known chat (what `getChatMember` answers for it and whether
+    /// its sends go through), without an update.
+    pub fn set_bot_member(&self, token: &str, chat_id: i64, member: Member) {
+        let bot_id = self.bot_id_of(token);
+        self.lock().members.insert((chat_id, bot_id), member);
+    }
+
+    /// Set a user's membership of a known chat.
+    pub fn set_member(&self, chat_id: i64, user_id: i64, member: Member) {
+        self.lock().members.insert((chat_id, user_id), member);
+    }
+
+    /// The current webhook of one bot (`None` before `setWebhook` or after `deleteWebhook`).
+    pub fn webhook_of(&self, token: &str) -> Option<Value> {
+        self.lock().webhooks.get(token).cloned()
+    }
+
+    /// Queue an update for one bot's `getUpdates` only.
+    pub fn push_update_for(&self, token: &str, update: Value) {
+        self.lock()
+            .token_updates
+            .entry(token.to_owned())
+            .or_default()
+            .push_back(update);
+        self.updates_ready.notify_waiters();
+    }
+
+    /// Change the bot's membership of a known chat the way an admin would (promote, demote,
+    /// remove) and return the `my_chat_member` update Telegram sends the bot about it. The update
+    /// is also queued for that bot's `getUpdates`; post it to a webhook with [`Self::deliver`].
+    pub fn change_bot_member(&self, token: &str, chat_id: i64, new: Member) -> Value {
+        let update = {
+            let mut state = self.lock();
+            let bot = state.bots.get(token).cloned().unwrap_or_else(|| BotSpec {
+                id: FAKE_BOT_ID,
+                username: FAKE_BOT_USERNAME.into(),
+                first_name: "PromoStack Test".into(),
+                can_join_groups: true,
+            });
+            let chat = state
+                .chats
+                .get(&chat_id)
+                .cloned()
+                .expect("change_bot_member: add_chat first");
+            let old = state
+                .members
+                .insert((chat_id, bot.id), new)
+                .unwrap_or(Member::with_status(MemberStatus::Left));
+            state.next_update_id += 1;
+            let update_id = 500_000 + state.next_update_id;
+            let user = bot_user(&bot);
+            json!({
+                "update_id": update_id,
+                "my_chat_member": {
+                    "chat": chat_json(&chat),
+                    "from": {"id": 1_000_001, "is_bot": false, "first_name": "Channel owner"},
+                    "date": unix_now(),
+                    "old_chat_member": old.to_wire(&user, chat.kind),
+                    "new_chat_member": new.to_wire(&user, chat.kind),
+                }
+            })
+        };
+        self.push_update_for(token, update.clone());
+        update
+    }
+
+    /// Post `update` to the webhook `token` registered, the way Telegram does: the path of the
+    /// registered URL on `app_url` (the test app's address, since the registered URL is public
+    /// HTTPS), with the registered `secret_token` in `X-Telegram-Bot-Api-Secret-Token`.
+    pub async fn deliver(&self, token: &str, app_url: &str, update: &Value) -> reqwest::Response {
+        let hook = self
+            .webhook_of(token)
+            .expect("deliver: the bot has no webhook registered");
+        let url = hook["url"].as_str().unwrap_or_default();
+        let path = url
+            .strip_prefix("https://")
+            .and_then(|rest| rest.find('/').map(|i| &rest[i..]))
+            .unwrap_or("/");
+        let mut request = reqwest::Client::new()
+            .post(format!("{}{path}", app_url.trim_end_matches('/')))
+            .header("content-type", "application/json")
+            .body(update.to_string());
+        if let Some(secret) = hook["secret_token"].as_str() {
+            request = request.header("x-telegram-bot-api-secret-token", secret);
+        }
+        request.send().await.expect("webhook delivery")
+    }
+
     /// Queue an update for `getUpdates` (polling mode); `update_id` must be set by the caller.
     pub fn push_update(&self, update: Value) {
         self.lock().updates.push_back(update);
         self.updates_ready.notify_waiters();
     }
 
-    /// Updates queued and not yet confirmed by a later `offset`.
+    /// Updates queued (for any bot) and not yet confirmed by a later `offset`.
     pub fn pending_updates(&self) -> usize {
-        self.lock().updates.len()
+        let state = self.lock();
+        state.updates.len()
+            + state
+                .token_updates
+                .values()
+                .map(VecDeque::len)
+                .sum::<usize>()
     }
 
     /// Wait until `predicate` holds for the recorded calls (checked on every call), or panic.
@@ -398,6 +731,13 @@ fn chat_of(chat_id: i64) -> Value {
     json!({"id": chat_id, "type": kind})
 }
 
+fn chat_value(state: &FakeState, chat_id: i64) -> Value {
+    state
+        .chats
+        .get(&chat_id)
+        .map_or_else(|| chat_of(chat_id), chat_json)
+}
+
 fn chat_id_param(params: &Value) -> Option<i64> {
     match &params["chat_id"] {
         Value::Number(n) => n.as_i64(),
@@ -430,6 +770,67 @@ fn image_size(bytes: &[u8]) -> (u32, u32) {
     (0, 0)
 }
 
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn default_bot() -> BotSpec {
+    BotSpec {
+        id: FAKE_BOT_ID,
+        username: FAKE_BOT_USERNAME.into(),
+        first_name: "PromoStack Test".into(),
+        can_join_groups: true,
+    }
+}
+
+fn bot_user(bot: &BotSpec) -> Value {
+    json!({"id": bot.id, "is_bot": true, "first_name": bot.first_name, "username": bot.username})
+}
+
+fn chat_json(chat: &ChatSpec) -> Value {
+    let mut body = json!({"id": chat.id, "type": chat.kind.wire(), "title": chat.title});
+    if let Some(username) = &chat.username {
+        body["username"] = json!(username);
+    }
+    body
+}
+
+/// Telegram's answer for a token: 404 when it is not shaped like one, 401 when revoked or (once
+/// bots are registered) unknown; else the bot it stands for.
+/// A Bot API error answer (status, description), turned into the envelope where it is sent.
+struct Refusal(u16, String);
+
+impl Refusal {
+    fn response(self) -> Response {
+        envelope_err(self.0, &self.1, None)
+    }
+}
+
+fn authorize(state: &FakeState, token: &str) -> Result<BotSpec, Refusal> {
+    let well_formed = token.split_once(':').is_some_and(|(id, secret)| {
+        !id.is_empty()
+            && id.bytes().all(|b| b.is_ascii_digit())
+            && !secret.is_empty()
+            && secret
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    });
+    if !well_formed {
+        return Err(Refusal(404, "Not Found".into()));
+    }
+    if state.revoked.contains(token) {
+        return Err(Refusal(401, "Unauthorized".into()));
+    }
+    match state.bots.get(token) {
+        Some(bot) => Ok(bot.clone()),
+        None if state.bots.is_empty() => Ok(default_bot()),
+        None => Err(Refusal(401, "Unauthorized".into())),
+    }
+}
+
 async fn handle(
     State(fake): State<FakeTelegram>,
     Path((bot, method)): Path<(String, String)>,
@@ -443,11 +844,15 @@ async fn handle(
         Ok(parsed) => parsed,
         Err(e) => return envelope_err(400, &format!("Bad Request: {e}"), None),
     };
-    if method == "getUpdates" {
-        return get_updates(&fake, token, params).await;
-    }
     let at = Instant::now();
-    let response = answer(&fake, &method, &params, upload.as_ref());
+    let authorized = authorize(&fake.lock(), &token);
+    let response = match authorized {
+        Err(refused) => refused.response(),
+        Ok(_) if method == "getUpdates" => {
+            return get_updates(&fake, token, params).await;
+        }
+        Ok(bot) => answer(&fake, &token, &bot, &method, &params, upload.as_ref()),
+    };
     let status = response.status().as_u16();
     let latency = {
         let mut state = fake.lock();
@@ -468,7 +873,58 @@ async fn handle(
     response
 }
 
-fn answer(fake: &FakeTelegram, method: &str, params: &Value, upload: Option<&Upload>) -> Response {
+/// Resolve `chat_id` (an id or `@username`) to a known chat.
+fn known_chat(state: &FakeState, params: &Value) -> Option<ChatSpec> {
+    match &params["chat_id"] {
+        Value::String(s) if s.starts_with('@') => state
+            .chats
+            .values()
+            .find(|c| {
+                c.username
+                    .as_deref()
+                    .is_some_and(|u| u.eq_ignore_ascii_case(&s[1..]))
+            })
+            .cloned(),
+        _ => chat_id_param(params).and_then(|id| state.chats.get(&id).cloned()),
+    }
+}
+
+fn chat_word(kind: ChatKind) -> &'static str {
+    match kind {
+        ChatKind::Channel => "channel chat",
+        ChatKind::Supergroup => "supergroup chat",
+        ChatKind::Group => "group chat",
+    }
+}
+
+/// Whether the bot can see a known chat at all: kicked → 403, not in it → 400 "chat not found".
+fn bot_sees(state: &FakeState, bot: &BotSpec, chat: &ChatSpec) -> Result<Member, Refusal> {
+    let member = state
+        .members
+        .get(&(chat.id, bot.id))
+        .copied()
+        .unwrap_or(Member::with_status(MemberStatus::Left));
+    match member.status {
+        MemberStatus::Kicked => Err(Refusal(
+            403,
+            format!(
+                "Forbidden: bot was kicked from the {}",
+                chat_word(chat.kind)
+            ),
+        )),
+        status if !status.present() => Err(Refusal(400, "Bad Request: chat not found".into())),
+        _ => Ok(member.effective()),
+    }
+}
+
+fn answer(
+    fake: &FakeTelegram,
+    token: &str,
+    bot: &BotSpec,
+    method: &str,
+    params: &Value,
+    upload: Option<&Upload>,
+) -> Response {
     let mut state = fake.lock();
     if let Some(fault) = state.faults.get_mut(method).and_then(VecDeque::pop_front) {
         return match fault {
@@ -489,16 +945,78 @@ fn answer(fake: &FakeTelegram, method: &str, params: &Value, upload: Option<&Upl
         if state.blocked.contains(&chat_id) {
             return envelope_err(403, "Forbidden: bot was blocked by the user", None);
         }
+        // Known chats check the bot's membership and rights, like Telegram.
+        if let Some(chat) = known_chat(&state, params) {
+            let member = match bot_sees(&state, bot, &chat) {
+                Ok(member) => member,
+                Err(refused) => return refused.response(),
+            };
+            let may_post = match chat.kind {
+                ChatKind::Channel => {
+                    matches!(
+                        member.status,
+                        MemberStatus::Administrator | MemberStatus::Creator
+                    ) && member.can_post_messages
+                }
+                _ => member.status != MemberStatus::Restricted,
+            };
+            if !may_post {
+                let description = match chat.kind {
+                    ChatKind::Channel => {
+                        "Bad Request: need administrator rights in the channel chat"
+                    }
+                    _ => "Bad Request: not enough rights to send text messages to the chat",
+                };
+                return envelope_err(400, description, None);
+            }
+        }
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let now = unix_now();
     match method {
         "getMe" => envelope_ok(json!({
-            "id": FAKE_BOT_ID, "is_bot": true, "first_name": "PromoStack Test",
-            "username": FAKE_BOT_USERNAME, "can_join_groups": true,
+            "id": bot.id, "is_bot": true, "first_name": bot.first_name,
+            "username": bot.username, "can_join_groups": bot.can_join_groups,
+            "can_read_all_group_messages": false, "supports_inline_queries": false,
         })),
+        "getChat" => {
+            let Some(chat) = known_chat(&state, params) else {
+                return envelope_err(400, "Bad Request: chat not found", None);
+            };
+            if let Err(refused) = bot_sees(&state, bot, &chat) {
+                return refused.response();
+            }
+            let mut body = chat_json(&chat);
+            body["accent_color_id"] = json!(0);
+            body["max_reaction_count"] = json!(11);
+            envelope_ok(body)
+        }
+        "getChatMember" => {
+            let Some(chat) = known_chat(&state, params) else {
+                return envelope_err(400, "Bad Request: chat not found", None);
+            };
+            if let Err(refused) = bot_sees(&state, bot, &chat) {
+                return refused.response();
+            }
+            let user_id = match &params["user_id"] {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => s.parse().ok(),
+                _ => None,
+            };
+            let Some(user_id) = user_id else {
+                return envelope_err(400, "Bad Request: invalid user_id specified", None);
+            };
+            let member = state
+                .members
+                .get(&(chat.id, user_id))
+                .copied()
+                .unwrap_or(Member::with_status(MemberStatus::Left));
+            let user = if user_id == bot.id {
+                bot_user(bot)
+            } else {
+                json!({"id": user_id, "is_bot": false, "first_name": format!("User {user_id}")})
+            };
+            envelope_ok(member.to_wire(&user, chat.kind))
+        }
         "sendMessage" => {
             let Some(text) = params["text"].as_str().filter(|t| !t.is_empty()) else {
                 return envelope_err(400, "Bad Request: message text is empty", None);
@@ -509,7 +1027,7 @@ fn answer(fake: &FakeTelegram, method: &str, params: &Value, upload: Option<&Upl
             state.next_message_id += 1;
             let mut message = json!({
                 "message_id": state.next_message_id, "date": now,
-                "chat": chat_of(chat_id.unwrap_or_default()), "text": text,
+                "chat": chat_value(&state, chat_id.unwrap_or_default()), "text": text,
             });
             if params.get("reply_markup").is_some() {
                 message["reply_markup"] = params["reply_markup"].clone();
@@ -551,7 +1069,7 @@ fn answer(fake: &FakeTelegram, method: &str, params: &Value, upload: Option<&Upl
             let unique = format!("uniq-{file_id}");
             envelope_ok(json!({
                 "message_id": state.next_message_id, "date": now,
-                "chat": chat_of(chat_id.unwrap_or_default()),
+                "chat": chat_value(&state, chat_id.unwrap_or_default()),
                 "caption": params["caption"],
                 "photo": [
                     {"file_id": format!("{file_id}-thumb"), "file_unique_id": format!("{unique}-t"), "width": size.0 / 10, "height": size.1 / 10},
@@ -559,7 +1077,14 @@ fn answer(fake: &FakeTelegram, method: &str, params: &Value, upload: Option<&Upl
                 ],
             }))
         }
-        "answerCallbackQuery" | "deleteWebhook" | "editMessageReplyMarkup" => {
+        "answerCallbackQuery" | "editMessageReplyMarkup" => envelope_ok(json!(true)),
+        "deleteWebhook" => {
+            state.webhooks.remove(token);
+            if params["drop_pending_updates"] == json!(true)
+                || params["drop_pending_updates"] == json!("true")
+            {
+                state.token_updates.remove(token);
+            }
             envelope_ok(json!(true))
         }
         "setWebhook" => {
@@ -573,16 +1098,37 @@ fn answer(fake: &FakeTelegram, method: &str, params: &Value, upload: Option<&Upl
                     None,
                 );
             }
+            if let Some(secret) = params["secret_token"].as_str()
+                && (secret.len() > 256
+                    || !secret
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+            {
+                return envelope_err(
+                    400,
+                    "Bad Request: secret token contains unallowed characters",
+                    None,
+                );
+            }
             state.webhook = Some(params.clone());
+            state.webhooks.insert(token.to_owned(), params.clone());
             envelope_ok(json!(true))
         }
         "getWebhookInfo" => {
-            let url = state
-                .webhook
-                .as_ref()
+            let hook = state.webhooks.get(token);
+            let url = hook
                 .and_then(|w| w["url"].as_str().map(str::to_owned))
                 .unwrap_or_default();
-            envelope_ok(json!({"url": url, "pending_update_count": 0}))
+            let mut info = json!({
+                "url": url, "has_custom_certificate": false,
+                "pending_update_count": state.token_updates.get(token).map_or(0, VecDeque::len),
+            });
+            if let Some(allowed) = hook.map(|w| w["allowed_updates"].clone())
+                && !allowed.is_null()
+            {
+                info["allowed_updates"] = allowed;
+            }
+            envelope_ok(info)
         }
         "setMyCommands" => {
             state.commands = Some(params["commands"].clone());
@@ -592,8 +1138,9 @@ fn answer(fake: &FakeTelegram, method: &str, params: &Value, upload: Option<&Upl
     }
 }
 
-/// `getUpdates`: confirm everything below `offset`, then answer what is queued, waiting up to
-/// `timeout` seconds (capped at 2 s here) for something to arrive.
+/// `getUpdates`: 409 while the bot has a webhook (as on Telegram); else confirm everything below
+/// `offset`, then answer what is queued for every bot and for this one, waiting up to `timeout`
+/// seconds (capped at 2 s here) for something to arrive.
 async fn get_updates(fake: &FakeTelegram, token: String, params: Value) -> Response {
     let offset = params["offset"]
         .as_i64()
@@ -603,28 +1150,43 @@ async fn get_updates(fake: &FakeTelegram, token: String, params: Value) -> Respo
         .or_else(|| params["timeout"].as_str().and_then(|s| s.parse().ok()))
         .unwrap_or(0)
         .min(2);
+    let record = |status: u16| {
+        fake.lock().calls.push(Call {
+            token: token.clone(),
+            method: "getUpdates".into(),
+            params: params.clone(),
+            upload: None,
+            status,
+            at: Instant::now(),
+        });
+        fake.notify.notify_waiters();
+    };
+    if fake.lock().webhooks.contains_key(&token) {
+        record(409);
+        return envelope_err(
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+            None,
+        );
+    }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
     loop {
         let ready = fake.updates_ready.notified();
         let batch: Vec<Value> = {
             let mut state = fake.lock();
-            if let Some(offset) = offset {
-                state
-                    .updates
-                    .retain(|u| u["update_id"].as_i64().unwrap_or(i64::MIN) >= offset);
-            }
-            state.updates.iter().take(100).cloned().collect()
+            let below =
+                |u: &Value| offset.is_some_and(|o| u["update_id"].as_i64().unwrap_or(i64::MIN) < o);
+            state.updates.retain(|u| !below(u));
+            let own = state.token_updates.entry(token.clone()).or_default();
+            own.retain(|u| !below(u));
+            let own: Vec<Value> = own.iter().cloned().collect();
+            let mut batch: Vec<Value> = state.updates.iter().cloned().chain(own).collect();
+            batch.sort_by_key(|u| u["update_id"].as_i64().unwrap_or(i64::MIN));
+            batch.truncate(100);
+            batch
         };
         if !batch.is_empty() || tokio::time::Instant::now() >= deadline {
-            fake.lock().calls.push(Call {
-                token,
-                method: "getUpdates".into(),
-                params,
-                upload: None,
-                status: 200,
-                at: Instant::now(),
-            });
-            fake.notify.notify_waiters();
+            record(200);
             return envelope_ok(Value::Array(batch));
         }
         let _ = tokio::time::timeout_at(deadline, ready).await;

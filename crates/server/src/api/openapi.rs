@@ -9,6 +9,7 @@ use crate::domains::backtests::routes as backtests;
 use crate::domains::bot::routes as bot;
 use crate::domains::broadcast::routes as broadcast;
 use crate::domains::campaigns::routes as campaigns;
+use crate::domains::connections::routes as connections;
 use crate::domains::coupons::routes as coupons;
 use crate::domains::system::routes as system;
 use crate::domains::templates::routes as templates;
@@ -54,6 +55,11 @@ use crate::domains::tenants::routes as tenants;
         bot::webhook_default,
         bot::webhook_bot,
         bot::status,
+        connections::list,
+        connections::save,
+        connections::disconnect,
+        connections::rotate_secret,
+        connections::send_test,
         coupons::validate,
         coupons::code_rules,
         coupons::list,

@@ -60,6 +60,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "bot_updates_pending_indexes",
         sql: include_str!("migrations/0009_bot_updates_pending_indexes.sql"),
     },
+    Migration {
+        version: 10,
+        name: "connections",
+        sql: include_str!("migrations/0010_connections.sql"),
+    },
 ];
 
 /// Apply every pending migration. Safe to call from several instances at once: PostgreSQL

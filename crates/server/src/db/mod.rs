@@ -90,6 +90,52 @@ impl Affected for Result<sqlx::postgres::PgQueryResult, sqlx::Error> {
     }
 }
 
+/// Store an enum as TEXT on both backends: `text_enum!(Status)` gives it sqlx's `Type`, `Encode`
+/// and `Decode` through its `as_str()` / `parse()` (an `Option`), so status columns are read and
+/// written as typed values with no database-side enum type (PostgreSQL enums cannot be altered
+/// in a transaction, and SQLite has none). An unknown stored value is a decode error naming it.
+#[macro_export]
+macro_rules! text_enum {
+    ($ty:ty) => {
+        impl<DB: sqlx::Database> sqlx::Type<DB> for $ty
+        where
+            str: sqlx::Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <str as sqlx::Type<DB>>::type_info()
+            }
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <str as sqlx::Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'q, DB: sqlx::Database> sqlx::Encode<'q, DB> for $ty
+        where
+            &'static str: sqlx::Encode<'q, DB>,
+        {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <DB as sqlx::Database>::ArgumentBuffer,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <&'static str as sqlx::Encode<'q, DB>>::encode(self.as_str(), buf)
+            }
+        }
+
+        impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for $ty
+        where
+            &'r str: sqlx::Decode<'r, DB>,
+        {
+            fn decode(
+                value: <DB as sqlx::Database>::ValueRef<'r>,
+            ) -> Result<Self, sqlx::error::BoxDynError> {
+                let text = <&'r str as sqlx::Decode<'r, DB>>::decode(value)?;
+                <$ty>::parse(text)
+                    .ok_or_else(|| format!("unknown {} '{}'", stringify!($ty), text).into())
+            }
+        }
+    };
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("database unavailable: {0}")]

@@ -5,6 +5,7 @@ pub mod backtests;
 pub mod bot;
 pub mod broadcast;
 pub mod campaigns;
+pub mod connections;
 pub mod coupons;
 pub mod error;
 pub mod system;

@@ -42,6 +42,48 @@ impl Default for JobTimings {
     }
 }
 
+/// Where a job is in the queue. Status literals in the queue's SQL text are these values'
+/// `as_str()` forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStatus {
+    /// Waiting for `run_at` and a runner.
+    Queued,
+    /// Held by a runner (claim token, heartbeat).
+    Running,
+    /// Stopped without finishing; not claimable until [`requeue`] wakes it.
+    Parked,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Parked => "parked",
+            JobStatus::Done => "done",
+            JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "queued" => JobStatus::Queued,
+            "running" => JobStatus::Running,
+            "parked" => JobStatus::Parked,
+            "done" => JobStatus::Done,
+            "failed" => JobStatus::Failed,
+            "cancelled" => JobStatus::Cancelled,
+            _ => return None,
+        })
+    }
+}
+
+crate::text_enum!(JobStatus);
+
 /// What to enqueue.
 #[derive(Debug, Clone)]
 pub struct NewJob {
@@ -159,14 +201,14 @@ pub async fn finish(
     now: Millis,
 ) -> DbResult<bool> {
     let (status, run_at, error) = match result {
-        Ok(JobOutcome::Done) => ("done", now, None),
-        Ok(JobOutcome::Parked) => ("parked", now, None),
-        Ok(JobOutcome::Cancelled) => ("cancelled", now, None),
+        Ok(JobOutcome::Done) => (JobStatus::Done, now, None),
+        Ok(JobOutcome::Parked) => (JobStatus::Parked, now, None),
+        Ok(JobOutcome::Cancelled) => (JobStatus::Cancelled, now, None),
         Err(err) if job.attempts < job.max_attempts => {
             let backoff = timings.retry_backoff_ms << (job.attempts - 1).clamp(0, 10);
-            ("queued", now + backoff, Some(err.as_str()))
+            (JobStatus::Queued, now + backoff, Some(err.as_str()))
         }
-        Err(err) => ("failed", now, Some(err.as_str())),
+        Err(err) => (JobStatus::Failed, now, Some(err.as_str())),
     };
     let n = on_pool!(db, pool => sqlx::query(
         "UPDATE jobs SET status = $3, run_at = $4, last_error = $5, claimed_by = NULL, claim_token = NULL, \

@@ -1,16 +1,10 @@
 //! Claiming stored updates and keeping each chat in order: one instance handles an update at a
 //! time (a lease), and a chat's next update is taken only after the one before it finished.
 use super::conversation::handle;
-use super::repo::{self, Claim, Finish};
+pub(super) use super::repo::ClaimedUpdate;
+use super::repo::{self, Claim, Finish, UpdateStatus};
 use super::service::{BotService, CLAIM_MS, Halt, MAX_ATTEMPTS};
 use crate::integrations::telegram::TenantBot;
-
-/// A stored update this instance holds the claim of.
-pub(super) struct ClaimedUpdate {
-    pub payload: String,
-    /// Its chat, the ordering key.
-    pub chat_id: Option<i64>,
-}
 
 /// How a claimed update's handling ended for the chat's order.
 pub(super) enum Ran {
@@ -51,10 +45,7 @@ impl BotService {
             })
             .await;
         match claimed {
-            Ok(Some((payload, chat_id))) => {
-                self.run_claimed(bot_id, update_id, ClaimedUpdate { payload, chat_id }, None)
-                    .await
-            }
+            Ok(Some(claimed)) => self.run_claimed(bot_id, update_id, claimed, None).await,
             Ok(None) => Ran::Pending,
             Err(err) => {
                 tracing::warn!(bot = bot_id, update_id, error = %err, "cannot claim update");
@@ -98,31 +89,32 @@ impl BotService {
         };
         let now = self.clock.now();
         let (status, error, retry_at) = match outcome {
-            Ok(()) => ("done", None, None),
-            Err(Halt::Blocked) => ("done", Some("blocked".to_owned()), None),
-            Err(Halt::Permanent(e)) => ("failed", Some(e), None),
+            Ok(()) => (UpdateStatus::Done, None, None),
+            Err(Halt::Blocked) => (UpdateStatus::Done, Some("blocked".to_owned()), None),
+            Err(Halt::Permanent(e)) => (UpdateStatus::Failed, Some(e), None),
             Err(Halt::Transient(e)) => {
                 let attempts = repo::attempts(&self.db, bot_id, update_id)
                     .await
                     .unwrap_or(MAX_ATTEMPTS);
                 if attempts >= MAX_ATTEMPTS {
-                    ("failed", Some(e), None)
+                    (UpdateStatus::Failed, Some(e), None)
                 } else {
                     // Back-off grows with the attempts: 2 s, 4 s, 8 s, ...
                     (
-                        "pending",
+                        UpdateStatus::Pending,
                         Some(e),
                         Some(now + 1000 * (1 << attempts.min(6))),
                     )
                 }
             }
         };
-        metrics::counter!("telegram_updates_processed_total", "status" => status).increment(1);
-        if status != "done" {
+        metrics::counter!("telegram_updates_processed_total", "status" => status.as_str())
+            .increment(1);
+        if status != UpdateStatus::Done {
             tracing::warn!(
                 bot = bot_id,
                 update_id,
-                status,
+                status = status.as_str(),
                 error = error.as_deref().unwrap_or(""),
                 "update not handled"
             );
@@ -138,7 +130,7 @@ impl BotService {
             now,
         };
         match self.finish(finish).await {
-            Ok(next) if status != "pending" => Ran::Finished { next },
+            Ok(next) if status != UpdateStatus::Pending => Ran::Finished { next },
             Ok(_) => Ran::Pending,
             Err(err) => {
                 // The claim expires and the sweeper retries; handling is idempotent enough for that.

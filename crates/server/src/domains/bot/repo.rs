@@ -4,6 +4,59 @@ use crate::db::{Affected, Db, DbResult, Tx, pow2_chunks, sqlite_list};
 use crate::ids::TenantId;
 use crate::{on_pool, on_tx};
 
+/// Where a stored update is: waiting (new, or back for a retry), handled, or given up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UpdateStatus {
+    Pending,
+    Done,
+    Failed,
+}
+
+impl UpdateStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UpdateStatus::Pending => "pending",
+            UpdateStatus::Done => "done",
+            UpdateStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "pending" => Some(UpdateStatus::Pending),
+            "done" => Some(UpdateStatus::Done),
+            "failed" => Some(UpdateStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+crate::text_enum!(UpdateStatus);
+
+/// A stored update this instance now holds the claim of.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClaimedUpdate {
+    pub payload: String,
+    /// Its chat, the ordering key.
+    pub chat_id: Option<i64>,
+}
+
+/// A pending update nobody is working on.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StrandedUpdate {
+    pub bot_id: String,
+    pub update_id: i64,
+}
+
+/// How a batch of updates ended, written to each of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UpdateOutcome<'a> {
+    pub status: UpdateStatus,
+    pub error: Option<&'a str>,
+    /// With `pending`: when the retry is due (the claim expires then).
+    pub retry_at: Option<i64>,
+}
+
 /// A request to claim a pending update for processing (see [`claim_update`]).
 #[derive(Debug, Clone)]
 pub struct Claim {
@@ -17,9 +70,8 @@ pub struct Claim {
 /// Claim a pending update for processing until `until`, unless another instance holds it or an
 /// earlier update of the same chat is still pending (one chat's updates run in order). The
 /// payload and chat of the claimed update.
-pub async fn claim_update(tx: &mut Tx, claim: &Claim) -> DbResult<Option<(String, Option<i64>)>> {
-    Ok(
-        on_tx!(tx, conn => sqlx::query_as::<_, (String, Option<i64>)>(
+pub async fn claim_update(tx: &mut Tx, claim: &Claim) -> DbResult<Option<ClaimedUpdate>> {
+    Ok(on_tx!(tx, conn => sqlx::query_as::<_, ClaimedUpdate>(
         "UPDATE bot_updates SET claimed_by = $3, claimed_until = $4, attempts = attempts + 1 \
          WHERE bot_id = $1 AND update_id = $2 AND status = 'pending' \
            AND (claimed_until IS NULL OR claimed_until < $5) \
@@ -28,8 +80,7 @@ pub async fn claim_update(tx: &mut Tx, claim: &Claim) -> DbResult<Option<(String
                    AND earlier.status = 'pending' AND earlier.update_id < $2) \
          RETURNING payload, chat_id"
     ).bind(&claim.bot_id).bind(claim.update_id).bind(&claim.holder).bind(claim.until).bind(claim.now)
-        .fetch_optional(&mut **conn).await)?,
-    )
+        .fetch_optional(&mut **conn).await)?)
 }
 
 pub async fn attempts(db: &Db, bot_id: &str, update_id: i64) -> DbResult<i64> {
@@ -46,8 +97,8 @@ pub async fn stranded(
     now: i64,
     unclaimed_after_ms: i64,
     limit: i64,
-) -> DbResult<Vec<(String, i64)>> {
-    Ok(on_pool!(db, pool => sqlx::query_as::<_, (String, i64)>(
+) -> DbResult<Vec<StrandedUpdate>> {
+    Ok(on_pool!(db, pool => sqlx::query_as::<_, StrandedUpdate>(
         "SELECT bot_id, update_id FROM bot_updates WHERE status = 'pending' \
            AND ((claimed_until IS NULL AND received_at < $1) OR claimed_until < $2) \
          ORDER BY received_at, update_id LIMIT $3"
@@ -74,10 +125,12 @@ pub async fn prune_processed(db: &Db, bot_id: &str, cutoff: i64, limit: i64) -> 
 }
 
 /// Counts of a bot's updates by status.
-pub async fn update_counts(db: &Db, bot_id: &str) -> DbResult<Vec<(String, i64)>> {
-    Ok(on_pool!(db, pool => sqlx::query_as::<_, (String, i64)>(
+pub async fn update_counts(db: &Db, bot_id: &str) -> DbResult<Vec<(UpdateStatus, i64)>> {
+    Ok(
+        on_pool!(db, pool => sqlx::query_as::<_, (UpdateStatus, i64)>(
         "SELECT status, COUNT(*) FROM bot_updates WHERE bot_id = $1 GROUP BY status"
-    ).bind(bot_id).fetch_all(pool).await)?)
+    ).bind(bot_id).fetch_all(pool).await)?,
+    )
 }
 
 /// The highest update id stored for a bot (polling resumes after it).
@@ -360,10 +413,20 @@ pub struct Finish {
     pub chat_id: Option<i64>,
     /// The user it came from, written in the same transaction as the outcome.
     pub user: Option<UserTouch>,
-    pub status: &'static str,
+    pub status: UpdateStatus,
     pub error: Option<String>,
     pub retry_at: Option<i64>,
     pub now: i64,
+}
+
+impl Finish {
+    pub fn outcome(&self) -> UpdateOutcome<'_> {
+        UpdateOutcome {
+            status: self.status,
+            error: self.error.as_deref(),
+            retry_at: self.retry_at,
+        }
+    }
 }
 
 /// Record many outcomes of one bot that ended the same way (`status`, `error`, `retry_at`) in
@@ -374,10 +437,14 @@ pub async fn finish_updates(
     tx: &mut Tx,
     bot_id: &str,
     update_ids: &[i64],
-    outcome: (&str, Option<&str>, Option<i64>),
+    outcome: UpdateOutcome<'_>,
     now: i64,
 ) -> DbResult<()> {
-    let (status, error, retry_at) = outcome;
+    let UpdateOutcome {
+        status,
+        error,
+        retry_at,
+    } = outcome;
     on_tx!(tx, conn => sqlite {
         for chunk in pow2_chunks(update_ids, 256) {
             let sql = format!(

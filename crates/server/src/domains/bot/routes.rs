@@ -90,6 +90,26 @@ async fn receive(
     let bot = match state.telegram.verify_webhook(bot_id, presented).await? {
         Ok(bot) => bot,
         Err(WebhookAuthError::UnknownBot) => {
+            // Not a registry bot: perhaps a workspace connection's (domains/connections).
+            use crate::domains::connections::service::WebhookOutcome;
+            match state
+                .connections
+                .receive_update(bot_id, presented, body)
+                .await?
+            {
+                WebhookOutcome::Handled => {
+                    return Ok(ApiJson(WebhookAck {
+                        ok: true,
+                        duplicate: false,
+                    }));
+                }
+                WebhookOutcome::BadSecret => {
+                    metrics::counter!("telegram_updates_rejected_total", "reason" => "bad_secret")
+                        .increment(1);
+                    return Err(ApiError::Unauthorized("webhook_secret_invalid"));
+                }
+                WebhookOutcome::UnknownBot => {}
+            }
             metrics::counter!("telegram_updates_rejected_total", "reason" => "unknown_bot")
                 .increment(1);
             tracing::warn!(bot_id = %bot_id.chars().take(64).collect::<String>(), "webhook for an unknown bot");

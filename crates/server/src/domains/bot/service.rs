@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::sync::Semaphore;
 
-use super::repo::{self, Finish};
+use super::repo::{self, Finish, UpdateStatus};
 use super::writer::Writer;
 use crate::db::{Db, DbError};
 use crate::domains::analytics::AnalyticsService;
@@ -106,11 +106,10 @@ impl BotService {
     pub async fn update_counts(&self, bot_id: &str) -> DomainResult<UpdateCounts> {
         let mut counts = UpdateCounts::default();
         for (status, n) in repo::update_counts(&self.db, bot_id).await? {
-            match status.as_str() {
-                "pending" => counts.pending = n,
-                "done" => counts.done = n,
-                "failed" => counts.failed = n,
-                _ => {}
+            match status {
+                UpdateStatus::Pending => counts.pending = n,
+                UpdateStatus::Done => counts.done = n,
+                UpdateStatus::Failed => counts.failed = n,
             }
         }
         Ok(counts)

@@ -140,7 +140,9 @@ impl Worker for UpdateSweeper {
 
     async fn step(&self, state: &AppState) -> anyhow::Result<()> {
         let now = state.clock.now();
-        for (bot_id, update_id) in repo::stranded(&state.db, now, UNCLAIMED_AFTER_MS, 200).await? {
+        for repo::StrandedUpdate { bot_id, update_id } in
+            repo::stranded(&state.db, now, UNCLAIMED_AFTER_MS, 200).await?
+        {
             state.bot.dispatch(bot_id, update_id);
         }
         Ok(())

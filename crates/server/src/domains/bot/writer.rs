@@ -40,8 +40,8 @@ pub enum Stored {
     Duplicate,
 }
 
-/// A claimed update's payload and chat.
-pub type Claimed = Option<(String, Option<i64>)>;
+/// A claimed update's payload and chat, when the claim was taken.
+pub type Claimed = Option<repo::ClaimedUpdate>;
 
 enum Op {
     Receive(NewUpdate, oneshot::Sender<DbResult<Stored>>),
@@ -347,20 +347,19 @@ async fn apply(db: &Db, ops: &[Op], timing: &mut Timing) -> DbResult<Vec<Option<
     }
 
     // Outcomes grouped by how they ended (almost always: one bot, all `done`).
-    type Outcome<'a> = (&'a str, &'static str, Option<&'a str>, Option<i64>);
-    let mut outcomes: HashMap<Outcome<'_>, Vec<i64>> = HashMap::new();
+    let mut outcomes: HashMap<(&str, repo::UpdateOutcome<'_>), Vec<i64>> = HashMap::new();
     let mut latest = i64::MIN;
     for op in ops {
         if let Op::Finish(f, _) = op {
             latest = latest.max(f.now);
             outcomes
-                .entry((f.bot_id.as_str(), f.status, f.error.as_deref(), f.retry_at))
+                .entry((f.bot_id.as_str(), f.outcome()))
                 .or_default()
                 .push(f.update_id);
         }
     }
-    for ((bot_id, status, error, retry_at), ids) in outcomes {
-        repo::finish_updates(&mut tx, bot_id, &ids, (status, error, retry_at), latest).await?;
+    for ((bot_id, outcome), ids) in outcomes {
+        repo::finish_updates(&mut tx, bot_id, &ids, outcome, latest).await?;
     }
 
     // The next pending update of each chat whose update just finished, read after the outcomes
@@ -368,7 +367,7 @@ async fn apply(db: &Db, ops: &[Op], timing: &mut Timing) -> DbResult<Vec<Option<
     let mut finished_chats: HashMap<&str, Vec<i64>> = HashMap::new();
     for op in ops {
         if let Op::Finish(f, _) = op
-            && f.status != "pending"
+            && f.status != repo::UpdateStatus::Pending
             && let Some(chat) = f.chat_id
         {
             finished_chats
@@ -387,7 +386,7 @@ async fn apply(db: &Db, ops: &[Op], timing: &mut Timing) -> DbResult<Vec<Option<
     }
     for (i, op) in ops.iter().enumerate() {
         if let Op::Finish(f, _) = op {
-            let after = (f.status != "pending")
+            let after = (f.status != repo::UpdateStatus::Pending)
                 .then(|| {
                     f.chat_id
                         .and_then(|chat| next.get(&(f.bot_id.as_str(), chat)).copied())

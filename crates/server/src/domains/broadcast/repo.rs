@@ -6,11 +6,98 @@ use crate::db::{Affected, Db, DbResult, Tx, placeholders};
 use crate::ids::TenantId;
 use crate::{on_pool, on_tx};
 
+/// Where a broadcast is: queued (or resumed), sending, paused, or ended one of three ways.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BroadcastState {
+    Queued,
+    Running,
+    Paused,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl BroadcastState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BroadcastState::Queued => "queued",
+            BroadcastState::Running => "running",
+            BroadcastState::Paused => "paused",
+            BroadcastState::Completed => "completed",
+            BroadcastState::Failed => "failed",
+            BroadcastState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "queued" => BroadcastState::Queued,
+            "running" => BroadcastState::Running,
+            "paused" => BroadcastState::Paused,
+            "completed" => BroadcastState::Completed,
+            "failed" => BroadcastState::Failed,
+            "cancelled" => BroadcastState::Cancelled,
+            _ => return None,
+        })
+    }
+
+    /// Still to be (or being) sent.
+    pub fn is_active(self) -> bool {
+        matches!(self, BroadcastState::Queued | BroadcastState::Running)
+    }
+}
+
+crate::text_enum!(BroadcastState);
+
+/// Where one recipient's message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RecipientStatus {
+    Pending,
+    /// Claimed by the sender; the request may be in flight.
+    Sending,
+    Sent,
+    Blocked,
+    Failed,
+    /// The request may have reached Telegram (a network error, a crash mid-send): never resent.
+    Uncertain,
+    Cancelled,
+}
+
+impl RecipientStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecipientStatus::Pending => "pending",
+            RecipientStatus::Sending => "sending",
+            RecipientStatus::Sent => "sent",
+            RecipientStatus::Blocked => "blocked",
+            RecipientStatus::Failed => "failed",
+            RecipientStatus::Uncertain => "uncertain",
+            RecipientStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "pending" => RecipientStatus::Pending,
+            "sending" => RecipientStatus::Sending,
+            "sent" => RecipientStatus::Sent,
+            "blocked" => RecipientStatus::Blocked,
+            "failed" => RecipientStatus::Failed,
+            "uncertain" => RecipientStatus::Uncertain,
+            "cancelled" => RecipientStatus::Cancelled,
+            _ => return None,
+        })
+    }
+}
+
+crate::text_enum!(RecipientStatus);
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct BroadcastRow {
     pub id: String,
     pub tenant_id: TenantId,
-    pub status: String,
+    pub status: BroadcastState,
     pub job_key: String,
     pub message: String,
     pub parse_mode: Option<String>,
@@ -41,7 +128,7 @@ pub async fn insert(tx: &mut Tx, row: &BroadcastRow) -> DbResult<()> {
         "INSERT INTO broadcast_jobs (id, tenant_id, status, job_key, message, parse_mode, photo, buttons_json, rate_per_sec, \
            recipients, created_by, error, created_at, started_at, finished_at, updated_at) \
          VALUES ($1, $2, $3, $12, $4, $5, $6, $7, $8, $9, $10, NULL, $11, NULL, NULL, $11)"
-    ).bind(&row.id).bind(&row.tenant_id).bind(&row.status).bind(&row.message).bind(&row.parse_mode)
+    ).bind(&row.id).bind(&row.tenant_id).bind(row.status).bind(&row.message).bind(&row.parse_mode)
         .bind(&row.photo).bind(&row.buttons_json).bind(row.rate_per_sec).bind(row.recipients)
         .bind(&row.created_by).bind(row.created_at).bind(&row.job_key)
         .execute(&mut **conn).await.affected())?;
@@ -96,8 +183,8 @@ pub async fn transition(
     db: &Db,
     tenant_id: &TenantId,
     id: &str,
-    from: &[&str],
-    to: &str,
+    from: &[BroadcastState],
+    to: BroadcastState,
     now: i64,
 ) -> DbResult<bool> {
     let marks = placeholders(5, from.len());
@@ -129,15 +216,21 @@ pub async fn set_error(
     Ok(())
 }
 
-pub async fn status_of(db: &Db, tenant_id: &TenantId, id: &str) -> DbResult<Option<String>> {
-    Ok(on_pool!(db, pool => sqlx::query_scalar::<_, String>(
+pub async fn status_of(
+    db: &Db,
+    tenant_id: &TenantId,
+    id: &str,
+) -> DbResult<Option<BroadcastState>> {
+    Ok(
+        on_pool!(db, pool => sqlx::query_scalar::<_, BroadcastState>(
         "SELECT status FROM broadcast_jobs WHERE tenant_id = $1 AND id = $2"
-    ).bind(tenant_id).bind(id).fetch_optional(pool).await)?)
+    ).bind(tenant_id).bind(id).fetch_optional(pool).await)?,
+    )
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StatusCount {
-    pub status: String,
+    pub status: RecipientStatus,
     pub count: i64,
 }
 
@@ -219,7 +312,7 @@ pub async fn mark_sending(
 pub struct SendResult<'a> {
     pub user_id: i64,
     /// `sent`, `blocked`, `failed` or `uncertain`.
-    pub status: &'a str,
+    pub status: RecipientStatus,
     pub error: Option<&'a str>,
     pub message_id: Option<i64>,
 }

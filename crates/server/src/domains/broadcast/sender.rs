@@ -12,6 +12,7 @@
 //! through one writer that commits everything queued meanwhile in one transaction (group
 //! commit), so a slow commit makes batches bigger instead of sends later. The broadcast's status
 //! (pause / cancel) and its pending rows are read by background tasks, off the schedule's path.
+use super::repo::{BroadcastState, RecipientStatus};
 use crate::ids::TenantId;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -215,7 +216,7 @@ impl JobHandler for BroadcastSender {
         let payload = ctx.job.payload_json();
         if let Some(id) = payload["broadcast_id"].as_str()
             && let Some(Ok(tenant_id)) = ctx.job.tenant_id.as_deref().map(TenantId::parse)
-            && repo::status_of(&state.db, &tenant_id, id).await?.as_deref() == Some("queued")
+            && repo::status_of(&state.db, &tenant_id, id).await? == Some(BroadcastState::Queued)
         {
             let mut tx = state.db.begin().await?;
             crate::workers::jobs::requeue(&mut tx, &ctx.job_key(), state.clock.now()).await?;
@@ -243,15 +244,15 @@ async fn run_broadcast(
     let Some(row) = repo::get(db, tenant_id, id).await? else {
         return Ok(JobOutcome::Done);
     };
-    match row.status.as_str() {
-        "cancelled" => {
+    match row.status {
+        BroadcastState::Cancelled => {
             repo::mark_in_flight_uncertain(db, tenant_id, id, clock.now()).await?;
             repo::cancel_pending(db, tenant_id, id, clock.now()).await?;
             return Ok(JobOutcome::Cancelled);
         }
-        "paused" => return Ok(JobOutcome::Parked),
-        "completed" | "failed" => return Ok(JobOutcome::Done),
-        _ => {}
+        BroadcastState::Paused => return Ok(JobOutcome::Parked),
+        BroadcastState::Completed | BroadcastState::Failed => return Ok(JobOutcome::Done),
+        BroadcastState::Queued | BroadcastState::Running => {}
     }
     let uncertain = repo::mark_in_flight_uncertain(db, tenant_id, id, clock.now()).await?;
     if uncertain > 0 {
@@ -275,8 +276,8 @@ async fn run_broadcast(
             db,
             tenant_id,
             id,
-            &["queued", "running"],
-            "failed",
+            &[BroadcastState::Queued, BroadcastState::Running],
+            BroadcastState::Failed,
             clock.now(),
         )
         .await?;
@@ -286,8 +287,8 @@ async fn run_broadcast(
         db,
         tenant_id,
         id,
-        &["queued", "running"],
-        "running",
+        &[BroadcastState::Queued, BroadcastState::Running],
+        BroadcastState::Running,
         clock.now(),
     )
     .await?;
@@ -316,22 +317,39 @@ async fn run_broadcast(
             }
             Stop::Paused => {
                 // Resumed while the in-flight sends drained: carry on.
-                if repo::status_of(db, tenant_id, id).await?.as_deref() == Some("queued") {
-                    repo::transition(db, tenant_id, id, &["queued"], "running", now).await?;
+                if repo::status_of(db, tenant_id, id).await? == Some(BroadcastState::Queued) {
+                    repo::transition(
+                        db,
+                        tenant_id,
+                        id,
+                        &[BroadcastState::Queued],
+                        BroadcastState::Running,
+                        now,
+                    )
+                    .await?;
                     continue;
                 }
                 tracing::info!(broadcast = %id, "broadcast paused");
                 return Ok(JobOutcome::Parked);
             }
             Stop::Finished => {
-                if repo::transition(db, tenant_id, id, &["running"], "completed", now).await? {
+                if repo::transition(
+                    db,
+                    tenant_id,
+                    id,
+                    &[BroadcastState::Running],
+                    BroadcastState::Completed,
+                    now,
+                )
+                .await?
+                {
                     tracing::info!(broadcast = %id, "broadcast completed");
                     return Ok(JobOutcome::Done);
                 }
                 // Paused or cancelled right as the last row went out.
-                match repo::status_of(db, tenant_id, id).await?.as_deref() {
-                    Some("paused") => return Ok(JobOutcome::Parked),
-                    Some("cancelled") => return Ok(JobOutcome::Cancelled),
+                match repo::status_of(db, tenant_id, id).await? {
+                    Some(BroadcastState::Paused) => return Ok(JobOutcome::Parked),
+                    Some(BroadcastState::Cancelled) => return Ok(JobOutcome::Cancelled),
                     _ => return Ok(JobOutcome::Done),
                 }
             }
@@ -386,9 +404,9 @@ fn watch_control(
         loop {
             match repo::status_of(&db, &tenant_id, &id).await {
                 Ok(status) => {
-                    let control = match status.as_deref() {
-                        Some("paused") => Control::Pause,
-                        Some("cancelled") | None => Control::Cancel,
+                    let control = match status {
+                        Some(BroadcastState::Paused) => Control::Pause,
+                        Some(BroadcastState::Cancelled) | None => Control::Cancel,
                         _ => Control::Run,
                     };
                     if tx.send(control).is_err() {
@@ -439,7 +457,7 @@ fn read_pending(
 /// How one send ended, for the ledger.
 struct Outcome {
     user_id: i64,
-    status: &'static str,
+    status: RecipientStatus,
     error: Option<String>,
     message_id: Option<i64>,
     /// A 403: the user blocked the bot.
@@ -673,8 +691,10 @@ async fn send_one(
             )
             .await;
         let (status, error, message_id) = match result {
-            Ok(message) => ("sent", None, Some(message.message_id)),
-            Err(TelegramError::Blocked { description }) => ("blocked", Some(description), None),
+            Ok(message) => (RecipientStatus::Sent, None, Some(message.message_id)),
+            Err(TelegramError::Blocked { description }) => {
+                (RecipientStatus::Blocked, Some(description), None)
+            }
             // A 429 means Telegram did not deliver it: everyone waits `retry_after`, then this
             // row goes again (cannot duplicate).
             Err(TelegramError::RetryAfter { secs }) if rate_limited < MAX_RATE_LIMITED => {
@@ -694,20 +714,20 @@ async fn send_one(
             }
             // The request may have reached Telegram: resending could duplicate it.
             Err(err @ TelegramError::Network(_)) => (
-                "uncertain",
+                RecipientStatus::Uncertain,
                 Some(format!("{err}; not resent to avoid a duplicate")),
                 None,
             ),
-            Err(err) => ("failed", Some(err.to_string()), None),
+            Err(err) => (RecipientStatus::Failed, Some(err.to_string()), None),
         };
-        metrics::counter!("broadcast_messages_total", "outcome" => status).increment(1);
+        metrics::counter!("broadcast_messages_total", "outcome" => status.as_str()).increment(1);
         return ledger
             .record(Outcome {
                 user_id,
                 status,
                 error,
                 message_id,
-                blocked: status == "blocked",
+                blocked: status == RecipientStatus::Blocked,
             })
             .await;
     }

@@ -1,5 +1,6 @@
 //! Broadcast rules: validation, creating a job with its recipient ledger in one transaction,
 //! progress, controls (pause, resume, cancel), and the delivery report.
+use super::repo::{BroadcastState, RecipientStatus};
 use crate::ids::TenantId;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -159,15 +160,14 @@ impl Totals {
             ..Totals::default()
         };
         for c in counts {
-            let slot = match c.status.as_str() {
-                "pending" => &mut totals.pending,
-                "sending" => &mut totals.sending,
-                "sent" => &mut totals.sent,
-                "blocked" => &mut totals.blocked,
-                "failed" => &mut totals.failed,
-                "uncertain" => &mut totals.uncertain,
-                "cancelled" => &mut totals.cancelled,
-                _ => continue,
+            let slot = match c.status {
+                RecipientStatus::Pending => &mut totals.pending,
+                RecipientStatus::Sending => &mut totals.sending,
+                RecipientStatus::Sent => &mut totals.sent,
+                RecipientStatus::Blocked => &mut totals.blocked,
+                RecipientStatus::Failed => &mut totals.failed,
+                RecipientStatus::Uncertain => &mut totals.uncertain,
+                RecipientStatus::Cancelled => &mut totals.cancelled,
             };
             *slot += c.count;
         }
@@ -210,12 +210,14 @@ fn status_of(row: BroadcastRow, totals: Totals) -> BroadcastStatus {
     } else {
         ((totals.recipients - open) as f64 * 1000.0 / totals.recipients as f64).round() / 10.0
     };
-    let eta_seconds = matches!(row.status.as_str(), "queued" | "running")
+    let eta_seconds = row
+        .status
+        .is_active()
         .then(|| (open as f64 / row.rate_per_sec.max(0.001)).ceil() as i64);
     let message = Message::from_row(&row);
     BroadcastStatus {
         id: row.id,
-        status: row.status,
+        status: row.status.as_str().to_owned(),
         message: row.message,
         parse_mode: row.parse_mode,
         photo: row.photo,
@@ -348,7 +350,7 @@ impl BroadcastService {
                 .ok_or(DomainError::NotFound("broadcast"))?;
             return Ok(Created {
                 id: row.id,
-                status: row.status,
+                status: row.status.as_str().to_owned(),
                 recipients: row.recipients,
                 dry_run: false,
                 created: false,
@@ -357,7 +359,7 @@ impl BroadcastService {
         let row = BroadcastRow {
             id: id.clone(),
             tenant_id: tenant_id.to_owned(),
-            status: "queued".into(),
+            status: BroadcastState::Queued,
             job_key: key.clone(),
             message: message.text.clone(),
             parse_mode: message.parse_mode.map(|m| m.telegram_name().to_owned()),
@@ -424,15 +426,15 @@ impl BroadcastService {
             &self.db,
             tenant_id,
             id,
-            &["queued", "running"],
-            "paused",
+            &[BroadcastState::Queued, BroadcastState::Running],
+            BroadcastState::Paused,
             now,
         )
         .await?
         {
             return Err(DomainError::conflict(format!(
                 "a {} broadcast cannot be paused",
-                row.status
+                row.status.as_str()
             )));
         }
         // A queued job that no runner holds yet parks at once; a running one parks itself.
@@ -445,10 +447,19 @@ impl BroadcastService {
     pub async fn resume(&self, tenant_id: &TenantId, id: &str) -> DomainResult<BroadcastStatus> {
         let row = self.row(tenant_id, id).await?;
         let now = self.clock.now();
-        if !repo::transition(&self.db, tenant_id, id, &["paused"], "queued", now).await? {
+        if !repo::transition(
+            &self.db,
+            tenant_id,
+            id,
+            &[BroadcastState::Paused],
+            BroadcastState::Queued,
+            now,
+        )
+        .await?
+        {
             return Err(DomainError::conflict(format!(
                 "a {} broadcast cannot be resumed",
-                row.status
+                row.status.as_str()
             )));
         }
         let mut tx = self.db.begin().await?;
@@ -464,15 +475,19 @@ impl BroadcastService {
             &self.db,
             tenant_id,
             id,
-            &["queued", "running", "paused"],
-            "cancelled",
+            &[
+                BroadcastState::Queued,
+                BroadcastState::Running,
+                BroadcastState::Paused,
+            ],
+            BroadcastState::Cancelled,
             now,
         )
         .await?
         {
             return Err(DomainError::conflict(format!(
                 "a {} broadcast cannot be cancelled",
-                row.status
+                row.status.as_str()
             )));
         }
         let mut tx = self.db.begin().await?;

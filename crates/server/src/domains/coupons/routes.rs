@@ -7,8 +7,8 @@ use axum::routing::{delete, get, post, put};
 use serde::{Deserialize, Serialize};
 
 use super::service::{
-    Coupon, CouponCheck, CouponInput, CouponPage, CouponSettings, ImportResult,
-    SettingsInput, reason,
+    Coupon, CouponCheck, CouponInput, CouponPage, CouponSettings, ImportResult, SettingsInput,
+    reason,
 };
 use crate::auth::Role;
 use crate::domains::coupons::CouponCode;

@@ -109,15 +109,19 @@ pub struct SystemStatus {
     leader_epoch: i64,
     workers: Vec<&'static str>,
     features: BTreeMap<&'static str, FeatureStatus>,
+    /// The workspace's connections (Settings → Connections reads the same rows).
+    connections: Vec<crate::domains::connections::Connection>,
 }
 
 /// What this deployment runs on and which features are configured.
 #[utoipa::path(get, path = "/api/system/status", tag = "system", responses((status = 200, body = SystemStatus)))]
 pub async fn status(
     State(state): State<AppState>,
-    _ctx: RequestCtx,
+    ctx: RequestCtx,
 ) -> ApiResult<ApiJson<SystemStatus>> {
+    let connections = state.connections.list(&ctx.tenant_id).await?;
     Ok(ApiJson(SystemStatus {
+        connections,
         version: env!("CARGO_PKG_VERSION"),
         database: state.db.backend(),
         storage: state.storage.kind(),

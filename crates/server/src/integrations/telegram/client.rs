@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 
 use super::limiter::{Destination, Limits, RateLimiter};
 use super::types::{
-    ApiResponse, BotCommand, InlineKeyboardMarkup, InputFile, Message, Update, User, WebhookInfo,
+    ApiResponse, BotCommand, ChatFullInfo, ChatMember, ChatRef, InlineKeyboardMarkup, InputFile,
+    Message, Update, User, WebhookInfo,
 };
 use crate::config::Secret;
 
@@ -26,7 +27,11 @@ pub enum TelegramError {
     /// 400: Telegram refused the request as sent.
     #[error("bad request: {description}")]
     BadRequest { description: String },
-    /// 401/404: the token is wrong or revoked.
+    /// 401: Telegram does not accept the token (revoked in @BotFather, or wrong). Never retried;
+    /// callers stop using the token at once.
+    #[error("Telegram rejected the bot token (401 Unauthorized): it was revoked or is wrong")]
+    Unauthorized,
+    /// 404 for a well-known method: the token is not shaped like one Telegram issues.
     #[error("the bot token was rejected by Telegram")]
     InvalidToken,
     /// 5xx after retries.
@@ -45,12 +50,21 @@ impl TelegramError {
         matches!(self, TelegramError::Blocked { .. })
     }
 
+    /// The token itself is refused (401 or 404): retrying with it cannot help.
+    pub fn rejects_token(&self) -> bool {
+        matches!(
+            self,
+            TelegramError::Unauthorized | TelegramError::InvalidToken
+        )
+    }
+
     /// A short machine name, for metrics and usage rows.
     pub fn kind(&self) -> &'static str {
         match self {
             TelegramError::Blocked { .. } => "blocked",
             TelegramError::RetryAfter { .. } => "rate_limited",
             TelegramError::BadRequest { .. } => "bad_request",
+            TelegramError::Unauthorized => "unauthorized",
             TelegramError::InvalidToken => "invalid_token",
             TelegramError::Server { .. } => "server_error",
             TelegramError::Network(_) => "network",
@@ -342,8 +356,33 @@ impl BotClient {
         .await
     }
 
+    /// Remove the webhook (switching to `getUpdates`); `drop_pending` discards queued updates.
     pub async fn delete_webhook(&self) -> TgResult<bool> {
-        self.call("deleteWebhook", json!({}), None).await
+        self.delete_webhook_with(false).await
+    }
+
+    pub async fn delete_webhook_with(&self, drop_pending: bool) -> TgResult<bool> {
+        self.call(
+            "deleteWebhook",
+            json!({"drop_pending_updates": drop_pending}),
+            None,
+        )
+        .await
+    }
+
+    /// `getChat`: the chat if the bot can see it (400 "chat not found" when it is not in it).
+    pub async fn get_chat(&self, chat: &ChatRef) -> TgResult<ChatFullInfo> {
+        self.call("getChat", json!({"chat_id": chat}), None).await
+    }
+
+    /// `getChatMember`: `user_id`'s membership and rights (the bot's own with its id).
+    pub async fn get_chat_member(&self, chat: &ChatRef, user_id: i64) -> TgResult<ChatMember> {
+        self.call(
+            "getChatMember",
+            json!({"chat_id": chat, "user_id": user_id}),
+            None,
+        )
+        .await
     }
 
     pub async fn get_webhook_info(&self) -> TgResult<WebhookInfo> {
@@ -429,7 +468,8 @@ fn decode<T: DeserializeOwned>(status: u16, text: &str) -> TgResult<T> {
             secs: envelope.parameters.and_then(|p| p.retry_after).unwrap_or(1),
         },
         403 => TelegramError::Blocked { description },
-        401 | 404 => TelegramError::InvalidToken,
+        401 => TelegramError::Unauthorized,
+        404 => TelegramError::InvalidToken,
         400..=499 => TelegramError::BadRequest { description },
         _ => TelegramError::Server {
             status: code,
@@ -479,7 +519,13 @@ mod tests {
             401,
             r#"{"ok":false,"error_code":401,"description":"Unauthorized"}"#,
         );
-        assert_eq!(token, Err(TelegramError::InvalidToken));
+        assert_eq!(token, Err(TelegramError::Unauthorized));
+        assert!(token.unwrap_err().rejects_token());
+        let malformed: TgResult<bool> = decode(
+            404,
+            r#"{"ok":false,"error_code":404,"description":"Not Found"}"#,
+        );
+        assert_eq!(malformed, Err(TelegramError::InvalidToken));
     }
 
     #[test]

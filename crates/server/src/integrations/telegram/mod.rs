@@ -9,4 +9,6 @@ pub mod types;
 
 pub use client::{BotClient, RetryPolicy, SendOptions, TelegramError, TgResult};
 pub use limiter::{Destination, Limits, RateLimiter};
-pub use service::{BotStatus, DEFAULT_BOT_ID, TelegramService, TenantBot, WebhookAuthError};
+pub use service::{
+    BotStatus, DEFAULT_BOT_ID, TelegramService, TenantBot, WebhookAuthError, fingerprint,
+};

@@ -88,7 +88,7 @@ pub struct CallbackQuery {
     pub data: Option<String>,
 }
 
-/// One incoming update. Only the kinds the coupon bot subscribes to are typed; the rest parse as
+/// One incoming update. Only the kinds the platform subscribes to are typed; the rest parse as
 /// an update with none of them set (and are acknowledged and ignored).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Update {
@@ -97,6 +97,157 @@ pub struct Update {
     pub edited_message: Option<Message>,
     pub channel_post: Option<Message>,
     pub callback_query: Option<CallbackQuery>,
+    /// The bot's own membership of a chat changed (promoted, demoted, removed).
+    pub my_chat_member: Option<ChatMemberUpdated>,
+    /// Someone else's membership changed (needs `chat_member` in `allowed_updates` and admin).
+    pub chat_member: Option<ChatMemberUpdated>,
+    pub chat_join_request: Option<ChatJoinRequest>,
+}
+
+/// What `getChat` answers (Bot API `ChatFullInfo`; only the fields we read).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub struct ChatFullInfo {
+    pub id: i64,
+    /// private | group | supergroup | channel
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: Option<String>,
+    pub username: Option<String>,
+    pub invite_link: Option<String>,
+}
+
+/// `ChatMember.status`.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatMemberStatus {
+    Creator,
+    Administrator,
+    Member,
+    Restricted,
+    Left,
+    Kicked,
+}
+
+/// A `ChatMember` (owner, administrator, member, restricted, left, banned) flattened into one
+/// struct: the status and the rights; a right Telegram did not send is `false`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub struct ChatMember {
+    pub status: ChatMemberStatus,
+    pub user: User,
+    #[serde(default)]
+    pub can_manage_chat: bool,
+    /// Channels only.
+    #[serde(default)]
+    pub can_post_messages: bool,
+    #[serde(default)]
+    pub can_invite_users: bool,
+    /// "Ban users" in the apps.
+    #[serde(default)]
+    pub can_restrict_members: bool,
+    #[serde(default)]
+    pub can_delete_messages: bool,
+}
+
+impl ChatMember {
+    pub fn is_admin(&self) -> bool {
+        matches!(
+            self.status,
+            ChatMemberStatus::Creator | ChatMemberStatus::Administrator
+        )
+    }
+
+    /// In the chat at all (not left or banned).
+    pub fn is_present(&self) -> bool {
+        !matches!(
+            self.status,
+            ChatMemberStatus::Left | ChatMemberStatus::Kicked
+        )
+    }
+
+    /// The owner has every right whatever the flags say.
+    pub fn can_post(&self) -> bool {
+        self.status == ChatMemberStatus::Creator || (self.is_admin() && self.can_post_messages)
+    }
+
+    pub fn can_invite(&self) -> bool {
+        self.status == ChatMemberStatus::Creator || (self.is_admin() && self.can_invite_users)
+    }
+
+    pub fn can_restrict(&self) -> bool {
+        self.status == ChatMemberStatus::Creator || (self.is_admin() && self.can_restrict_members)
+    }
+}
+
+/// `my_chat_member` / `chat_member` updates.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ChatMemberUpdated {
+    pub chat: Chat,
+    pub from: User,
+    pub date: i64,
+    pub old_chat_member: ChatMember,
+    pub new_chat_member: ChatMember,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ChatJoinRequest {
+    pub chat: Chat,
+    pub from: User,
+    pub user_chat_id: i64,
+    pub date: i64,
+    pub bio: Option<String>,
+}
+
+/// A chat as the Bot API addresses it: a numeric id (`-100…` for channels and supergroups) or
+/// the `@username` of a public one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum ChatRef {
+    Id(i64),
+    Username(String),
+}
+
+/// Why a chat reference was refused (the message says what a valid one looks like).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "not a Telegram chat: use the numeric id (channels start with -100, e.g. -1001234567890) or the public @username"
+)]
+pub struct BadChatRef;
+
+impl ChatRef {
+    /// Parse what a person types: `-1001234567890`, `@channel_name` (5–32 of `a-z 0-9 _`,
+    /// starting with a letter), or `t.me/channel_name`.
+    pub fn parse(input: &str) -> Result<ChatRef, BadChatRef> {
+        let input = input.trim();
+        if let Ok(id) = input.parse::<i64>() {
+            return if id != 0 {
+                Ok(ChatRef::Id(id))
+            } else {
+                Err(BadChatRef)
+            };
+        }
+        let name = input
+            .strip_prefix('@')
+            .or_else(|| input.strip_prefix("https://t.me/"))
+            .or_else(|| input.strip_prefix("t.me/"))
+            .ok_or(BadChatRef)?;
+        let valid = (5..=32).contains(&name.len())
+            && name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if valid {
+            Ok(ChatRef::Username(format!("@{name}")))
+        } else {
+            Err(BadChatRef)
+        }
+    }
+}
+
+impl std::fmt::Display for ChatRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChatRef::Id(id) => write!(f, "{id}"),
+            ChatRef::Username(name) => f.write_str(name),
+        }
+    }
 }
 
 /// Update kinds the coupon bot asks Telegram for (`allowed_updates`).
@@ -134,6 +285,7 @@ pub struct WebhookInfo {
     pub url: String,
     #[serde(default)]
     pub pending_update_count: i64,
+    pub allowed_updates: Option<Vec<String>>,
     pub last_error_date: Option<i64>,
     pub last_error_message: Option<String>,
 }
