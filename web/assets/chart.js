@@ -57,3 +57,51 @@ export function barChart({ points, height = 240, ariaLabel = 'Chart', maxLabels 
   svg.append(bars);
   return svg;
 }
+
+/**
+ * lineChart({points: [{x, y}], height, ariaLabel, area, yLabel, xLabel}) -> <svg>
+ * One series over a numeric x (e.g. unix seconds), drawn as a polyline; `area: true` fills it
+ * down to the zero line (the drawdown). The y range always includes 0, whose gridline is drawn
+ * stronger. `xLabel(x)` formats the first, middle and last x under the chart.
+ */
+export function lineChart({ points, height = 220, ariaLabel = 'Chart', area = false, yLabel = (v) => v.toLocaleString(), xLabel = String, tone = 'primary' }) {
+  const width = 720;
+  const pad = { top: 12, right: 12, bottom: 26, left: 56 };
+  const innerW = width - pad.left - pad.right;
+  const innerH = height - pad.top - pad.bottom;
+  const svg = el('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart chart-line', role: 'img', 'aria-label': ariaLabel, preserveAspectRatio: 'none' });
+  svg.style.height = height + 'px';
+  if (!points.length) return svg;
+  const xs = points.map((p) => p.x);
+  const ys = points.map((p) => p.y);
+  const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+  const hi = Math.max(0, ...ys);
+  const lo = Math.min(0, ...ys);
+  const span = niceScale(Math.max(hi - lo, 1e-9));
+  const step = span.step;
+  const top = Math.ceil(hi / step) * step;
+  const bottom = Math.floor(lo / step) * step;
+  const range = top - bottom || 1;
+  const sx = (x) => pad.left + (x1 === x0 ? innerW / 2 : ((x - x0) / (x1 - x0)) * innerW);
+  const sy = (y) => pad.top + ((top - y) / range) * innerH;
+  const grid = el('g', { class: 'chart-grid' });
+  for (let v = bottom; v <= top + step / 2; v += step) {
+    const y = sy(v);
+    grid.append(el('line', { x1: pad.left, x2: width - pad.right, y1: y, y2: y, class: Math.abs(v) < step / 2 ? 'chart-zero' : '' }));
+    grid.append(el('text', { x: pad.left - 6, y: y + 4, 'text-anchor': 'end', class: 'chart-axis' }, yLabel(Math.abs(v) < step / 2 ? 0 : v)));
+  }
+  svg.append(grid);
+  const coords = points.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`);
+  if (area) {
+    const base = sy(0).toFixed(1);
+    svg.append(el('polygon', { points: `${sx(xs[0]).toFixed(1)},${base} ${coords.join(' ')} ${sx(xs[xs.length - 1]).toFixed(1)},${base}`, class: `chart-area chart-${tone}` }));
+  }
+  svg.append(el('polyline', { points: coords.join(' '), class: `chart-path chart-${tone}`, 'vector-effect': 'non-scaling-stroke' }));
+  const labels = el('g', {});
+  const mid = points[Math.floor(points.length / 2)].x;
+  [[x0, 'start'], [mid, 'middle'], [x1, 'end']].forEach(([x, anchor]) => {
+    labels.append(el('text', { x: sx(x), y: height - 8, 'text-anchor': anchor, class: 'chart-axis' }, xLabel(x)));
+  });
+  svg.append(labels);
+  return svg;
+}

@@ -171,6 +171,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         campaigns: CampaignService::new(db.clone(), storage.clone(), clock.clone()),
         analytics,
         broadcasts: BroadcastService::new(db.clone(), clock.clone(), ctx.config.broadcast),
+        backtests: crate::domains::backtests::BacktestService::default(),
         connections,
         ctx,
         db,

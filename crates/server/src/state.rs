@@ -46,6 +46,7 @@ pub struct AppInner {
     pub campaigns: crate::domains::campaigns::CampaignService,
     pub analytics: crate::domains::analytics::AnalyticsService,
     pub broadcasts: crate::domains::broadcast::BroadcastService,
+    pub backtests: crate::domains::backtests::BacktestService,
     /// Each workspace's bots and channels; `connections.resolver()` gives any domain a bot.
     pub connections: crate::domains::connections::ConnectionService,
 }

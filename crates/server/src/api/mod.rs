@@ -17,6 +17,7 @@ pub fn route_table() -> Vec<Route> {
     routes.extend(crate::domains::campaigns::routes::routes());
     routes.extend(crate::domains::analytics::routes::routes());
     routes.extend(crate::domains::broadcast::routes::routes());
+    routes.extend(crate::domains::backtests::routes::routes());
     routes.extend(crate::domains::connections::routes::routes());
     routes
 }

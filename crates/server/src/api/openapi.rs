@@ -5,6 +5,7 @@ use utoipa::OpenApi;
 
 use crate::auth::routes as auth;
 use crate::domains::analytics::routes as analytics;
+use crate::domains::backtests::routes as backtests;
 use crate::domains::bot::routes as bot;
 use crate::domains::broadcast::routes as broadcast;
 use crate::domains::campaigns::routes as campaigns;
@@ -97,6 +98,8 @@ use crate::domains::tenants::routes as tenants;
         broadcast::resume,
         broadcast::cancel,
         broadcast::report,
+        backtests::strategies,
+        backtests::run,
     )
 )]
 pub struct ApiDoc;

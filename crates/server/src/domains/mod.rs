@@ -1,6 +1,7 @@
 //! One folder per capability: `routes.rs` (HTTP), `service.rs` (rules), `repo.rs` (SQL).
 //! A domain calls another domain's service, never its repo.
 pub mod analytics;
+pub mod backtests;
 pub mod bot;
 pub mod broadcast;
 pub mod campaigns;
