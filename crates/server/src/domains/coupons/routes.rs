@@ -7,8 +7,8 @@ use axum::routing::{delete, get, post, put};
 use serde::{Deserialize, Serialize};
 
 use super::service::{
-    Coupon, CouponCheck, CouponInput, CouponPage, CouponSettings, ImportResult, MAX_CODE_CHARS,
-    SettingsInput, reason,
+    Coupon, CouponCheck, CouponInput, CouponPage, CouponSettings, ImportResult, SettingsInput,
+    reason,
 };
 use crate::auth::Role;
 use crate::domains::coupons::CouponCode;
@@ -97,8 +97,8 @@ pub struct CodeRules {
     responses((status = 200, body = CodeRules)))]
 pub async fn code_rules() -> ApiJson<CodeRules> {
     ApiJson(CodeRules {
-        max_chars: MAX_CODE_CHARS,
-        allowed: "letters, digits, '-', '_' and '.'",
+        max_chars: crate::domains::coupons::CouponCode::MAX_CHARS,
+        allowed: CouponCode::ALLOWED,
     })
 }
 
