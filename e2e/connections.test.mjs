@@ -145,3 +145,62 @@ describe('Settings → Connections', () => {
     assert.deepEqual(errors, []);
   });
 });
+
+describe('Settings → Connections with FOREX_BOT_TOKEN set', () => {
+  let envFake;
+  let envServer;
+  let envBrowser;
+  let envPage;
+  let envErrors;
+
+  before(async () => {
+    envFake = await startFakeTelegram();
+    await envFake.command({ addBot: { token: TOKEN, username: BOT } });
+    await envFake.command({ addChannel: { id: VIP, title: 'Gold VIP' } });
+    await envFake.command({ setBotMember: { token: TOKEN, chatId: VIP } });
+    envServer = await startServer({
+      env: {
+        TELEGRAM_API_URL: envFake.url,
+        TELEGRAM_RATE_LIMIT: 'off',
+        FOREX_BOT_TOKEN: TOKEN,
+        FOREX_CHANNEL_ID: String(VIP),
+      },
+    });
+    envBrowser = await launchBrowser();
+    envPage = await (await envBrowser.newContext({ viewport: DESKTOP })).newPage();
+    envErrors = watchErrors(envPage);
+    await logIn(envPage, envServer);
+  });
+
+  after(async () => {
+    await envBrowser?.close();
+    await envServer?.stop();
+    if (envFake) { envFake.child.stdin.end(); await once(envFake.child, 'exit'); }
+  });
+
+  it('says the environment wins, and Settings → System shows the same connection', async () => {
+    // The seed runs in the background at start: wait until the API has it.
+    let list;
+    for (let i = 0; i < 100; i++) {
+      list = await envPage.evaluate(async () => (await fetch('/api/connections')).json());
+      if (list.connections.length) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(list.connections[0].role, 'signal_bot');
+    await envPage.goto(envServer.baseUrl + '/#settings/connections');
+    const signal = envPage.locator('#conn-signal-bot');
+    await signal.locator('.conn-status[data-status="ok"]').waitFor();
+    assert.match(await signal.locator('.conn-env').innerText(),
+      /Set by the environment \(FOREX_BOT_TOKEN, FOREX_CHANNEL_ID\).*the environment wins/);
+    assert.equal(await signal.locator('.conn-username').innerText(), '@' + BOT);
+    assert.equal(await envPage.locator('#conn-coupon-bot .conn-env').count(), 0);
+    await screenshot(envPage, 'settings-connections-env-1440');
+
+    await envPage.goto(envServer.baseUrl + '/#settings/system');
+    const system = envPage.locator('#system-connections');
+    await system.waitFor();
+    assert.match(await system.locator('[data-role="signal_bot"]').innerText(), /Connected\s+@gold_signals_bot/);
+    assert.match(await system.locator('[data-role="coupon_bot"]').innerText(), /Not connected/);
+    assert.deepEqual(envErrors, []);
+  });
+});
