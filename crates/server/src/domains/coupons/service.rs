@@ -566,7 +566,7 @@ impl CouponService {
                 outcome
             }
             None => {
-                let outcome = validator.check(tenant_id, &code, now).await?;
+                let outcome = validator.check(tenant_id, code, now).await?;
                 if validator.is_remote() {
                     let ttl = match &outcome {
                         Outcome::Checked(check) if check.valid => VALID_TTL_MS,
