@@ -97,7 +97,7 @@ pub struct CodeRules {
     responses((status = 200, body = CodeRules)))]
 pub async fn code_rules() -> ApiJson<CodeRules> {
     ApiJson(CodeRules {
-        max_chars: crate::domains::coupons::CouponCode::MAX_CHARS,
+        max_chars: CouponCode::MAX_CHARS,
         allowed: CouponCode::ALLOWED,
     })
 }
