@@ -18,14 +18,38 @@ export function fixtureBin() {
   return path.resolve(repoRoot, path.dirname(bin), 'e2e-fixture');
 }
 
-/** The testkit's fake Telegram Bot API as a child process; close its stdin to stop it. */
+/**
+ * The testkit's fake Telegram Bot API as a child process; close its stdin to stop it.
+ * `command(obj)` sends one JSON command (see crates/testkit/src/bin/e2e-fixture.rs: addBot,
+ * addChannel, setBotMember, sentTo) and resolves to the fixture's JSON answer.
+ */
 export async function startFakeTelegram() {
   const child = spawn(fixtureBin(), ['fake-telegram'], { stdio: ['pipe', 'pipe', 'inherit'] });
   let buffer = '';
-  child.stdout.on('data', (c) => { buffer += c; });
+  let url = null;
+  const waiting = [];
+  child.stdout.on('data', (c) => {
+    buffer += c;
+    let nl;
+    while (waiting.length && (nl = buffer.indexOf('\n')) >= 0 && url) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      waiting.shift()(line);
+    }
+  });
   for (let i = 0; i < 100 && !buffer.includes('\n'); i++) await new Promise((r) => setTimeout(r, 50));
   if (!buffer.startsWith('http://127.0.0.1:')) throw new Error(`fake Bot API did not start: ${buffer}`);
-  return { child, url: buffer.split('\n')[0].trim() };
+  url = buffer.slice(0, buffer.indexOf('\n')).trim();
+  buffer = buffer.slice(buffer.indexOf('\n') + 1);
+  const command = (obj) => new Promise((resolve, reject) => {
+    waiting.push((line) => {
+      const answer = JSON.parse(line);
+      if (answer.error) reject(new Error(`fake Bot API: ${answer.error}`));
+      else resolve(answer);
+    });
+    child.stdin.write(JSON.stringify(obj) + '\n');
+  });
+  return { child, url, command };
 }
 
 export const CHROMIUM_ARGS = [

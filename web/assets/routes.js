@@ -39,6 +39,7 @@ export const PRODUCTS = [
     pages: [
       { id: 'workspace', label: 'Workspace', icon: 'building' },
       { id: 'members', label: 'Members', icon: 'users' },
+      { id: 'connections', label: 'Connections', icon: 'share' },
       { id: 'system', label: 'System', icon: 'server' },
     ],
   },

@@ -164,6 +164,7 @@ async fn connect_check_isolate_reject_and_disconnect(backend: Backend) {
         (200, json!([])),
         "nothing half-saved"
     );
+    assert_eq!(list["environment"], json!([]), "no FOREX_BOT_TOKEN here");
 
     // With the rights given, the save goes through and shows what was checked.
     fake.set_bot_member(SIGNAL, VIP, Member::admin());
@@ -486,6 +487,19 @@ async fn environment_seeds_the_default_signal_bot(backend: Backend) {
     assert_eq!(seeded["role"], "signal_bot", "seeded: {seeded}");
     assert_eq!(seeded["vipChannel"]["id"], VIP);
     assert_eq!(seeded["freeChannel"]["title"], "Gold FREE");
+    // The page says the environment wins, in the default workspace only.
+    let (_, list) = call(&app, Method::GET, "/api/connections", None).await;
+    assert_eq!(
+        list["environment"],
+        json!([{"role": "signal_bot",
+            "variables": ["FOREX_BOT_TOKEN", "FOREX_CHANNEL_ID", "FOREX_FREE_CHANNEL_ID"]}])
+    );
+    let b = json(app.admin_create_tenant("B", "tenant-b", None).await, 201).await;
+    app.use_tenant(b["id"].as_str());
+    let (_, list) = call(&app, Method::GET, "/api/connections", None).await;
+    assert_eq!(list["environment"], json!([]));
+    assert_eq!(list["connections"], json!([]));
+    app.use_tenant(None);
     app.stop().await;
     for secret in SECRETS {
         assert!(!logs().contains(secret), "a token was logged");

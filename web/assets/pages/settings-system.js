@@ -107,6 +107,7 @@ export default async function render(root, ctx) {
 
     return [
       tiles,
+      ...(Array.isArray(s.connections) ? connectionsCard(s.connections) : []),
       h('h2', { class: 'section-title' }, 'Integrations · ' + on + ' of ' + entries.length + ' on'),
       features,
       ...(instance ? [h('h2', { class: 'section-title' }, 'Workers'), instance] : []),
@@ -116,6 +117,26 @@ export default async function render(root, ctx) {
   }
 
   await load();
+}
+
+// The workspace's connections from the same rows Settings → Connections shows.
+const CONNECTION_ROLES = [['coupon_bot', 'Coupon Bot'], ['signal_bot', 'Signal Bot']];
+function connectionsCard(conns) {
+  const light = (c) => !c ? badge('Not connected', 'neutral')
+    : c.status === 'ok' ? h('span', { class: 'badge badge-success' }, h('span', { class: 'dot' }), 'Connected')
+      : h('span', { class: 'badge badge-' + (c.status === 'token_rejected' ? 'danger' : 'warning') }, h('span', { class: 'dot' }), c.status === 'token_rejected' ? 'Token rejected' : 'Degraded');
+  return [
+    h('h2', { class: 'section-title' }, 'Connections'),
+    h('section', { class: 'card', id: 'system-connections' },
+      h('div', { class: 'card-body' },
+        h('dl', { class: 'kv' }, CONNECTION_ROLES.map(([role, label]) => {
+          const c = conns.find((x) => x.role === role);
+          return [h('dt', null, label), h('dd', { 'data-role': role },
+            h('span', { class: 'badge-list' }, light(c), c && c.botUsername ? h('span', null, '@' + c.botUsername) : null,
+              c && c.statusReason && c.status !== 'ok' ? h('span', { class: 'col-muted' }, c.statusReason) : null))];
+        })),
+        h('p', { class: 'hint mt-4' }, h('a', { href: '#settings/connections' }, 'Manage in Settings → Connections')))),
+  ];
 }
 
 function tile(label, iconName, value) {

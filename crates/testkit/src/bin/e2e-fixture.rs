@@ -1,15 +1,66 @@
 //! Helpers for the browser tests (e2e/), which drive the real binary:
 //!
 //! - `e2e-fixture fake-telegram`: run the fake Bot API on a free loopback port, print its URL on
-//!   the first line of stdout, and stop when stdin closes.
+//!   the first line of stdout, and stop when stdin closes. Each line on stdin is a JSON command
+//!   answered by one JSON line on stdout (see [`command`]): `{"addBot":{"token","username"}}`,
+//!   `{"addChannel":{"id","title"}}`, `{"setBotMember":{"token","chatId","post","invite","ban"}}`
+//!   (an administrator with those rights), `{"webhookOf":TOKEN}` (its `setWebhook` parameters),
+//!   `{"sentTo":CHAT_ID}` (the texts sent there).
 //! - `e2e-fixture seed-bot-data DB_FILE USERS USAGE_ROWS`: insert bot users and usage rows for
 //!   the default workspace of the SQLite database at DB_FILE (what the coupon bot would have
 //!   written), spread over the last 6 days (all inside the 7-day report).
-use std::io::Read;
+use std::io::BufRead;
 
 use promostack::config::DatabaseConfig;
 use promostack_testkit::broadcast::{Usage, seed_bot_users, seed_db, seed_usage};
-use promostack_testkit::telegram::FakeTelegram;
+use promostack_testkit::telegram::{ChatKind, FakeTelegram, Member};
+use serde_json::{Value, json};
+
+/// One stdin command of `fake-telegram` against the fake; the answer is printed as one line.
+fn command(fake: &FakeTelegram, line: &str) -> Value {
+    let cmd: Value = match serde_json::from_str(line) {
+        Ok(v) => v,
+        Err(e) => return json!({"error": format!("not JSON: {e}")}),
+    };
+    if let Some(bot) = cmd.get("addBot") {
+        let (Some(token), Some(username)) = (bot["token"].as_str(), bot["username"].as_str())
+        else {
+            return json!({"error": "addBot needs token and username"});
+        };
+        return json!({"id": fake.add_bot(token, username)});
+    }
+    if let Some(chat) = cmd.get("addChannel") {
+        let (Some(id), Some(title)) = (chat["id"].as_i64(), chat["title"].as_str()) else {
+            return json!({"error": "addChannel needs id and title"});
+        };
+        fake.add_chat(id, ChatKind::Channel, title, chat["username"].as_str());
+        return json!({"ok": true});
+    }
+    if let Some(m) = cmd.get("setBotMember") {
+        let (Some(token), Some(chat_id)) = (m["token"].as_str(), m["chatId"].as_i64()) else {
+            return json!({"error": "setBotMember needs token and chatId"});
+        };
+        let right = |name: &str| m[name].as_bool().unwrap_or(true);
+        let member = Member::admin()
+            .post(right("post"))
+            .invite(right("invite"))
+            .restrict(right("ban"));
+        fake.set_bot_member(token, chat_id, member);
+        return json!({"ok": true});
+    }
+    if let Some(token) = cmd.get("webhookOf").and_then(Value::as_str) {
+        return json!({"webhook": fake.webhook_of(token)});
+    }
+    if let Some(chat_id) = cmd.get("sentTo").and_then(Value::as_i64) {
+        let texts: Vec<Value> = fake
+            .sent_to(chat_id)
+            .iter()
+            .map(|c| json!(c.text()))
+            .collect();
+        return json!({"texts": texts});
+    }
+    json!({"error": "unknown command"})
+}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
@@ -19,10 +70,16 @@ async fn main() -> anyhow::Result<()> {
         Some("fake-telegram") => {
             let fake = FakeTelegram::start().await;
             println!("{}", fake.url);
-            // Until the test closes our stdin.
-            tokio::task::spawn_blocking(|| {
-                let mut sink = Vec::new();
-                let _ = std::io::stdin().read_to_end(&mut sink);
+            // Commands, one per line, until the test closes our stdin.
+            let fake = tokio::task::spawn_blocking(move || {
+                for line in std::io::stdin().lock().lines() {
+                    let Ok(line) = line else { break };
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    println!("{}", command(&fake, &line));
+                }
+                fake
             })
             .await?;
             eprintln!(

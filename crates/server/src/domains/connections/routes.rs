@@ -49,6 +49,45 @@ fn role_of(path: &str) -> ApiResult<BotRole> {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ConnectionList {
     connections: Vec<Connection>,
+    /// Connections this workspace gets from the environment (default workspace only): while
+    /// the variable is set it wins over edits from the page.
+    environment: Vec<EnvSeed>,
+}
+
+/// A connection seeded from environment variables.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvSeed {
+    role: BotRole,
+    /// The variables that are set, e.g. `FOREX_BOT_TOKEN`, `FOREX_CHANNEL_ID`.
+    variables: Vec<&'static str>,
+}
+
+/// What the environment seeds into the default workspace (today: the Signal Bot).
+async fn environment(state: &AppState, ctx: &RequestCtx) -> ApiResult<Vec<EnvSeed>> {
+    let i = &state.ctx.config.integrations;
+    if i.forex_bot_token.is_none() {
+        return Ok(Vec::new());
+    }
+    let is_default = state
+        .tenants
+        .default_tenant()
+        .await?
+        .is_some_and(|t| t.id == ctx.tenant_id);
+    if !is_default {
+        return Ok(Vec::new());
+    }
+    let mut variables = vec!["FOREX_BOT_TOKEN"];
+    if i.forex_channel_id.is_some() {
+        variables.push("FOREX_CHANNEL_ID");
+    }
+    if i.forex_free_channel_id.is_some() {
+        variables.push("FOREX_FREE_CHANNEL_ID");
+    }
+    Ok(vec![EnvSeed {
+        role: BotRole::SignalBot,
+        variables,
+    }])
 }
 
 /// The workspace's connections (no tokens, no secrets).
@@ -59,6 +98,7 @@ pub async fn list(
 ) -> ApiResult<ApiJson<ConnectionList>> {
     Ok(ApiJson(ConnectionList {
         connections: state.connections.list(&ctx.tenant_id).await?,
+        environment: environment(&state, &ctx).await?,
     }))
 }
 
