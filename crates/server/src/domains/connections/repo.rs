@@ -1,5 +1,5 @@
 //! SQL of `connections` and `user_account_sessions`. Every function takes the tenant id.
-use crate::db::{Db, DbResult};
+use crate::db::{Affected, Db, DbResult};
 use crate::on_pool;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -80,7 +80,7 @@ pub async fn upsert(db: &Db, row: &ConnectionRow) -> DbResult<()> {
         .bind(&row.token_enc).bind(&row.token_fingerprint).bind(&row.webhook_secret_enc)
         .bind(row.vip_channel_id).bind(&row.vip_channel_title).bind(row.free_channel_id).bind(&row.free_channel_title)
         .bind(&row.checks_json).bind(&row.status).bind(&row.status_reason).bind(row.created_at).bind(row.updated_at)
-        .execute(pool).await.map(|r| r.rows_affected()))?;
+        .execute(pool).await.affected())?;
     Ok(())
 }
 
@@ -94,7 +94,7 @@ pub async fn set_status(
 ) -> DbResult<u64> {
     Ok(on_pool!(db, pool => sqlx::query(
         "UPDATE connections SET status = $3, status_reason = $4, updated_at = $5 WHERE tenant_id = $1 AND role = $2"
-    ).bind(tenant_id).bind(role).bind(status).bind(reason).bind(now).execute(pool).await.map(|r| r.rows_affected()))?)
+    ).bind(tenant_id).bind(role).bind(status).bind(reason).bind(now).execute(pool).await.affected())?)
 }
 
 pub async fn set_secret(
@@ -106,13 +106,13 @@ pub async fn set_secret(
 ) -> DbResult<u64> {
     Ok(on_pool!(db, pool => sqlx::query(
         "UPDATE connections SET webhook_secret_enc = $3, updated_at = $4 WHERE tenant_id = $1 AND role = $2"
-    ).bind(tenant_id).bind(role).bind(secret_enc).bind(now).execute(pool).await.map(|r| r.rows_affected()))?)
+    ).bind(tenant_id).bind(role).bind(secret_enc).bind(now).execute(pool).await.affected())?)
 }
 
 pub async fn delete(db: &Db, tenant_id: &str, role: &str) -> DbResult<u64> {
     Ok(on_pool!(db, pool => sqlx::query(
         "DELETE FROM connections WHERE tenant_id = $1 AND role = $2"
-    ).bind(tenant_id).bind(role).execute(pool).await.map(|r| r.rows_affected()))?)
+    ).bind(tenant_id).bind(role).execute(pool).await.affected())?)
 }
 
 pub async fn load_session(db: &Db, tenant_id: &str) -> DbResult<Option<String>> {
@@ -125,13 +125,13 @@ pub async fn save_session(db: &Db, tenant_id: &str, sealed: &str, now: i64) -> D
     on_pool!(db, pool => sqlx::query(
         "INSERT INTO user_account_sessions (tenant_id, session_enc, updated_at) VALUES ($1, $2, $3) \
          ON CONFLICT (tenant_id) DO UPDATE SET session_enc = excluded.session_enc, updated_at = excluded.updated_at"
-    ).bind(tenant_id).bind(sealed).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+    ).bind(tenant_id).bind(sealed).bind(now).execute(pool).await.affected())?;
     Ok(())
 }
 
 pub async fn clear_session(db: &Db, tenant_id: &str) -> DbResult<()> {
     on_pool!(db, pool => sqlx::query(
         "DELETE FROM user_account_sessions WHERE tenant_id = $1"
-    ).bind(tenant_id).execute(pool).await.map(|r| r.rows_affected()))?;
+    ).bind(tenant_id).execute(pool).await.affected())?;
     Ok(())
 }
