@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { once } from 'node:events';
-import { logIn, startServer, startFakeTelegram, fixtureBin, launchBrowser, screenshot, watchErrors } from './support.mjs';
+import { horizontalOverflow, logIn, startServer, startFakeTelegram, fixtureBin, launchBrowser, screenshot, watchErrors } from './support.mjs';
 
 const DESKTOP = { width: 1440, height: 1000 };
 const USERS = 40;
@@ -75,6 +75,25 @@ describe('broadcasts and analytics', () => {
     await page.waitForSelector('#bc-history-table tbody tr[data-status="completed"]');
     await shot('broadcasts-completed');
     assert.deepEqual(errors, []);
+  });
+
+  it('shows the history as recipients read it, fitting its card at 1280, 1440 and 375 px', async () => {
+    const cell = page.locator('#bc-history-table tbody tr').first().locator('.bars-name');
+    assert.equal((await cell.textContent()).trim(), 'New Black Friday templates are live — try /generate now!');
+    for (const width of [1280, 1440, 375]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.waitForTimeout(200);
+      assert.deepEqual(await horizontalOverflow(page), [], `broadcasts at ${width} px`);
+      const wrap = await page.locator('#bc-history-table').evaluate((t) => t.closest('.table-wrap').getBoundingClientRect().right);
+      for (const label of ['Details', 'CSV report']) {
+        const button = page.locator('#bc-history-table tbody tr').first().getByRole('button', { name: label });
+        const box = await button.boundingBox();
+        assert.ok(box && box.x + box.width <= wrap + 0.5, `${label} sits inside the card at ${width} px`);
+      }
+      await page.locator('#bc-history-table').scrollIntoViewIfNeeded();
+      await shot(`broadcasts-history-${width}`);
+    }
+    await page.setViewportSize(DESKTOP);
   });
 
   it('opens analytics with data and switches the chart between daily and hourly', async () => {

@@ -181,3 +181,40 @@ export function watchErrors(page) {
   });
   return errors;
 }
+
+/**
+ * What overflows horizontally on the current page, as readable strings (empty when it all fits):
+ * the page wider than the viewport, a table wider than its card (its actions would sit off
+ * screen behind a scrollbar), or any element of the page reaching past the viewport's right edge
+ * outside a scrolling box.
+ */
+export async function horizontalOverflow(page) {
+  return page.evaluate(() => {
+    const vw = document.documentElement.clientWidth;
+    const problems = [];
+    const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+      + (typeof el.className === 'string' && el.className.trim() ? '.' + el.className.trim().split(/\s+/).join('.') : '');
+    const shown = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+    if (document.documentElement.scrollWidth > vw + 1) {
+      problems.push(`the page is ${document.documentElement.scrollWidth} px wide in a ${vw} px viewport`);
+    }
+    for (const wrap of document.querySelectorAll('#content .table-wrap')) {
+      if (shown(wrap) && wrap.scrollWidth > wrap.clientWidth + 1) {
+        problems.push(`${name(wrap.firstElementChild || wrap)} is ${wrap.scrollWidth} px wide in its ${wrap.clientWidth} px card`);
+      }
+    }
+    const clippedByAncestor = (el) => {
+      for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+        if (getComputedStyle(a).overflowX !== 'visible') return true;
+      }
+      return false;
+    };
+    for (const el of document.querySelectorAll('#content *')) {
+      const box = el.getBoundingClientRect();
+      if (box.width > 1 && box.right > vw + 1 && shown(el) && !clippedByAncestor(el)) {
+        problems.push(`${name(el)} ends at ${Math.round(box.right)} px, past the ${vw} px viewport`);
+      }
+    }
+    return problems.slice(0, 8);
+  });
+}

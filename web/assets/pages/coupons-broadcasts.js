@@ -63,13 +63,18 @@ function markdownPreview(text) {
   return frag;
 }
 
-function visibleLength(text, mode) {
+/** The text a recipient reads: markup removed (the history shows this, never the raw tags). */
+function visibleText(text, mode) {
   if (mode === 'HTML') {
     const doc = new DOMParser().parseFromString('<body>' + text + '</body>', 'text/html');
-    return doc.body.textContent.length;
+    return doc.body.textContent;
   }
-  if (mode === 'MarkdownV2') return text.replace(/\\(.)/g, '$1').replace(/[*_~`|]/g, '').length;
-  return text.length;
+  if (mode === 'MarkdownV2') return text.replace(/\\(.)|[*_~`|]/g, (m, escaped) => escaped ?? '');
+  return text;
+}
+
+function visibleLength(text, mode) {
+  return visibleText(text, mode).length;
 }
 
 export default async function render(root, ctx) {
@@ -260,16 +265,17 @@ export default async function render(root, ctx) {
       return;
     }
     const rows = data.jobs.map((j) => h('tr', { dataset: { id: j.id, status: j.status } },
-      h('td', { class: 'col-muted' }, formatDate(j.created_at, { time: true })),
-      h('td', {}, h('span', { class: 'bars-name', title: j.message }, j.message.length > 60 ? j.message.slice(0, 60) + '…' : j.message)),
-      h('td', {}, badge(j.status, STATUS_TONE[j.status] || 'neutral')),
+      h('td', { class: 'col-muted hide-mobile' }, formatDate(j.created_at, { time: true })),
+      h('td', { class: 'bc-history-message' }, h('span', { class: 'bars-name', title: visibleText(j.message, j.parse_mode) }, visibleText(j.message, j.parse_mode)),
+        h('div', { class: 'show-mobile' }, badge(j.status, STATUS_TONE[j.status] || 'neutral'))),
+      h('td', { class: 'hide-mobile' }, badge(j.status, STATUS_TONE[j.status] || 'neutral')),
       h('td', {}, `${j.sent.toLocaleString()} / ${j.recipients.toLocaleString()}`),
-      h('td', { class: 'col-muted' }, `${j.blocked} blocked · ${j.failed} failed${j.uncertain ? ` · ${j.uncertain} uncertain` : ''}`),
+      h('td', { class: 'col-muted hide-mobile' }, `${j.blocked} blocked · ${j.failed} failed${j.uncertain ? ` · ${j.uncertain} uncertain` : ''}`),
       h('td', { class: 'col-actions' },
         h('button', { class: 'btn btn-ghost btn-sm', type: 'button', onclick: () => watch(j.id) }, 'Details'),
         h('button', { class: 'btn btn-ghost btn-sm', type: 'button', onclick: () => report(j.id) }, 'CSV report'))));
     clear(historyBody).append(h('div', { class: 'table-wrap' }, h('table', { class: 'table', id: 'bc-history-table' },
-      h('thead', {}, h('tr', {}, h('th', {}, 'Created'), h('th', {}, 'Message'), h('th', {}, 'Status'), h('th', {}, 'Sent'), h('th', {}, 'Other'), h('th', { class: 'col-actions' }, ''))),
+      h('thead', {}, h('tr', {}, h('th', { class: 'hide-mobile' }, 'Created'), h('th', {}, 'Message'), h('th', { class: 'hide-mobile' }, 'Status'), h('th', {}, 'Sent'), h('th', { class: 'hide-mobile' }, 'Other'), h('th', { class: 'col-actions' }, h('span', { class: 'sr-only' }, 'Actions')))),
       h('tbody', {}, rows))));
   }
 
