@@ -25,11 +25,13 @@ export default async function render(root, ctx) {
   return listView(root, ctx);
 }
 
-function statusBadge(status) {
+// The list shows the badge twice (its own column, and under the name on phones); only the
+// column's copy carries the `cmp-status` hook so one row has one status to read.
+function statusBadge(status, { copy = false } = {}) {
   const [label, tone] = STATUS[status] || [status, 'neutral'];
   const b = badge(label, tone);
   b.dataset.status = status;
-  b.classList.add('cmp-status');
+  b.classList.add(copy ? 'cmp-status-copy' : 'cmp-status');
   return b;
 }
 
@@ -92,7 +94,7 @@ async function listView(root, ctx) {
       h('td', null,
         h('a', { class: 'cmp-name', href: '#coupons/campaigns/' + enc(c.id) }, c.title),
         h('div', { class: 'cmp-sub' }, c.platforms.map((p) => PLATFORM_LABEL[p] || p).join(' · ')),
-        h('div', { class: 'show-mobile cmp-sub' }, statusBadge(c.status))),
+        h('div', { class: 'show-mobile cmp-sub' }, statusBadge(c.status, { copy: true }))),
       h('td', { class: 'hide-mobile' }, statusBadge(c.status)),
       h('td', { class: 'col-muted hide-mobile' }, windowText(c)),
       h('td', { class: 'cmp-num' }, h('span', { class: 'cmp-entries' }, String(c.entries)),
