@@ -65,9 +65,11 @@ describe('Settings → Connections', () => {
     await page.waitForSelector('h1:has-text("Connections")');
     await card().locator('[data-action="save"]').waitFor();
     assert.equal(await card().locator('.conn-status').innerText(), 'Not connected');
-    // The User Account card says plainly that its login is not built.
+    // The User Account card says what the server needs before a login can start
+    // (e2e/user-account.test.mjs signs one in).
     await page.locator('#conn-user-account summary').click();
-    assert.match(await page.locator('#conn-user-account').innerText(), /Coming soon\s+login with phone, code and 2FA/);
+    assert.equal(await page.locator('#conn-user-account .conn-status').getAttribute('data-status'), 'unavailable');
+    assert.match(await page.locator('#conn-user-account').innerText(), /TELEGRAM_API_ID and TELEGRAM_API_HASH/);
     await noOverflow(DESKTOP.width);
     await noOverflow(MOBILE.width);
     await page.setViewportSize(DESKTOP);

@@ -86,8 +86,9 @@ const STRIP_ENV = /^(DATABASE_URL|DB_(HOST|PORT|NAME|USER|PASSWORD)|SPACES_.*|AD
  * GET /readyz answers 200 (/healthz is green as soon as the port is open, while /api/* still answers
  * 503 "starting up" until migrations and the first-start demo data are done).
  */
-export async function startServer({ password = 'e2e-correct-horse-battery', timeoutMs = 60_000, env: extraEnv = {} } = {}) {
-  const bin = path.resolve(repoRoot, process.env.PROMOSTACK_BIN || 'target/debug/promostack');
+export async function startServer({ password = 'e2e-correct-horse-battery', timeoutMs = 60_000, env: extraEnv = {}, bin: binOverride = null, args = [] } = {}) {
+  // `bin`/`args`: another build of the same server (the e2e fixture's serve-with-fake-user-account).
+  const bin = binOverride || path.resolve(repoRoot, process.env.PROMOSTACK_BIN || 'target/debug/promostack');
   if (!existsSync(bin)) {
     throw new Error(`promostack binary not found at ${bin}: build it with \`cargo build -p promostack\` or set PROMOSTACK_BIN`);
   }
@@ -99,7 +100,7 @@ export async function startServer({ password = 'e2e-correct-horse-battery', time
   // A suite may point the server at fakes it started (e.g. TELEGRAM_API_URL).
   Object.assign(env, extraEnv);
 
-  const child = spawn(bin, [], { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, args, { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logLines = [];
   const keep = (chunk) => {
     for (const line of String(chunk).split('\n')) if (line) logLines.push(line);

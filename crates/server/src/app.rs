@@ -36,6 +36,12 @@ const BOOTSTRAP_RETRY: Duration = Duration::from_secs(2);
 
 /// `promostack serve`: read the configuration, log, listen, run until SIGTERM or Ctrl-C.
 pub fn serve_main(args: ServeArgs) -> anyhow::Result<()> {
+    serve_main_with(args, |_| {})
+}
+
+/// [`serve_main`] with `prepare` applied to the built state before it serves (the e2e fixture
+/// swaps in fakes of what no test can reach, e.g. MTProto).
+pub fn serve_main_with(args: ServeArgs, prepare: impl FnOnce(&AppState)) -> anyhow::Result<()> {
     let config = Config::try_from(args)?;
     init_tracing(config.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -45,7 +51,9 @@ pub fn serve_main(args: ServeArgs) -> anyhow::Result<()> {
         let addr = SocketAddr::new(config.bind, config.port);
         let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
         tracing::info!(address = %listener.local_addr()?, "PromoStack listening; dashboard at http://localhost:{}", listener.local_addr()?.port());
-        launch(config, listener, shutdown_signal()).await
+        let state = build_state(config, Clock::system()).await?;
+        prepare(&state);
+        launch_with_state(state, Registry::standard(), listener, shutdown_signal()).await
     })
 }
 
@@ -140,16 +148,12 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         db.clone(),
         clock.clone(),
         crate::domains::connections::TelegramAccess {
-            http: http.clone(),
-            api_url: ctx.config.integrations.telegram_api_url.clone(),
-            limits: if ctx.config.integrations.telegram_unpaced {
-                telegram::Limits::UNLIMITED
-            } else {
-                telegram::Limits::TELEGRAM
-            },
-            retry: telegram::RetryPolicy::default(),
             public_url: ctx.config.public_url.clone(),
+            polling: ctx.config.integrations.telegram_mode
+                == Some(crate::config::TelegramMode::Polling),
         },
+        telegram.clone(),
+        user_account_connector(&ctx.config.integrations),
     );
     let analytics = AnalyticsService::new(db.clone(), clock.clone(), tenants.clone());
     let instance_id = format!("{}-{}", hostname(), uuid::Uuid::now_v7().simple());
@@ -162,6 +166,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         coupons: coupons.clone(),
         analytics: analytics.clone(),
     });
+    let login_sessions = crate::auth::sessions::LoginSessions::new(db.clone(), clock.clone());
     Ok(AppState::new(AppInner {
         coupons,
         tenants,
@@ -180,6 +185,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         http,
         clerk,
         login_limiter: LoginLimiter::default(),
+        login_sessions,
         metrics: metrics_handle(),
         instance_id,
         readiness: Readiness::default(),
@@ -222,6 +228,51 @@ fn seed_signal_bot(state: &AppState, default_tenant_id: &str) {
             }
         }
     });
+}
+
+/// `TELEGRAM_BOT_TOKEN` seeds the default workspace's Coupon Bot connection (the environment
+/// wins while set; removing it turns that bot off). Written before serving, so the bot works
+/// from the first request; getMe's checks follow in the background, retried while Telegram
+/// cannot be reached.
+async fn seed_coupon_bot(state: &AppState, default_tenant_id: &str) -> anyhow::Result<()> {
+    let Some(token) = &state.ctx.config.integrations.telegram_bot_token else {
+        state
+            .connections
+            .forget_env_coupon_bot(default_tenant_id)
+            .await
+            .map_err(|e| anyhow::anyhow!("removing the environment's Coupon Bot: {e}"))?;
+        return Ok(());
+    };
+    let secret = state
+        .telegram
+        .webhook_secret(crate::integrations::telegram::DEFAULT_BOT_ID)
+        .await?
+        .context("the environment's bot was not stored")?;
+    if let Err(e) = state
+        .connections
+        .seed_env_coupon_bot(default_tenant_id, token.expose(), secret.expose())
+        .await
+    {
+        tracing::warn!(error = %e, "TELEGRAM_BOT_TOKEN: the Coupon Bot connection could not be written");
+        return Ok(());
+    }
+    let connections = state.connections.clone();
+    let tenant_id = default_tenant_id.to_owned();
+    tokio::spawn(async move {
+        for attempt in 0..10u32 {
+            match connections.check_env_coupon_bot(&tenant_id).await {
+                Ok(_) => return,
+                Err(crate::domains::error::DomainError::Unavailable { .. }) => {
+                    tokio::time::sleep(Duration::from_secs(5 << attempt.min(4))).await;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "TELEGRAM_BOT_TOKEN: the Coupon Bot's checks failed");
+                    return;
+                }
+            }
+        }
+    });
+    Ok(())
 }
 
 fn hostname() -> String {
@@ -286,6 +337,7 @@ pub async fn bootstrap(state: &AppState) -> anyhow::Result<()> {
         .bootstrap(encryption, &default_tenant.id)
         .await
         .context("storing the Telegram bot")?;
+    seed_coupon_bot(state, default_tenant.id.as_str()).await?;
     if config.demo_data {
         // Once per installation, claimed through a settings row so parallel starts seed once.
         let (_, claimed) = settings::get_or_insert(&state.db, "demo_data_seeded", "1", now).await?;
@@ -316,6 +368,21 @@ pub async fn bootstrap(state: &AppState) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// grammers for the user account when `TELEGRAM_API_ID`/`TELEGRAM_API_HASH` are set.
+fn user_account_connector(
+    integrations: &crate::config::Integrations,
+) -> Option<crate::domains::connections::user_account::ConnectorFactory> {
+    use crate::integrations::telegram_user::grammers::{ApiCredentials, GrammersConnector};
+    let (api_id, api_hash) = integrations.telegram_api.clone()?;
+    Some(Arc::new(move |store, key| {
+        let credentials = ApiCredentials {
+            api_id,
+            api_hash: api_hash.clone(),
+        };
+        Arc::new(GrammersConnector::new(credentials, store, key))
+    }))
 }
 
 /// Serve `listener` until `shutdown` resolves; background work runs alongside.

@@ -60,6 +60,9 @@ pub struct Integrations {
     pub telegram_api_url: String,
     pub telegram_mode: Option<TelegramMode>,
     pub forex_bot_token: Option<Secret>,
+    /// `TELEGRAM_API_ID` + `TELEGRAM_API_HASH` (my.telegram.org): the user account's MTProto
+    /// application; without them the user account cannot sign in.
+    pub telegram_api: Option<(i32, Secret)>,
     /// `FOREX_CHANNEL_ID` / `FOREX_FREE_CHANNEL_ID`: the Signal Bot's VIP and FREE channels,
     /// seeded with `FOREX_BOT_TOKEN` into the default workspace's connections.
     pub forex_channel_id: Option<String>,
@@ -334,6 +337,10 @@ pub struct ServeArgs {
     pub telegram_mode: Option<TelegramMode>,
     #[arg(long, env = "FOREX_BOT_TOKEN", hide_env_values = true)]
     pub forex_bot_token: Option<String>,
+    #[arg(long, env = "TELEGRAM_API_ID")]
+    pub telegram_api_id: Option<String>,
+    #[arg(long, env = "TELEGRAM_API_HASH", hide_env_values = true)]
+    pub telegram_api_hash: Option<String>,
     #[arg(long, env = "FOREX_CHANNEL_ID")]
     pub forex_channel_id: Option<String>,
     #[arg(long, env = "FOREX_FREE_CHANNEL_ID")]
@@ -441,6 +448,25 @@ impl TryFrom<ServeArgs> for Config {
         // Production token wins over the test one, as in the original deployment.
         let telegram_bot_token =
             secret(args.telegram_bot_token).or_else(|| secret(args.telegram_bot_token_test));
+        let telegram_api = match (
+            non_empty(args.telegram_api_id),
+            secret(args.telegram_api_hash),
+        ) {
+            (None, None) => None,
+            (Some(id), Some(hash)) => match id.trim().parse::<i32>() {
+                Ok(id) if id > 0 => Some((id, hash)),
+                _ => {
+                    return Err(ConfigError::Invalid(
+                        "TELEGRAM_API_ID must be the number my.telegram.org shows as api_id".into(),
+                    ));
+                }
+            },
+            _ => {
+                return Err(ConfigError::Invalid(
+                    "the user account needs both TELEGRAM_API_ID and TELEGRAM_API_HASH (or neither)".into(),
+                ));
+            }
+        };
         if !(args.broadcast_rate > 0.0 && args.broadcast_rate <= MAX_BROADCAST_RATE) {
             return Err(ConfigError::Invalid(format!(
                 "BROADCAST_RATE must be above 0 and at most {MAX_BROADCAST_RATE} messages a second (Telegram's limit per bot)"
@@ -506,6 +532,7 @@ impl TryFrom<ServeArgs> for Config {
                 telegram_api_url: args.telegram_api_url,
                 telegram_mode: args.telegram_mode,
                 forex_bot_token: secret(args.forex_bot_token),
+                telegram_api,
                 forex_channel_id: args.forex_channel_id.filter(|s| !s.trim().is_empty()),
                 forex_free_channel_id: args.forex_free_channel_id.filter(|s| !s.trim().is_empty()),
                 openai_api_key: secret(args.openai_api_key),

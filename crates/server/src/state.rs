@@ -30,6 +30,8 @@ pub struct AppInner {
     pub http: reqwest::Client,
     pub clerk: ClerkVerifier,
     pub login_limiter: LoginLimiter,
+    /// Server-side sessions behind the admin cookie (logout revokes them).
+    pub login_sessions: crate::auth::sessions::LoginSessions,
     pub metrics: PrometheusHandle,
     pub instance_id: String,
     pub readiness: Readiness,

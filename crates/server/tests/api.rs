@@ -11,7 +11,9 @@ use serde_json::json;
 backend_tests!(
     admin_login_session_and_logout,
     tampered_and_expired_cookies_are_rejected,
+    logout_revokes_the_session_on_the_server,
     login_is_rate_limited_per_client,
+    concurrent_wrong_logins_cannot_outrun_the_limit,
     clerk_tokens_are_verified_strictly,
     bad_input_gets_json_errors,
     csrf_rejects_cross_site_writes,
@@ -32,7 +34,7 @@ async fn admin_login_session_and_logout(backend: Backend) {
         .unwrap()
         .to_owned();
     assert!(
-        cookie.starts_with(&format!("{COOKIE_NAME}=v1.")),
+        cookie.starts_with(&format!("{COOKIE_NAME}=v2.")),
         "{cookie}"
     );
     for attribute in ["HttpOnly", "SameSite=Lax", "Max-Age=86400", "Path=/"] {
@@ -71,6 +73,80 @@ async fn admin_login_session_and_logout(backend: Backend) {
     expect_error(app.me().await, 401, "unauthenticated").await;
 }
 
+/// The `admin_session` value a login set.
+fn session_value(response: &reqwest::Response) -> String {
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .strip_prefix(&format!("{COOKIE_NAME}="))
+        .unwrap()
+        .to_owned()
+}
+
+/// Logout ends the session on the server: a copy of the cookie kept by someone is refused at
+/// once; "log out everywhere" ends every other browser's session too.
+async fn logout_revokes_the_session_on_the_server(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let raw = reqwest::Client::new();
+    let login = || {
+        raw.post(app.url("/api/login"))
+            .header("origin", app.address.as_str())
+            .json(&json!({"password": ADMIN_PASSWORD}))
+            .send()
+    };
+    let me = |cookie: &str| {
+        raw.get(app.url("/api/me"))
+            .header("cookie", format!("{COOKIE_NAME}={cookie}"))
+            .send()
+    };
+    let first = session_value(&login().await.unwrap());
+    let second = session_value(&login().await.unwrap());
+    let third = session_value(&login().await.unwrap());
+    for c in [&first, &second, &third] {
+        assert_eq!(me(c).await.unwrap().status(), 200);
+    }
+    let logout = raw
+        .post(app.url("/api/logout"))
+        .header("origin", app.address.as_str())
+        .header("cookie", format!("{COOKIE_NAME}={first}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 204);
+    expect_error(me(&first).await.unwrap(), 401, "session_invalid").await;
+    assert_eq!(
+        me(&second).await.unwrap().status(),
+        200,
+        "other sessions stay"
+    );
+
+    let everywhere = raw
+        .post(app.url("/api/logout/everywhere"))
+        .header("origin", app.address.as_str())
+        .header("cookie", format!("{COOKIE_NAME}={second}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(everywhere.status(), 204);
+    for c in [&second, &third] {
+        expect_error(me(c).await.unwrap(), 401, "session_invalid").await;
+    }
+    // Without a live session there is nothing to log out of everywhere.
+    let again = raw
+        .post(app.url("/api/logout/everywhere"))
+        .header("origin", app.address.as_str())
+        .header("cookie", format!("{COOKIE_NAME}={second}"))
+        .send()
+        .await
+        .unwrap();
+    expect_error(again, 401, "session_invalid").await;
+    // A new login works as before.
+    let fresh = session_value(&login().await.unwrap());
+    assert_eq!(me(&fresh).await.unwrap().status(), 200);
+}
+
 async fn tampered_and_expired_cookies_are_rejected(backend: Backend) {
     let secret = "test-secret-key-material";
     let app = spawn_app_with(backend, |c| c.secret_key = Some(Secret::new(secret))).await;
@@ -82,29 +158,50 @@ async fn tampered_and_expired_cookies_are_rejected(backend: Backend) {
             .header("cookie", format!("{COOKIE_NAME}={cookie}"))
             .send()
     };
-    // A cookie we sign ourselves with the right key works: the test's key derivation is the app's.
+    // The app's own cookie names a server-side session; re-signing that session with the right
+    // key works (the test's key derivation is the app's), a made-up session id does not.
+    let login = raw
+        .post(app.url("/api/login"))
+        .header("origin", app.address.as_str())
+        .json(&json!({"password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let issued = session_value(&login);
+    let sid = issued.split('.').nth(2).unwrap().to_owned();
+    assert_eq!(call(issued.clone()).await.unwrap().status(), 200);
     assert_eq!(
-        call(keys.session.sign("admin", now + 60_000))
+        call(keys.session.sign("admin", &sid, now + 60_000))
             .await
             .unwrap()
             .status(),
         200
     );
     expect_error(
-        call(keys.session.sign("admin", now - 1)).await.unwrap(),
+        call(keys.session.sign("admin", "madeup", now + 60_000))
+            .await
+            .unwrap(),
         401,
         "session_invalid",
     )
     .await;
-    let valid = keys.session.sign("admin", now + 60_000);
-    let tampered = valid.replacen(".v1", ".v2", 1).replace(
+    expect_error(
+        call(keys.session.sign("admin", &sid, now - 1))
+            .await
+            .unwrap(),
+        401,
+        "session_invalid",
+    )
+    .await;
+    let valid = keys.session.sign("admin", &sid, now + 60_000);
+    let tampered = valid.replace(
         &format!(".{}.", now + 60_000),
         &format!(".{}.", now + 9_000_000),
     );
     expect_error(call(tampered).await.unwrap(), 401, "session_invalid").await;
     let other_key = Keys::derive(b"another secret")
         .session
-        .sign("admin", now + 60_000);
+        .sign("admin", &sid, now + 60_000);
     expect_error(call(other_key).await.unwrap(), 401, "session_invalid").await;
     expect_error(
         call("garbage".into()).await.unwrap(),
@@ -122,6 +219,28 @@ async fn login_is_rate_limited_per_client(backend: Backend) {
     let limited = app.login(ADMIN_PASSWORD).await;
     assert!(limited.headers().contains_key("retry-after"));
     expect_error(limited, 429, "rate_limited").await;
+}
+
+/// A burst of wrong passwords at once: exactly LIMIT passwords are checked, the rest are
+/// refused before any argon2 work (the count is taken atomically with the check).
+async fn concurrent_wrong_logins_cannot_outrun_the_limit(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let attempts = (0..100).map(|_| app.login("nope"));
+    let statuses: Vec<u16> = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(
+        (checked, refused),
+        (
+            promostack::auth::LoginLimiter::LIMIT as usize,
+            100 - promostack::auth::LoginLimiter::LIMIT as usize
+        ),
+        "{statuses:?}"
+    );
 }
 
 async fn clerk_tokens_are_verified_strictly(backend: Backend) {
@@ -186,6 +305,26 @@ async fn clerk_tokens_are_verified_strictly(backend: Backend) {
         "token_invalid",
     )
     .await;
+    // Not valid yet (nbf 30 days ahead), or issued in the future (iat): refused like expired.
+    let month = 30 * 24 * 3600;
+    let now = promostack::time::system_now() / 1000;
+    for claims in [
+        json!({"email": "boss@promostack.test", "nbf": now + month}),
+        json!({"email": "boss@promostack.test", "iat": now + month}),
+    ] {
+        expect_error(
+            me(clerk.token_with(claims, 2 * month)).await.unwrap(),
+            401,
+            "token_invalid",
+        )
+        .await;
+    }
+    // Within the leeway both still pass.
+    let skewed = json!({"email": "boss@promostack.test", "nbf": now + 2, "iat": now + 2});
+    assert_eq!(
+        me(clerk.token_with(skewed, 3600)).await.unwrap().status(),
+        200
+    );
     // alg none and HS256 forgeries.
     let claims = json!({"iss": clerk.issuer, "sub": "u", "email": "boss@promostack.test", "exp": 9_999_999_999i64});
     let none = forge(json!({"alg": "none", "typ": "JWT"}), claims.clone(), b"");
@@ -496,6 +635,54 @@ async fn members_and_roles(backend: Backend) {
         .await
         .unwrap();
     expect_error(escalate, 403, "forbidden").await;
+
+    // Role rules (one place, the tenants service): an actor removes only members below their
+    // role; owners remove owners; the last owner stays.
+    let olga = json(app.add_member("olga@team.test", "owner").await, 201).await;
+    let oscar = json(app.add_member("oscar@team.test", "owner").await, 201).await;
+    let alma = json(app.add_member("alma@team.test", "admin").await, 201).await;
+    for target in [&olga, &oscar, &alma] {
+        let removal = app
+            .request_as(
+                &adam,
+                M::DELETE,
+                &format!("/api/tenant/members/{}", target["id"].as_str().unwrap()),
+                None,
+            )
+            .send()
+            .await
+            .unwrap();
+        expect_error(removal, 403, "forbidden").await;
+    }
+    let olga_token = clerk.token("olga@team.test");
+    let by_owner = app
+        .request_as(
+            &olga_token,
+            M::DELETE,
+            &format!("/api/tenant/members/{}", oscar["id"].as_str().unwrap()),
+            None,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_owner.status(), 204, "an owner removes another owner");
+    expect_error(
+        app.remove_member(olga["id"].as_str().unwrap()).await,
+        409,
+        "conflict",
+    )
+    .await;
+    let listed = json(app.list_members().await, 200).await;
+    assert_eq!(
+        listed["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["role"] == "owner")
+            .count(),
+        1,
+        "the last owner stayed: {listed}"
+    );
 
     assert_eq!(
         app.remove_member(member["id"].as_str().unwrap())

@@ -18,7 +18,8 @@ backend_tests!(
     rate_holds_when_telegram_answers_slowly,
     pause_resume_cancel_and_report,
     photo_buttons_and_markup_reach_telegram,
-    workspace_without_a_bot_fails_clearly
+    workspace_without_a_bot_fails_clearly,
+    revoked_token_pauses_until_the_bot_is_connected_again
 );
 
 pub const TOKEN: &str = "123456:BROADCAST-TEST";
@@ -332,7 +333,7 @@ async fn workspace_without_a_bot_fails_clearly(backend: Backend) {
         status["error"]
             .as_str()
             .unwrap()
-            .contains("no Telegram bot"),
+            .contains("no Coupon Bot is connected"),
         "{status}"
     );
     assert_eq!(status["pending"], 1, "nobody was marked as sent");
@@ -340,4 +341,88 @@ async fn workspace_without_a_bot_fails_clearly(backend: Backend) {
         fake.sent_to(42).is_empty(),
         "the default tenant's bot is never used for B"
     );
+}
+
+/// Telegram answers 401 mid-broadcast (the token was revoked in @BotFather): the broadcast
+/// pauses with what to do, the rows not sent stay pending (none failed, none lost), the
+/// connection shows "token rejected", and after the bot is connected again with its new token
+/// a resume sends the rest exactly once.
+async fn revoked_token_pauses_until_the_bot_is_connected_again(backend: Backend) {
+    const OLD: &str = "7300003:AAH-revoked-coupon-token";
+    const NEW: &str = "7300003:AAH-the-replacement-token";
+    let fake = FakeTelegram::start().await;
+    fake.add_bot(OLD, "b_coupon_bot");
+    let (app, _) = app_with_bot(backend, &fake).await;
+    let b_id = app.create_tenant("Revoked", "revoked").await;
+    app.use_tenant(Some(&b_id));
+    let connected = app
+        .request(reqwest::Method::PUT, "/api/connections/coupon-bot")
+        .json(&json!({"token": OLD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(connected.status(), 200);
+    let db = seed_db(&app.config.database);
+    let users: Vec<i64> = (9_001..=9_040).collect();
+    seed_bot_users(&db, &b_id, &users, false).await;
+    let id = json(
+        app.broadcast(json!({"message": "Flash sale", "rate": 20}))
+            .await,
+        201,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.wait_broadcast(&id, Duration::from_secs(30), |s| {
+        s["sent"].as_i64() >= Some(5)
+    })
+    .await;
+    fake.revoke_token(OLD);
+    let paused = app
+        .wait_broadcast(&id, Duration::from_secs(30), |s| {
+            s["status"] == "paused" && s["sending"] == 0
+        })
+        .await;
+    assert!(
+        paused["error"].as_str().unwrap().contains("401"),
+        "{paused}"
+    );
+    let sent = paused["sent"].as_i64().unwrap();
+    assert_eq!(sent + paused["pending"].as_i64().unwrap(), 40, "{paused}");
+    assert_eq!(
+        (paused["failed"].as_i64(), paused["uncertain"].as_i64()),
+        (Some(0), Some(0)),
+        "{paused}"
+    );
+    let list = json(
+        app.request(reqwest::Method::GET, "/api/connections")
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(list["connections"][0]["status"], "token_rejected", "{list}");
+
+    // A new token for the same bot; resume sends the rest, each once.
+    fake.add_bot(NEW, "b_coupon_bot");
+    let reconnected = app
+        .request(reqwest::Method::PUT, "/api/connections/coupon-bot")
+        .json(&json!({"token": NEW}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reconnected.status(), 200);
+    json(app.broadcast_action(&id, "resume").await, 200).await;
+    let done = finished(&app, &id, Duration::from_secs(30)).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["sent"], 40, "{done}");
+    for user in users {
+        assert_eq!(
+            fake.sent_to(user).len(),
+            1,
+            "user {user} got it exactly once"
+        );
+    }
 }

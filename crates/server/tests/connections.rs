@@ -4,8 +4,11 @@
 //! every response and every captured log line.
 use std::sync::{Mutex, OnceLock};
 
+use promostack_testkit::telegram::updates;
 use promostack_testkit::telegram::{ChatKind, FakeTelegram, Member};
-use promostack_testkit::{Backend, TestApp, backend_tests, expect_error, json, spawn_app_with};
+use promostack_testkit::{
+    Backend, TestApp, backend_tests, expect_error, json, spawn_app_with, spawn_app_with_clock,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -292,7 +295,9 @@ async fn connect_check_isolate_reject_and_disconnect(backend: Backend) {
     .await;
     assert_eq!(status, 409, "{rejected}");
     assert!(rejected["error"].as_str().unwrap().contains("rejected"));
-    let calls = fake.calls().len();
+    // (Counted for this bot only: the leader sets up workspace B's Coupon Bot meanwhile.)
+    let signal_calls = || fake.calls().iter().filter(|c| c.token == SIGNAL).count();
+    let calls = signal_calls();
     let (status, _) = call(
         &app,
         Method::POST,
@@ -301,7 +306,7 @@ async fn connect_check_isolate_reject_and_disconnect(backend: Backend) {
     )
     .await;
     assert_eq!(status, 409);
-    assert_eq!(fake.calls().len(), calls, "fail fast: no call to Telegram");
+    assert_eq!(signal_calls(), calls, "fail fast: no call to Telegram");
     let (_, list) = call(&app, Method::GET, "/api/connections", None).await;
     assert_eq!(list["connections"][0]["status"], "token_rejected");
 
@@ -347,7 +352,8 @@ async fn webhook_per_bot_and_degrade_on_my_chat_member(backend: Backend) {
     fake.add_chat(VIP, ChatKind::Channel, "Gold VIP", None);
     fake.set_bot_member(SIGNAL, VIP, Member::admin());
     let url = fake.url.clone();
-    let app = spawn_app_with(backend, move |config| {
+    let clock = promostack::time::Clock::fixed(1_800_000_000_000);
+    let app = spawn_app_with_clock(backend, clock.clone(), move |config| {
         config.integrations.telegram_api_url = url;
         config.integrations.telegram_unpaced = true;
         config.public_url = Some("https://promo.example".into());
@@ -395,17 +401,41 @@ async fn webhook_per_bot_and_degrade_on_my_chat_member(backend: Backend) {
     let hook = fake.webhook_of(SIGNAL).unwrap();
     assert_eq!(hook["url"], hook_url.as_str(), "same URL, new secret");
     assert_ne!(hook["secret_token"], first_secret.as_str());
-    // The old secret no longer opens the webhook.
+    // Updates Telegram signed with the old secret before it switched still open the webhook
+    // for the grace period; after it, only the new secret does.
     let path = hook_url.strip_prefix("https://promo.example").unwrap();
-    let stale = reqwest::Client::new()
-        .post(app.url(path))
-        .header("x-telegram-bot-api-secret-token", &first_secret)
-        .header("content-type", "application/json")
-        .body(json!({"update_id": 1}).to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stale.status(), 401);
+    let post_with = |path: String, secret: String| {
+        let url = app.url(&path);
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("x-telegram-bot-api-secret-token", secret)
+                .header("content-type", "application/json")
+                .body(json!({"update_id": 1}).to_string())
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(
+        post_with(path.into(), first_secret.clone()).await,
+        200,
+        "in the grace period"
+    );
+    clock.advance(10 * 60_000 + 1);
+    assert_eq!(
+        post_with(path.into(), first_secret.clone()).await,
+        401,
+        "after the grace period"
+    );
+    let new_secret = hook["secret_token"].as_str().unwrap().to_owned();
+    assert_eq!(post_with(path.into(), new_secret.clone()).await, 200);
+    // The original's path serves the default workspace's Signal Bot with the same secret.
+    let forex = "/api/forex-telegram-webhook".to_owned();
+    assert_eq!(post_with(forex.clone(), new_secret.clone()).await, 200);
+    assert_eq!(post_with(forex.clone(), first_secret.clone()).await, 401);
 
     // An admin takes away "ban users": degraded, with what to fix.
     let update = fake.change_bot_member(SIGNAL, VIP, Member::admin().restrict(false));
@@ -430,6 +460,31 @@ async fn webhook_per_bot_and_degrade_on_my_chat_member(backend: Backend) {
     );
     let (_, list) = call(&app, Method::GET, "/api/connections", None).await;
     assert_eq!(list["connections"][0]["status"], "ok");
+    // The same update through the original's path: degraded again, then healed there.
+    let update = fake.change_bot_member(SIGNAL, VIP, Member::admin().post(false));
+    let answer = reqwest::Client::new()
+        .post(app.url("/api/forex-telegram-webhook"))
+        .header("x-telegram-bot-api-secret-token", &new_secret)
+        .json(&update)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let (_, list) = call(&app, Method::GET, "/api/connections", None).await;
+    assert_eq!(list["connections"][0]["status"], "degraded");
+    assert!(
+        list["connections"][0]["statusReason"]
+            .as_str()
+            .unwrap()
+            .contains("post messages"),
+        "{}",
+        list["connections"][0]
+    );
+    let update = fake.change_bot_member(SIGNAL, VIP, Member::admin());
+    assert_eq!(
+        fake.deliver(SIGNAL, &app.address, &update).await.status(),
+        200
+    );
     // Removed from the channel.
     let update = fake.change_bot_member(
         SIGNAL,
@@ -506,8 +561,202 @@ async fn environment_seeds_the_default_signal_bot(backend: Backend) {
     }
 }
 
+/// A webhook lost while the bot is connected (deleted by hand, set by another deployment) is
+/// registered again by the leader; with `TELEGRAM_MODE=polling` the leader removes the webhook
+/// and long-polls the Signal Bot, whose `my_chat_member` updates degrade the connection as they
+/// do through the webhook.
+async fn leader_sets_up_and_polls_signal_bots(backend: Backend) {
+    let fake = FakeTelegram::start().await;
+    fake.add_bot(SIGNAL, "gold_signals_bot");
+    fake.add_chat(VIP, ChatKind::Channel, "Gold VIP", None);
+    fake.set_bot_member(SIGNAL, VIP, Member::admin());
+    let url = fake.url.clone();
+    let app = spawn_app_with(backend, move |config| {
+        config.integrations.telegram_api_url = url;
+        config.integrations.telegram_unpaced = true;
+        config.public_url = Some("https://promo.example".into());
+    })
+    .await;
+    app.login_admin().await;
+    let (status, saved) = put(
+        &app,
+        "signal-bot",
+        json!({"token": SIGNAL, "vipChannel": VIP.to_string()}),
+    )
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    let registered = fake.webhook_of(SIGNAL).expect("registered on save");
+    let deleted = reqwest::Client::new()
+        .post(format!("{}/bot{SIGNAL}/deleteWebhook", fake.url))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 200);
+    assert!(fake.webhook_of(SIGNAL).is_none());
+    let mut again = None;
+    for _ in 0..150 {
+        again = fake.webhook_of(SIGNAL);
+        if again.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let again = again.expect("the leader registers the webhook again");
+    assert_eq!(again["url"], registered["url"]);
+    assert_eq!(again["secret_token"], registered["secret_token"]);
+    app.stop().await;
+
+    // Polling: the webhook set above is removed, updates are fetched with getUpdates.
+    let url = fake.url.clone();
+    let app = spawn_app_with(backend, move |config| {
+        config.integrations.telegram_api_url = url;
+        config.integrations.telegram_unpaced = true;
+        config.integrations.telegram_mode = Some(promostack::config::TelegramMode::Polling);
+    })
+    .await;
+    app.login_admin().await;
+    let (status, saved) = put(
+        &app,
+        "signal-bot",
+        json!({"token": SIGNAL, "vipChannel": VIP.to_string()}),
+    )
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    fake.change_bot_member(SIGNAL, VIP, Member::admin().invite(false));
+    let mut connection = Value::Null;
+    for _ in 0..200 {
+        let (_, list) = call(&app, Method::GET, "/api/connections", None).await;
+        connection = list["connections"][0].clone();
+        if connection["status"] == "degraded" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(connection["status"], "degraded", "{connection}");
+    assert!(
+        connection["statusReason"]
+            .as_str()
+            .unwrap()
+            .contains("invite users")
+    );
+    assert!(
+        fake.webhook_of(SIGNAL).is_none(),
+        "polling removes the webhook"
+    );
+    assert!(!fake.calls_of("getUpdates").is_empty());
+    app.stop().await;
+}
+
+/// A Coupon Bot connected on the page in any workspace is the coupon bot: Telegram's updates to
+/// its webhook are answered by the bot, broadcasts go out through it, and disconnecting stops it.
+async fn coupon_bot_connected_on_the_page_runs(backend: Backend) {
+    let fake = FakeTelegram::start().await;
+    fake.add_bot(COUPON, "coupon_bot");
+    let url = fake.url.clone();
+    let app = spawn_app_with(backend, move |config| {
+        config.integrations.telegram_api_url = url;
+        config.integrations.telegram_unpaced = true;
+        config.public_url = Some("https://promo.example".into());
+    })
+    .await;
+    app.login_admin().await;
+    let b = json(app.admin_create_tenant("B", "tenant-b", None).await, 201).await;
+    app.use_tenant(b["id"].as_str());
+    let (status, saved) = put(&app, "coupon-bot", json!({"token": COUPON})).await;
+    assert_eq!(status, 200, "{saved}");
+    let hook = fake.webhook_of(COUPON).expect("registered on save");
+    assert!(
+        hook["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://promo.example/api/telegram-webhook/"),
+        "{hook}"
+    );
+    let user = 5_550_001;
+    let answer = fake
+        .deliver(COUPON, &app.address, &updates::text(1, user, "/start"))
+        .await;
+    assert_eq!(answer.status(), 200);
+    let replies = fake.wait_sent(user, 1).await;
+    assert!(replies[0].text().is_some(), "the bot answered /start");
+
+    // A broadcast of workspace B goes out through B's bot (the resolver).
+    // (The user is recorded with the outcome of their update, just after the reply.)
+    let mut created = 0;
+    for _ in 0..50 {
+        created = app
+            .broadcast(json!({"message": "Hello from B"}))
+            .await
+            .status()
+            .as_u16();
+        if created == 201 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(created, 201);
+    let sent = fake.wait_sent(user, 2).await;
+    assert_eq!(sent[1].text(), Some("Hello from B"));
+
+    let (status, _) = call(&app, Method::DELETE, "/api/connections/coupon-bot", None).await;
+    assert_eq!(status, 204);
+    let after = fake
+        .deliver(COUPON, &app.address, &updates::text(2, user, "/start"))
+        .await;
+    assert_eq!(after.status(), 404, "a disconnected bot's webhook is gone");
+    app.use_tenant(None);
+    app.stop().await;
+}
+
+/// `TELEGRAM_BOT_TOKEN` seeds the default workspace's Coupon Bot connection (checked with getMe
+/// in the background) and the page says the environment wins.
+async fn environment_seeds_the_default_coupon_bot(backend: Backend) {
+    let fake = FakeTelegram::start().await;
+    fake.add_bot(COUPON, "coupon_bot");
+    let url = fake.url.clone();
+    let app = spawn_app_with(backend, move |config| {
+        let i = &mut config.integrations;
+        i.telegram_api_url = url;
+        i.telegram_unpaced = true;
+        i.telegram_bot_token = Some(promostack::config::Secret::new(COUPON));
+        i.telegram_webhook_secret = Some(promostack::config::Secret::new(
+            promostack_testkit::telegram::TEST_WEBHOOK_SECRET,
+        ));
+    })
+    .await;
+    app.login_admin().await;
+    let mut seeded = Value::Null;
+    for _ in 0..100 {
+        let (_, list) = call(&app, Method::GET, "/api/connections", None).await;
+        seeded = list["connections"][0].clone();
+        if seeded["botUsername"] == "coupon_bot" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seeded["role"], "coupon_bot", "{seeded}");
+    assert_eq!(seeded["botUsername"], "coupon_bot", "checked with getMe");
+    assert_eq!(seeded["botId"], fake.bot_id_of(COUPON));
+    let (_, list) = call(&app, Method::GET, "/api/connections", None).await;
+    assert_eq!(
+        list["environment"],
+        json!([{"role": "coupon_bot", "variables": ["TELEGRAM_BOT_TOKEN"]}])
+    );
+    // The same bot serves the original webhook path.
+    let answer = app
+        .telegram_update(updates::text(7, 4_440_001, "/start"))
+        .await;
+    assert_eq!(answer["ok"], true, "{answer}");
+    fake.wait_sent(4_440_001, 1).await;
+    app.stop().await;
+}
+
 backend_tests!(
     connect_check_isolate_reject_and_disconnect,
     webhook_per_bot_and_degrade_on_my_chat_member,
-    environment_seeds_the_default_signal_bot
+    environment_seeds_the_default_signal_bot,
+    leader_sets_up_and_polls_signal_bots,
+    coupon_bot_connected_on_the_page_runs,
+    environment_seeds_the_default_coupon_bot
 );

@@ -83,14 +83,51 @@ pub async fn spawn_app_with_clock(
     config.database = database.config.clone();
     config.admin_password = Some(Secret::new(ADMIN_PASSWORD));
     customize(&mut config);
-    let app = start(config, clock, Some(data_dir), Some(database)).await;
+    let app = start(config, clock, Some(data_dir), Some(database), None).await;
     app.wait_ready().await;
     app
 }
 
+/// Start the app on `backend` with its user accounts on `network` (the fake MTProto side).
+pub async fn spawn_app_with_user_network(
+    backend: Backend,
+    network: &telegram_user::FakeUserNetwork,
+) -> TestApp {
+    let database = TestDatabase::create(backend).await;
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::local(data_dir.path());
+    config.database = database.config.clone();
+    config.admin_password = Some(Secret::new(ADMIN_PASSWORD));
+    let app = start(
+        config,
+        Clock::system(),
+        Some(data_dir),
+        Some(database),
+        Some(user_network_prepare(network)),
+    )
+    .await;
+    app.wait_ready().await;
+    app
+}
+
+fn user_network_prepare(network: &telegram_user::FakeUserNetwork) -> Prepare {
+    let network = network.clone();
+    Box::new(move |state| {
+        state
+            .connections
+            .user_accounts()
+            .use_connector(std::sync::Arc::new(move |store, key| {
+                network.connector(store, key)
+            }));
+    })
+}
+
+/// Adjusts the built state before the app serves (e.g. a fake MTProto connector).
+pub type Prepare = Box<dyn FnOnce(&promostack::state::AppState) + Send>;
+
 /// Start the app with exactly `config` (shared databases, proxies); does not wait for readiness.
 pub async fn start_app(config: Config) -> TestApp {
-    start(config, Clock::system(), None, None).await
+    start(config, Clock::system(), None, None, None).await
 }
 
 async fn start(
@@ -98,6 +135,7 @@ async fn start(
     clock: Clock,
     data_dir: Option<tempfile::TempDir>,
     database: Option<TestDatabase>,
+    prepare: Option<Prepare>,
 ) -> TestApp {
     promostack::install_crypto_provider();
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
@@ -108,6 +146,9 @@ async fn start(
     // What `promostack::launch` does, with the test's clock.
     let handle = tokio::spawn(async move {
         let state = promostack::app::build_state(state_config, clock).await?;
+        if let Some(prepare) = prepare {
+            prepare(&state);
+        }
         promostack::app::launch_with_state(
             state,
             promostack::workers::Registry::standard(),
@@ -318,6 +359,26 @@ impl TestApp {
                 .expect("app task joins");
             result.expect("app exits cleanly");
         }
+    }
+
+    /// Stop, then start again on the same database and data directory, with the user accounts
+    /// on `network` (what survives is only what was stored).
+    pub async fn restart_with_user_network(
+        mut self,
+        network: &telegram_user::FakeUserNetwork,
+    ) -> TestApp {
+        self.stop_inner().await;
+        let config = self.config.clone();
+        let app = start(
+            config,
+            Clock::system(),
+            self._data_dir.take(),
+            self._database.take(),
+            Some(user_network_prepare(network)),
+        )
+        .await;
+        app.wait_ready().await;
+        app
     }
 
     /// Abort the server task without a graceful stop (no lease release), like a crash.

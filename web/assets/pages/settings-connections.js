@@ -1,10 +1,10 @@
 // Settings → Connections: the workspace's Telegram identities (docs/connections.md).
 // GET /api/connections, PUT/DELETE /api/connections/{role}, POST …/{role}/rotate-secret and
-// …/{role}/test. One card per role in a single-column accordion (<details>): status light,
+// …/{role}/test, and /api/connections/user-account (login, test, sign out). One card per role in a single-column accordion (<details>): status light,
 // @username, channels, the rights checklist with what to do for each missing right, actions,
 // and the connect form. The token goes in through a password input and never comes back.
 import { get, put, post, del } from '../api.js';
-import { h, icon, pageHeader, loadInto, badge, confirmDialog, formatDate } from '../ui.js';
+import { h, icon, pageHeader, loadInto, confirmDialog, formatDate } from '../ui.js';
 
 const ROLES = [
   {
@@ -68,12 +68,16 @@ export default async function render(root, ctx) {
   const open = new Set(['signal_bot']);
 
   function load() {
-    return loadInto(body, () => get('/api/connections', { signal: ctx.signal }), (data) => {
+    const fetchAll = () => Promise.all([
+      get('/api/connections', { signal: ctx.signal }),
+      get('/api/connections/user-account', { signal: ctx.signal }),
+    ]);
+    return loadInto(body, fetchAll, ([data, ua]) => {
       const conns = Array.isArray(data && data.connections) ? data.connections : [];
       const env = Array.isArray(data && data.environment) ? data.environment : [];
       return [
         ...ROLES.map((role) => roleCard(role, conns.find((c) => c.role === role.id) || null, env.find((e) => e.role === role.id) || null)),
-        userAccountCard(),
+        userAccountCard(ua),
       ];
     }, { lines: 4, frame: 'card', keep: true, retry: load });
   }
@@ -220,17 +224,123 @@ export default async function render(root, ctx) {
     return form;
   }
 
-  // The user-account login routes are not built yet: say so, no fake form.
-  function userAccountCard() {
-    return h('details', { class: 'card conn-card', id: 'conn-user-account', 'data-role': 'user_account' },
-      h('summary', { class: 'conn-summary' },
-        h('span', { class: 'conn-summary-text' },
-          h('span', { class: 'conn-title' }, 'User Account'),
-          h('span', { class: 'conn-sub' }, 'A Telegram user (not a bot) that sends journey DMs.')),
-        light(null),
-        icon('chevronDown', { size: 18 })),
-      h('div', { class: 'card-body conn-body' },
-        h('p', { class: 'conn-soon' }, badge('Coming soon', 'neutral'), ' login with phone, code and 2FA.')));
+  // The User Account: phone → code → two-step password, then a test message and sign out.
+  // GET /api/connections/user-account and POST …/code, …/sign-in, …/password, …/test; DELETE.
+  function userAccountCard(ua) {
+    const UA = '/api/connections/user-account';
+    const signedIn = !!(ua && ua.signedIn);
+    const held = ua && ua.health && ua.health.state !== 'ok';
+    const step = ua && ua.login ? ua.login.step : null;
+    const s = !ua || !ua.available ? { tone: 'neutral', text: 'Not set up', status: 'unavailable' }
+      : signedIn && held ? { tone: 'warning', text: 'Degraded', status: 'degraded' }
+        : signedIn ? { tone: 'success', text: 'Connected', status: 'ok' }
+          : step ? { tone: 'warning', text: 'Signing in', status: 'signing_in' }
+            : { tone: 'neutral', text: 'Not connected', status: 'none' };
+    const account = signedIn && ua.account ? ua.account : null;
+    const details = h('details', { class: 'card conn-card', id: 'conn-user-account', 'data-role': 'user_account', open: open.has('user_account') || !!step });
+    details.addEventListener('toggle', () => { if (details.open) open.add('user_account'); else open.delete('user_account'); });
+    const content = h('div', { class: 'card-body conn-body' });
+    details.append(h('summary', { class: 'conn-summary' },
+      h('span', { class: 'conn-summary-text' },
+        h('span', { class: 'conn-title' }, 'User Account'),
+        h('span', { class: 'conn-sub' }, account && account.username ? '@' + account.username : 'A Telegram user (not a bot) that sends journey DMs.')),
+      h('span', { class: 'badge badge-' + s.tone + ' conn-status', 'data-status': s.status }, h('span', { class: 'dot' }), s.text),
+      icon('chevronDown', { size: 18 })), content);
+
+    if (!ua || !ua.available) {
+      content.append(h('div', { class: 'callout conn-env' }, icon('info', { size: 18 }),
+        h('span', null, 'The server needs a Telegram application to sign in a user account: create one at my.telegram.org, set TELEGRAM_API_ID and TELEGRAM_API_HASH, and restart.')));
+      return details;
+    }
+    if (held) {
+      const until = ua.health.until ? ' until ' + formatDate(ua.health.until, { time: true }) : '';
+      content.append(h('div', { class: 'callout callout-warning mb-5 conn-reason', role: 'alert' }, icon('alert', { size: 18 }),
+        h('span', null, ua.health.state === 'peer_flood'
+          ? 'Telegram limited this account for messaging people who have not contacted it (PEER_FLOOD): sending is paused' + until + '. Check @SpamBot in Telegram.'
+          : 'Telegram asked the account to slow down (FLOOD_WAIT): sending resumes' + until + '.')));
+    }
+    if (account) {
+      content.append(h('dl', { class: 'kv' },
+        h('dt', null, 'Account'), h('dd', { class: 'conn-username' }, account.username ? '@' + account.username : (account.firstName || String(account.userId))),
+        h('dt', null, 'Telegram id'), h('dd', null, String(account.userId))));
+    }
+    if (!editable) {
+      if (!account) content.append(h('p', { class: 'hint' }, 'Only owners and admins can connect the user account.'));
+      return details;
+    }
+
+    // One small form per step; a 422 shows under the field it names.
+    const stepForm = ({ name, label, type, hint, placeholder, submitLabel, path, key, autocomplete, extra, done }) => {
+      const id = 'conn-ua-' + name;
+      const input = h('input', { class: 'input', id, name, type, autocomplete: autocomplete || 'off', spellcheck: 'false', placeholder: placeholder || '', 'aria-describedby': id + '-error' + (hint ? ' ' + id + '-hint' : '') });
+      const error = h('p', { class: 'field-error', id: id + '-error', role: 'alert' });
+      input.addEventListener('input', () => { error.textContent = ''; input.removeAttribute('aria-invalid'); });
+      const submit = h('button', { class: 'btn btn-primary', type: 'submit', 'data-action': name }, icon('check', { size: 16 }), submitLabel);
+      const form = h('form', { class: 'conn-form', novalidate: true, 'aria-label': label },
+        h('div', { class: 'field' }, h('label', { class: 'label', for: id }, label), input,
+          hint ? h('p', { class: 'hint', id: id + '-hint' }, hint) : null, error),
+        h('div', { class: 'conn-form-actions' }, submit, extra || null));
+      form.addEventListener('submit', async (e) => {
+        e.preventDefault();
+        error.textContent = '';
+        if (!input.value.trim()) { error.textContent = 'Fill in ' + label.toLowerCase() + '.'; input.setAttribute('aria-invalid', 'true'); input.focus(); return; }
+        submit.disabled = true;
+        try {
+          const result = await post(UA + path, { [key]: type === 'password' ? input.value : input.value.trim() });
+          input.value = '';
+          if (done) { done(result); return; }
+          if (result && result.signedIn) ctx.toast('User account connected', 'success');
+          open.add('user_account');
+          await load();
+        } catch (err) {
+          error.textContent = err.message;
+          input.setAttribute('aria-invalid', 'true');
+          input.focus();
+        } finally {
+          submit.disabled = false;
+        }
+      });
+      return form;
+    };
+    const cancel = () => {
+      const b = h('button', { class: 'btn btn-secondary', type: 'button', 'data-action': 'cancel-login' }, 'Start over');
+      b.addEventListener('click', async () => {
+        b.disabled = true;
+        try { await del(UA); await load(); } catch (err) { ctx.toast(err.message, 'error'); } finally { b.disabled = false; }
+      });
+      return b;
+    };
+
+    if (account) {
+      const test = stepForm({ name: 'test-to', label: 'Send a test message to', placeholder: '@username', submitLabel: 'Send test', path: '/test', key: 'to',
+        done: () => ctx.toast('Test message sent from the user account', 'success'),
+        hint: 'A Telegram @username. The account can message people by id only once they have written to it.' });
+      const signOut = h('button', { class: 'btn btn-danger-ghost btn-sm', type: 'button', 'data-action': 'sign-out' }, icon('trash', { size: 16 }), 'Sign out');
+      signOut.addEventListener('click', async () => {
+        const ok = await confirmDialog({
+          title: 'Sign the user account out?',
+          text: 'Journeys that send as this account stop sending until it is connected again; its session is deleted from the server.',
+          confirmLabel: 'Sign out',
+          danger: true,
+        });
+        if (!ok) return;
+        signOut.disabled = true;
+        try { await del(UA); ctx.toast('User account signed out', 'success'); await load(); } catch (err) { ctx.toast(err.message, 'error'); } finally { signOut.disabled = false; }
+      });
+      content.append(test, h('div', { class: 'conn-actions' }, signOut));
+    } else if (step === 'code') {
+      content.append(h('p', { class: 'conn-login-step' }, 'Telegram sent a login code to ' + ua.login.phone + ' (in the Telegram app, or by SMS).'),
+        stepForm({ name: 'code', label: 'Login code', placeholder: '12345', submitLabel: 'Sign in', path: '/sign-in', key: 'code', autocomplete: 'one-time-code', extra: cancel() }));
+    } else if (step === 'password') {
+      content.append(h('p', { class: 'conn-login-step' }, 'Two-step verification is on for ' + ua.login.phone + '.'),
+        stepForm({ name: 'password', label: 'Two-step verification password', type: 'password', submitLabel: 'Sign in', path: '/password', key: 'password', autocomplete: 'current-password',
+          hint: ua.login.hint ? 'Hint: ' + ua.login.hint : null, extra: cancel() }));
+    } else {
+      content.append(h('h3', { class: 'conn-form-title' }, 'Connect a user account'),
+        stepForm({ name: 'phone', label: 'Phone number', type: 'tel', placeholder: '+447700900123', submitLabel: 'Send code', path: '/code', key: 'phone', autocomplete: 'tel',
+          hint: 'The account\'s number with the country code. Telegram sends a code to the account; its session is stored encrypted on this server.' }));
+    }
+    return details;
   }
 
   await load();

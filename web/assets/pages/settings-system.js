@@ -1,6 +1,6 @@
 // Settings → System: GET /api/system/status — version, backends, leader, feature switches.
-import { get } from '../api.js';
-import { h, icon, pageHeader, loadInto, emptyState, badge } from '../ui.js';
+import { get, post } from '../api.js';
+import { h, icon, pageHeader, loadInto, emptyState, badge, confirmDialog } from '../ui.js';
 
 const FEATURE_NAMES = {
   telegram: 'Telegram bots',
@@ -53,7 +53,7 @@ export default async function render(root, ctx) {
         // The bot card goes before the closing hint about integrations, which is the page's footer.
         const parts = view(status);
         const hint = parts.pop();
-        return [...parts, ...(bot ? botCard(bot) : []), hint];
+        return [...parts, ...(bot ? botCard(bot) : []), ...sessionsCard(ctx), hint];
       }, { lines: 4, frame: 'card', keep: true, retry: load });
     } finally {
       refresh.disabled = false;
@@ -107,7 +107,7 @@ export default async function render(root, ctx) {
 
     return [
       tiles,
-      ...(Array.isArray(s.connections) ? connectionsCard(s.connections) : []),
+      ...(Array.isArray(s.connections) ? connectionsCard(s.connections, s.userAccount) : []),
       h('h2', { class: 'section-title' }, 'Integrations · ' + on + ' of ' + entries.length + ' on'),
       features,
       ...(instance ? [h('h2', { class: 'section-title' }, 'Workers'), instance] : []),
@@ -119,9 +119,38 @@ export default async function render(root, ctx) {
   await load();
 }
 
+// The admin password's sessions (Clerk users manage theirs in Clerk): end every one of them.
+function sessionsCard(ctx) {
+  if (!ctx.me || ctx.me.email || !ctx.me.platformAdmin) return [];
+  const button = h('button', { class: 'btn btn-danger-ghost btn-sm', type: 'button', id: 'logout-everywhere' }, icon('logout', { size: 16 }), 'Log out everywhere');
+  button.addEventListener('click', async () => {
+    const ok = await confirmDialog({
+      title: 'Log out everywhere?',
+      text: 'Every browser signed in with the admin password is signed out at once, this one included.',
+      confirmLabel: 'Log out everywhere',
+      danger: true,
+    });
+    if (!ok) return;
+    button.disabled = true;
+    try {
+      await post('/api/logout/everywhere', {}, { redirectOn401: false });
+    } catch (err) {
+      if (err.status !== 401) { button.disabled = false; ctx.toast(err.message, 'error'); return; }
+    }
+    location.assign('/login');
+  });
+  return [
+    h('h2', { class: 'section-title' }, 'Sessions'),
+    h('section', { class: 'card', id: 'system-sessions' },
+      h('div', { class: 'card-body' },
+        h('p', null, 'Signed in with the admin password. Log out ends this browser\'s session on the server; a lost or shared device can be signed out from here.'),
+        h('div', { class: 'mt-4' }, button))),
+  ];
+}
+
 // The workspace's connections from the same rows Settings → Connections shows.
 const CONNECTION_ROLES = [['coupon_bot', 'Coupon Bot'], ['signal_bot', 'Signal Bot']];
-function connectionsCard(conns) {
+function connectionsCard(conns, ua) {
   const light = (c) => !c ? badge('Not connected', 'neutral')
     : c.status === 'ok' ? h('span', { class: 'badge badge-success' }, h('span', { class: 'dot' }), 'Connected')
       : h('span', { class: 'badge badge-' + (c.status === 'token_rejected' ? 'danger' : 'warning') }, h('span', { class: 'dot' }), c.status === 'token_rejected' ? 'Token rejected' : 'Degraded');
@@ -134,9 +163,19 @@ function connectionsCard(conns) {
           return [h('dt', null, label), h('dd', { 'data-role': role },
             h('span', { class: 'badge-list' }, light(c), c && c.botUsername ? h('span', null, '@' + c.botUsername) : null,
               c && c.statusReason && c.status !== 'ok' ? h('span', { class: 'col-muted' }, c.statusReason) : null))];
-        })),
+        }), ua ? [h('dt', null, 'User Account'), h('dd', { 'data-role': 'user_account' }, userAccountLine(ua))] : null),
         h('p', { class: 'hint mt-4' }, h('a', { href: '#settings/connections' }, 'Manage in Settings → Connections')))),
   ];
+}
+
+function userAccountLine(ua) {
+  if (!ua.available) return h('span', { class: 'badge-list' }, badge('Not set up', 'neutral'), h('span', { class: 'col-muted' }, 'needs TELEGRAM_API_ID and TELEGRAM_API_HASH'));
+  if (!ua.signedIn) return badge('Not connected', 'neutral');
+  const held = ua.health && ua.health.state !== 'ok';
+  return h('span', { class: 'badge-list' },
+    h('span', { class: 'badge badge-' + (held ? 'warning' : 'success') }, h('span', { class: 'dot' }), held ? 'Degraded' : 'Connected'),
+    ua.account && ua.account.username ? h('span', null, '@' + ua.account.username) : null,
+    held ? h('span', { class: 'col-muted' }, ua.health.state === 'peer_flood' ? 'sending paused (PEER_FLOOD)' : 'sending held (FLOOD_WAIT)') : null);
 }
 
 function tile(label, iconName, value) {

@@ -53,7 +53,12 @@ struct Claims {
     sub: String,
     email: Option<String>,
     email_verified: Option<bool>,
+    /// Issued-at, seconds: a token "issued" in the future is refused like one not yet valid.
+    iat: Option<i64>,
 }
+
+/// Clock skew allowed on `exp`, `nbf` and `iat`, seconds.
+const LEEWAY_SECS: u64 = 5;
 
 struct CachedKeys {
     keys: JwkSet,
@@ -94,11 +99,20 @@ impl ClerkVerifier {
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_issuer(&[issuer.as_str()]);
         validation.validate_aud = false;
-        validation.leeway = 5;
+        validation.leeway = LEEWAY_SECS;
+        validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         let data = jsonwebtoken::decode::<Claims>(token, &key, &validation)
             .map_err(|e| JwtError::Invalid(e.to_string()))?;
         let claims = data.claims;
+        if claims
+            .iat
+            .is_some_and(|iat| iat > system_now() / 1000 + LEEWAY_SECS as i64)
+        {
+            return Err(JwtError::Invalid(
+                "the token is issued in the future (iat)".into(),
+            ));
+        }
         let email = claims
             .email
             .filter(|_| claims.email_verified != Some(false))

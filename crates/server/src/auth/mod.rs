@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod password;
 pub mod routes;
 pub mod session;
+pub mod sessions;
 
 use crate::time::Millis;
 
@@ -109,18 +110,12 @@ impl LoginLimiter {
     pub const LIMIT: u32 = 10;
     pub const WINDOW_MS: i64 = 5 * 60 * 1000;
 
-    /// `Err(seconds to wait)` when the address is locked out.
-    pub fn check(&self, ip: IpAddr, now: Millis) -> Result<(), u64> {
-        let failures = self.failures.lock().expect("limiter lock");
-        match failures.get(&ip) {
-            Some((start, count)) if now - start < Self::WINDOW_MS && *count >= Self::LIMIT => {
-                Err(((Self::WINDOW_MS - (now - start)) / 1000).max(1) as u64)
-            }
-            _ => Ok(()),
-        }
-    }
-
-    pub fn record_failure(&self, ip: IpAddr, now: Millis) {
+    /// Count an attempt before its password is checked, in one step under the lock, so that
+    /// concurrent requests cannot all pass a check made before any of them failed: at most
+    /// [`Self::LIMIT`] passwords are checked per address and window. `Err(seconds to wait)`
+    /// when the address is over the limit (no argon2 work is started for it). A correct
+    /// password clears the count ([`Self::record_success`]).
+    pub fn reserve(&self, ip: IpAddr, now: Millis) -> Result<(), u64> {
         let mut failures = self.failures.lock().expect("limiter lock");
         // Bound memory under a spray of addresses: drop expired windows first.
         if failures.len() > 10_000 {
@@ -130,7 +125,11 @@ impl LoginLimiter {
         if now - entry.0 >= Self::WINDOW_MS {
             *entry = (now, 0);
         }
+        if entry.1 >= Self::LIMIT {
+            return Err(((Self::WINDOW_MS - (now - entry.0)) / 1000).max(1) as u64);
+        }
         entry.1 += 1;
+        Ok(())
     }
 
     pub fn record_success(&self, ip: IpAddr) {
@@ -147,22 +146,26 @@ mod tests {
         let limiter = LoginLimiter::default();
         let ip: IpAddr = [10, 0, 0, 1].into();
         for _ in 0..LoginLimiter::LIMIT {
-            assert!(limiter.check(ip, 0).is_ok());
-            limiter.record_failure(ip, 0);
+            assert!(limiter.reserve(ip, 0).is_ok());
         }
-        assert!(limiter.check(ip, 1000).is_err());
+        assert_eq!(limiter.reserve(ip, 1000), Err(299));
         assert!(
-            limiter.check([10, 0, 0, 2].into(), 1000).is_ok(),
+            limiter.reserve([10, 0, 0, 2].into(), 1000).is_ok(),
             "per address"
         );
-        assert!(limiter.check(ip, LoginLimiter::WINDOW_MS).is_ok());
+        assert!(limiter.reserve(ip, LoginLimiter::WINDOW_MS).is_ok());
+        limiter.record_success(ip);
+        assert!(
+            limiter.reserve(ip, LoginLimiter::WINDOW_MS).is_ok(),
+            "success clears"
+        );
     }
 
     #[test]
     fn derived_keys_differ_by_purpose_and_secret() {
         let a = Keys::derive(b"one");
         let b = Keys::derive(b"two");
-        let cookie = a.session.sign("admin", i64::MAX);
+        let cookie = a.session.sign("admin", "s1", i64::MAX);
         assert!(a.session.verify(&cookie, 0).is_some());
         assert!(b.session.verify(&cookie, 0).is_none());
     }

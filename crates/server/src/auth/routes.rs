@@ -16,7 +16,14 @@ use crate::state::AppState;
 pub fn routes() -> Vec<Route> {
     vec![
         Route::new(Method::POST, "/api/login", Access::Public, post(login)).with_db(),
-        Route::new(Method::POST, "/api/logout", Access::Public, post(logout)),
+        Route::new(Method::POST, "/api/logout", Access::Public, post(logout)).with_db(),
+        Route::new(
+            Method::POST,
+            "/api/logout/everywhere",
+            Access::Public,
+            post(logout_everywhere),
+        )
+        .with_db(),
     ]
 }
 
@@ -44,10 +51,6 @@ pub async fn login(
 ) -> ApiResult<Response> {
     let client = client_ip(&state, &headers, peer);
     let now = state.clock.now();
-    state
-        .login_limiter
-        .check(client, now)
-        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
     if body.password.len() > 1024 {
         return Err(ApiError::Validation("password is too long".into()));
     }
@@ -56,13 +59,17 @@ pub async fn login(
         .get()
         .ok_or_else(|| ApiError::Unavailable("starting up".into()))?
         .clone();
+    // Counted before the check (atomically), so a burst cannot outrun the limit.
+    state
+        .login_limiter
+        .reserve(client, now)
+        .map_err(|retry_after_secs| ApiError::TooManyRequests { retry_after_secs })?;
     let candidate = body.password;
     // argon2 is deliberately slow: keep it off the async workers.
     let valid = tokio::task::spawn_blocking(move || password::verify(&candidate, &hash))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     if !valid {
-        state.login_limiter.record_failure(client, now);
         metrics::counter!("login_failures_total").increment(1);
         return Err(ApiError::Unauthorized("wrong_password"));
     }
@@ -72,7 +79,8 @@ pub async fn login(
         .get()
         .ok_or_else(|| ApiError::Unavailable("starting up".into()))?;
     let expires_at = now + SESSION_TTL_MS;
-    let value = keys.session.sign("admin", expires_at);
+    let session_id = state.login_sessions.start("admin", expires_at).await?;
+    let value = keys.session.sign("admin", &session_id, expires_at);
     let cookie = session_cookie(&value, SESSION_TTL_MS / 1000, is_https(&headers));
     let mut response = (
         StatusCode::OK,
@@ -86,14 +94,45 @@ pub async fn login(
     Ok(response)
 }
 
-/// Clear the session cookie.
+/// End this session: the cookie is revoked on the server (refused from now on, also if kept)
+/// and cleared in the browser.
 #[utoipa::path(post, path = "/api/logout", tag = "auth", responses((status = 204)))]
-pub async fn logout(headers: HeaderMap) -> Response {
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    if let Some(session) = presented_session(&state, &headers) {
+        state.login_sessions.revoke(&session.session_id).await?;
+    }
+    Ok(cleared(&headers))
+}
+
+/// End every session of the caller (all browsers, all instances): "log out everywhere".
+#[utoipa::path(post, path = "/api/logout/everywhere", tag = "auth",
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn logout_everywhere(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let Some(session) = presented_session(&state, &headers) else {
+        return Err(ApiError::Unauthorized("unauthenticated"));
+    };
+    if !state.login_sessions.is_live(&session.session_id).await? {
+        return Err(ApiError::Unauthorized("session_invalid"));
+    }
+    let revoked = state.login_sessions.revoke_all(&session.subject).await?;
+    tracing::info!(revoked, "logged out everywhere");
+    Ok(cleared(&headers))
+}
+
+/// The authentic, unexpired session cookie of the request, if any.
+fn presented_session(state: &AppState, headers: &HeaderMap) -> Option<super::session::Session> {
+    let value = crate::http::guard::cookie(headers, COOKIE_NAME)?;
+    state.keys.get()?.session.verify(value, state.clock.now())
+}
+
+fn cleared(headers: &HeaderMap) -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        session_cookie("", 0, is_https(&headers)),
-    );
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, session_cookie("", 0, is_https(headers)));
     response
 }
 

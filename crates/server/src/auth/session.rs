@@ -1,5 +1,7 @@
-//! The `admin_session` cookie: `v1.<subject>.<expires_ms>.<hmac>` where the HMAC-SHA256 covers
-//! everything before it. The expiry lives inside the signed payload, so a client cannot extend it.
+//! The `admin_session` cookie: `v2.<subject>.<session id>.<expires_ms>.<hmac>` where the
+//! HMAC-SHA256 covers everything before it. The expiry lives inside the signed payload, so a
+//! client cannot extend it; the session id names a row of `auth_sessions`
+//! ([`super::sessions::LoginSessions`]), so logout revokes the cookie before it expires.
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
@@ -24,6 +26,7 @@ impl std::fmt::Debug for SessionKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     pub subject: String,
+    pub session_id: String,
     pub expires_at: Millis,
 }
 
@@ -38,8 +41,13 @@ impl SessionKey {
         mac
     }
 
-    pub fn sign(&self, subject: &str, expires_at: Millis) -> String {
-        let payload = format!("v1.{}.{expires_at}", URL_SAFE_NO_PAD.encode(subject));
+    /// `session_id` must not contain `.` (ids are UUIDs in simple form).
+    pub fn sign(&self, subject: &str, session_id: &str, expires_at: Millis) -> String {
+        debug_assert!(!session_id.contains('.'));
+        let payload = format!(
+            "v2.{}.{session_id}.{expires_at}",
+            URL_SAFE_NO_PAD.encode(subject)
+        );
         let tag = URL_SAFE_NO_PAD.encode(self.mac(&payload).finalize().into_bytes());
         format!("{payload}.{tag}")
     }
@@ -51,15 +59,20 @@ impl SessionKey {
         // Constant-time comparison of the tag (hmac's verify_slice).
         self.mac(payload).verify_slice(&tag).ok()?;
         let mut parts = payload.split('.');
-        let (Some("v1"), Some(subject), Some(expires), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some("v2"), Some(subject), Some(session_id), Some(expires), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
             return None;
         };
         let subject = String::from_utf8(URL_SAFE_NO_PAD.decode(subject).ok()?).ok()?;
         let expires_at: Millis = expires.parse().ok()?;
-        (expires_at > now).then_some(Session {
+        (expires_at > now && !session_id.is_empty()).then(|| Session {
             subject,
+            session_id: session_id.to_owned(),
             expires_at,
         })
     }
@@ -72,8 +85,12 @@ mod tests {
     #[test]
     fn round_trip_tamper_and_expiry() {
         let key = SessionKey::new([7; 32]);
-        let cookie = key.sign("admin", 1_000);
-        assert_eq!(key.verify(&cookie, 999).unwrap().subject, "admin");
+        let cookie = key.sign("admin", "s1", 1_000);
+        let session = key.verify(&cookie, 999).unwrap();
+        assert_eq!(
+            (session.subject.as_str(), session.session_id.as_str()),
+            ("admin", "s1")
+        );
         assert!(
             key.verify(&cookie, 1_000).is_none(),
             "expired at its expiry"
@@ -86,5 +103,7 @@ mod tests {
         assert!(key.verify(&forged, 0).is_none());
         assert!(key.verify("garbage", 0).is_none());
         assert!(key.verify("v1.a.b.c.d", 0).is_none());
+        // Another session id under the same tag is a forgery too.
+        assert!(key.verify(&cookie.replacen(".s1.", ".s2.", 1), 0).is_none());
     }
 }

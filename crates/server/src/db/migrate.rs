@@ -65,6 +65,16 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "connections",
         sql: include_str!("migrations/0010_connections.sql"),
     },
+    Migration {
+        version: 11,
+        name: "connection_secret_grace",
+        sql: include_str!("migrations/0011_connection_secret_grace.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "auth_sessions",
+        sql: include_str!("migrations/0012_auth_sessions.sql"),
+    },
 ];
 
 /// Apply every pending migration. Safe to call from several instances at once: PostgreSQL

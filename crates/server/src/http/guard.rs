@@ -260,7 +260,13 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
         .ok_or_else(|| ApiError::Unavailable("starting up".into()))?;
     if let Some(value) = cookie(headers, COOKIE_NAME) {
         return match keys.session.verify(value, state.clock.now()) {
-            Some(session) if session.subject == "admin" => Ok(Principal::PasswordAdmin),
+            // Signed and unexpired, and not ended by a logout (the server-side row).
+            Some(session)
+                if session.subject == "admin"
+                    && state.login_sessions.is_live(&session.session_id).await? =>
+            {
+                Ok(Principal::PasswordAdmin)
+            }
             _ => Err(ApiError::Unauthorized("session_invalid")),
         };
     }

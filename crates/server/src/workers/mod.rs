@@ -56,6 +56,8 @@ impl Registry {
         registry.register(crate::domains::bot::workers::UpdateSweeper);
         registry.register(crate::domains::bot::workers::UpdatePruner);
         registry.register(crate::domains::bot::workers::Poller::default());
+        registry.register(crate::domains::connections::workers::ConnectionSetup::default());
+        registry.register(crate::domains::connections::workers::ConnectionPoller::default());
         registry
             .register(jobs::JobRunner::default().with(crate::domains::broadcast::BroadcastSender));
         registry

@@ -6,6 +6,12 @@
 //!   `{"addChannel":{"id","title"}}`, `{"setBotMember":{"token","chatId","post","invite","ban"}}`
 //!   (an administrator with those rights), `{"webhookOf":TOKEN}` (its `setWebhook` parameters),
 //!   `{"sentTo":CHAT_ID}` (the texts sent there).
+//! - `e2e-fixture serve-with-fake-user-account PHONE [PASSWORD]`: the promostack server itself
+//!   (configured from the environment like the binary), with its user accounts on the testkit's
+//!   fake MTProto network holding one account (PHONE, optional two-step PASSWORD; no MTProto
+//!   server is reachable from tests). Each login code the fake "texts" is printed to stdout as
+//!   `{"fakeLoginCode":CODE,"phone":PHONE}`, where a browser test reads it as a person reads
+//!   their Telegram app.
 //! - `e2e-fixture seed-bot-data DB_FILE USERS USAGE_ROWS`: insert bot users and usage rows for
 //!   the default workspace of the SQLite database at DB_FILE (what the coupon bot would have
 //!   written), spread over the last 6 days (all inside the 7-day report).
@@ -14,6 +20,7 @@ use std::io::BufRead;
 use promostack::config::DatabaseConfig;
 use promostack_testkit::broadcast::{Usage, seed_bot_users, seed_db, seed_usage};
 use promostack_testkit::telegram::{ChatKind, FakeTelegram, Member};
+use promostack_testkit::telegram_user::FakeUserNetwork;
 use serde_json::{Value, json};
 
 /// One stdin command of `fake-telegram` against the fake; the answer is printed as one line.
@@ -62,10 +69,55 @@ fn command(fake: &FakeTelegram, line: &str) -> Value {
     json!({"error": "unknown command"})
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() -> anyhow::Result<()> {
+/// The server with a fake user network; its own runtime (as the binary's `serve`).
+fn serve_with_fake_user_account(phone: &str, password: Option<&str>) -> anyhow::Result<()> {
+    use clap::Parser;
+    use promostack::cli::{Cli, Command};
+    let network = FakeUserNetwork::new();
+    network.add_account(phone, 777_000_001, Some("e2e_desk"), password);
+    network.add_user(777_000_900, "e2e_friend");
+    let Some(Command::Serve(args)) = Cli::parse_from(["promostack", "serve"]).command else {
+        anyhow::bail!("serve does not parse");
+    };
+    // Codes to stdout, as the account's Telegram app would show them.
+    let watched = network.clone();
+    let phone_owned = phone.to_owned();
+    std::thread::spawn(move || {
+        let mut last = None;
+        loop {
+            let code = watched.code_for(&phone_owned);
+            if code.is_some() && code != last {
+                println!("{}", json!({"fakeLoginCode": code, "phone": phone_owned}));
+                last = code;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    });
+    promostack::app::serve_main_with(args, move |state| {
+        state
+            .connections
+            .user_accounts()
+            .use_connector(std::sync::Arc::new(move |store, key| {
+                network.connector(store, key)
+            }));
+    })
+}
+
+fn main() -> anyhow::Result<()> {
     promostack::install_crypto_provider();
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("serve-with-fake-user-account") {
+        let phone = args.get(1).map(String::as_str).unwrap_or("+447700900123");
+        return serve_with_fake_user_account(phone, args.get(2).map(String::as_str));
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?
+        .block_on(run(args))
+}
+
+async fn run(args: Vec<String>) -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("fake-telegram") => {
             let fake = FakeTelegram::start().await;
@@ -125,7 +177,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         _ => anyhow::bail!(
-            "usage: e2e-fixture fake-telegram | seed-bot-data DB_FILE USERS USAGE_ROWS"
+            "usage: e2e-fixture fake-telegram | seed-bot-data DB_FILE USERS USAGE_ROWS | serve-with-fake-user-account PHONE [PASSWORD]"
         ),
     }
 }

@@ -12,9 +12,7 @@ use crate::http::{Access, ApiJson, RequestCtx, Route};
 use crate::integrations::telegram::{DEFAULT_BOT_ID, WebhookAuthError};
 use crate::state::AppState;
 
-/// Telegram's updates are small (text ≤ 4096 characters); anything near this is not from it.
-pub const WEBHOOK_BODY_LIMIT: usize = 256 * 1024;
-pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+use crate::integrations::telegram::{WEBHOOK_BODY_LIMIT, WEBHOOK_SECRET_HEADER as SECRET_HEADER};
 
 pub fn routes() -> Vec<Route> {
     vec![

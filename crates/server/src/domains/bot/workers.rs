@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use super::repo;
 use crate::config::TelegramMode;
+use crate::integrations::telegram::TenantBot;
 use crate::integrations::telegram::types::{ALLOWED_UPDATES, BotCommand};
-use crate::integrations::telegram::{DEFAULT_BOT_ID, TenantBot};
 use crate::state::AppState;
 use crate::workers::Worker;
 
@@ -36,15 +36,7 @@ pub fn commands() -> Vec<BotCommand> {
     .collect()
 }
 
-/// The webhook URL of a bot under `PUBLIC_URL`.
-pub fn webhook_url(public_url: &str, bot_id: &str) -> String {
-    let base = public_url.trim_end_matches('/');
-    if bot_id == DEFAULT_BOT_ID {
-        format!("{base}/api/telegram-webhook")
-    } else {
-        format!("{base}/api/telegram-webhook/{bot_id}")
-    }
-}
+pub use crate::integrations::telegram::webhook_url;
 
 /// Registers every bot with Telegram once per leadership (and again after a failure).
 #[derive(Default)]

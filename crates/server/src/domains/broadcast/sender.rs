@@ -231,6 +231,8 @@ enum Stop {
     Paused,
     Cancelled,
     ClaimLost,
+    /// Telegram answered 401: the token was revoked; nothing more can be sent with it.
+    TokenRejected,
 }
 
 async fn run_broadcast(
@@ -258,17 +260,26 @@ async fn run_broadcast(
     if uncertain > 0 {
         tracing::warn!(broadcast = %id, uncertain, "resumed after a crash; rows in flight marked uncertain");
     }
-    let Some(bot) = state
-        .telegram
-        .bot_for_tenant(tenant_id)
+    // The workspace's Coupon Bot, through the one resolver every domain uses.
+    let bot = match state
+        .connections
+        .resolver()
+        .credentials(tenant_id, crate::domains::connections::BotRole::CouponBot)
         .await
-        .map_err(|e| anyhow::anyhow!("loading the tenant's bot: {e}"))?
-    else {
+    {
+        Ok(bot) => Some(bot),
+        Err(e @ crate::domains::error::DomainError::Conflict { .. }) => {
+            tracing::warn!(broadcast = %id, error = %e, "broadcast has no bot to send with");
+            None
+        }
+        Err(e) => return Err(anyhow::anyhow!("loading the workspace's bot: {e}")),
+    };
+    let Some(bot) = bot else {
         repo::set_error(
             db,
             tenant_id,
             id,
-            "no Telegram bot is configured for this workspace",
+            "no Coupon Bot is connected: connect a Coupon Bot under Settings → Connections",
             clock.now(),
         )
         .await?;
@@ -305,12 +316,42 @@ async fn run_broadcast(
         params,
         pacer: Pacer::new(row.rate_per_sec),
         claim_micros: AtomicU64::new(10_000),
+        token_rejected: std::sync::atomic::AtomicBool::new(false),
     });
     loop {
         let stop = dispatch(&sending, ctx).await?;
         let now = clock.now();
         match stop {
             Stop::ClaimLost => return Ok(JobOutcome::Done),
+            // Pause (the rows not sent stay pending) and mark the connection, so every domain
+            // stops using the token; resuming after the bot is connected again carries on.
+            Stop::TokenRejected => {
+                state
+                    .connections
+                    .resolver()
+                    .token_rejected(tenant_id, crate::domains::connections::BotRole::CouponBot)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("marking the rejected token: {e}"))?;
+                repo::set_error(
+                    db,
+                    tenant_id,
+                    id,
+                    "Telegram rejected the Coupon Bot's token (401): connect the bot again under Settings → Connections, then resume this broadcast",
+                    now,
+                )
+                .await?;
+                repo::transition(
+                    db,
+                    tenant_id,
+                    id,
+                    &[BroadcastState::Running, BroadcastState::Queued],
+                    BroadcastState::Paused,
+                    now,
+                )
+                .await?;
+                tracing::warn!(broadcast = %id, "broadcast paused: the bot token was rejected");
+                return Ok(JobOutcome::Parked);
+            }
             Stop::Cancelled => {
                 repo::cancel_pending(db, tenant_id, id, now).await?;
                 return Ok(JobOutcome::Cancelled);
@@ -368,6 +409,8 @@ struct Sending {
     pacer: Pacer,
     /// Moving average of how long a claim takes to commit, in µs.
     claim_micros: AtomicU64,
+    /// Set by the first 401: the dispatcher stops claiming rows.
+    token_rejected: std::sync::atomic::AtomicBool,
 }
 
 impl Sending {
@@ -619,6 +662,10 @@ async fn dispatch(sending: &Arc<Sending>, ctx: &JobContext) -> anyhow::Result<St
             stop = Stop::ClaimLost;
             break;
         }
+        if sending.token_rejected.load(Ordering::Relaxed) {
+            stop = Stop::TokenRejected;
+            break;
+        }
         match *control.borrow() {
             Control::Pause => {
                 stop = Stop::Paused;
@@ -655,6 +702,10 @@ async fn dispatch(sending: &Arc<Sending>, ctx: &JobContext) -> anyhow::Result<St
     drop(ledger);
     // The writer's own error explains the senders' "writer stopped".
     writer.await??;
+    // A 401 on the last rows: they went back to pending, so this is not the end.
+    if matches!(stop, Stop::Finished) && sending.token_rejected.load(Ordering::Relaxed) {
+        stop = Stop::TokenRejected;
+    }
     match failure {
         Some(err) => Err(err),
         None => Ok(stop),
@@ -718,6 +769,12 @@ async fn send_one(
                 Some(format!("{err}; not resent to avoid a duplicate")),
                 None,
             ),
+            // Telegram refused the token, so nothing was delivered: the row goes back to
+            // pending for when the broadcast resumes with a working token.
+            Err(err @ TelegramError::Unauthorized) => {
+                sending.token_rejected.store(true, Ordering::Relaxed);
+                (RecipientStatus::Pending, Some(err.to_string()), None)
+            }
             Err(err) => (RecipientStatus::Failed, Some(err.to_string()), None),
         };
         metrics::counter!("broadcast_messages_total", "outcome" => status.as_str()).increment(1);

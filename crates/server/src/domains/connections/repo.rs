@@ -21,9 +21,14 @@ pub struct ConnectionRow {
     pub status_reason: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The secret before the last rotation, accepted until [`SECRET_GRACE_MS`] after it.
+    ///
+    /// [`SECRET_GRACE_MS`]: super::service::SECRET_GRACE_MS
+    pub previous_secret_enc: Option<String>,
+    pub secret_rotated_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, tenant_id, role, bot_user_id, bot_username, token_enc, token_fingerprint, webhook_secret_enc, vip_channel_id, vip_channel_title, free_channel_id, free_channel_title, checks_json, status, status_reason, created_at, updated_at";
+const COLUMNS: &str = "id, tenant_id, role, bot_user_id, bot_username, token_enc, token_fingerprint, webhook_secret_enc, vip_channel_id, vip_channel_title, free_channel_id, free_channel_title, checks_json, status, status_reason, created_at, updated_at, previous_secret_enc, secret_rotated_at";
 
 pub async fn list(db: &Db, tenant_id: &str) -> DbResult<Vec<ConnectionRow>> {
     let sql = format!("SELECT {COLUMNS} FROM connections WHERE tenant_id = $1 ORDER BY role");
@@ -48,6 +53,15 @@ pub async fn by_id_for_webhook(db: &Db, id: &str) -> DbResult<Option<ConnectionR
     Ok(
         on_pool!(db, pool => sqlx::query_as::<_, ConnectionRow>(sqlx::AssertSqlSafe(sql))
         .bind(id).fetch_optional(pool).await)?,
+    )
+}
+
+/// Every workspace's connections, for the leader's set-up and polling (not for any request).
+pub async fn all(db: &Db) -> DbResult<Vec<ConnectionRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM connections ORDER BY tenant_id, role");
+    Ok(
+        on_pool!(db, pool => sqlx::query_as::<_, ConnectionRow>(sqlx::AssertSqlSafe(sql))
+        .fetch_all(pool).await)?,
     )
 }
 
@@ -97,6 +111,7 @@ pub async fn set_status(
     ).bind(tenant_id).bind(role).bind(status).bind(reason).bind(now).execute(pool).await.affected())?)
 }
 
+/// A new webhook secret; the one it replaces is kept for the grace period.
 pub async fn set_secret(
     db: &Db,
     tenant_id: &str,
@@ -105,7 +120,8 @@ pub async fn set_secret(
     now: i64,
 ) -> DbResult<u64> {
     Ok(on_pool!(db, pool => sqlx::query(
-        "UPDATE connections SET webhook_secret_enc = $3, updated_at = $4 WHERE tenant_id = $1 AND role = $2"
+        "UPDATE connections SET previous_secret_enc = webhook_secret_enc, secret_rotated_at = $4, \
+         webhook_secret_enc = $3, updated_at = $4 WHERE tenant_id = $1 AND role = $2"
     ).bind(tenant_id).bind(role).bind(secret_enc).bind(now).execute(pool).await.affected())?)
 }
 
@@ -134,4 +150,35 @@ pub async fn clear_session(db: &Db, tenant_id: &str) -> DbResult<()> {
         "DELETE FROM user_account_sessions WHERE tenant_id = $1"
     ).bind(tenant_id).execute(pool).await.affected())?;
     Ok(())
+}
+
+/// [`SessionStore`](crate::integrations::telegram_user::session::SessionStore) on
+/// `user_account_sessions`: the user account's sealed MTProto session, one row per workspace.
+pub struct SessionTable {
+    pub db: Db,
+    pub clock: crate::time::Clock,
+}
+
+impl crate::integrations::telegram_user::session::SessionStore for SessionTable {
+    fn load<'a>(
+        &'a self,
+        tenant_id: &'a str,
+    ) -> crate::integrations::telegram_user::BoxFuture<'a, DbResult<Option<String>>> {
+        Box::pin(load_session(&self.db, tenant_id))
+    }
+
+    fn save<'a>(
+        &'a self,
+        tenant_id: &'a str,
+        sealed: &'a str,
+    ) -> crate::integrations::telegram_user::BoxFuture<'a, DbResult<()>> {
+        Box::pin(save_session(&self.db, tenant_id, sealed, self.clock.now()))
+    }
+
+    fn clear<'a>(
+        &'a self,
+        tenant_id: &'a str,
+    ) -> crate::integrations::telegram_user::BoxFuture<'a, DbResult<()>> {
+        Box::pin(clear_session(&self.db, tenant_id))
+    }
 }

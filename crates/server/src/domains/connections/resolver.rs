@@ -9,11 +9,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::repo;
-use super::service::{BotRole, STATUS_TOKEN_REJECTED, TelegramAccess, key_of, secret};
+use super::service::{BotRole, STATUS_TOKEN_REJECTED, TelegramAccess, key_of};
 use crate::auth::crypto::EncryptionKey;
 use crate::db::Db;
 use crate::domains::error::{DomainError, DomainResult};
-use crate::integrations::telegram::BotClient;
+use crate::integrations::telegram::{BotClient, TelegramService};
 use crate::time::Clock;
 
 /// How long a resolved connection is trusted from memory.
@@ -39,41 +39,34 @@ pub(super) struct ResolverCore {
     pub(super) clock: Clock,
     pub(super) key: OnceLock<EncryptionKey>,
     pub(super) telegram: TelegramAccess,
+    /// The bot registry: makes the clients (one per token per process, shared with the coupon
+    /// bot's replies) and runs the Coupon Bots.
+    pub(super) runtime: Arc<TelegramService>,
     cache: Mutex<Cache>,
-    clients: Mutex<HashMap<String, BotClient>>,
     ttl: Mutex<Duration>,
 }
 
 impl ResolverCore {
-    pub(super) fn new(db: Db, clock: Clock, telegram: TelegramAccess) -> Self {
+    pub(super) fn new(
+        db: Db,
+        clock: Clock,
+        telegram: TelegramAccess,
+        runtime: Arc<TelegramService>,
+    ) -> Self {
         Self {
             db,
             clock,
             key: OnceLock::new(),
             telegram,
+            runtime,
             cache: Mutex::new(HashMap::new()),
-            clients: Mutex::new(HashMap::new()),
             ttl: Mutex::new(CACHE_TTL),
         }
     }
 
     /// The client of a token: one per token per process (its rate limiter is per token).
     pub(super) fn client(&self, token: &str) -> BotClient {
-        let fp = crate::integrations::telegram::fingerprint(token);
-        self.clients
-            .lock()
-            .expect("clients lock")
-            .entry(fp)
-            .or_insert_with(|| {
-                BotClient::new(
-                    self.telegram.http.clone(),
-                    &self.telegram.api_url,
-                    secret(token),
-                    self.telegram.limits,
-                    self.telegram.retry,
-                )
-            })
-            .clone()
+        self.runtime.client_for_token(token)
     }
 }
 

@@ -1,11 +1,13 @@
 //! `/api/connections…`: list, connect (with the live checks), disconnect, rotate the webhook
 //! secret, send a test message. Tokens go in, never out.
+use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::routing::{delete, get, post, put};
 use serde::{Deserialize, Serialize};
 
-use super::service::{BotRole, Connection, SaveBot};
+use super::service::{BotRole, Connection, SaveBot, WebhookOutcome};
+use super::user_account::UserAccountStatus;
 use crate::auth::Role;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Access, ApiJson, RequestCtx, Route};
@@ -39,7 +41,90 @@ pub fn routes() -> Vec<Route> {
             T(Role::Admin),
             post(send_test),
         ),
+        Route::new(
+            Method::GET,
+            "/api/connections/user-account",
+            T(Role::Member),
+            get(user_account),
+        ),
+        Route::new(
+            Method::POST,
+            "/api/connections/user-account/code",
+            T(Role::Admin),
+            post(user_account_code),
+        ),
+        Route::new(
+            Method::POST,
+            "/api/connections/user-account/sign-in",
+            T(Role::Admin),
+            post(user_account_sign_in),
+        ),
+        Route::new(
+            Method::POST,
+            "/api/connections/user-account/password",
+            T(Role::Admin),
+            post(user_account_password),
+        ),
+        Route::new(
+            Method::POST,
+            "/api/connections/user-account/test",
+            T(Role::Admin),
+            post(user_account_test),
+        ),
+        Route::new(
+            Method::DELETE,
+            "/api/connections/user-account",
+            T(Role::Admin),
+            delete(user_account_sign_out),
+        ),
+        Route::new(
+            Method::POST,
+            "/api/forex-telegram-webhook",
+            Access::Public,
+            post(forex_webhook),
+        )
+        .with_db()
+        .with_body_limit(crate::integrations::telegram::WEBHOOK_BODY_LIMIT),
     ]
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ForexWebhookAck {
+    ok: bool,
+}
+
+/// The original system's webhook path, kept for the default workspace's Signal Bot (a webhook
+/// set there before the move keeps working). Same secret check as
+/// `/api/telegram-webhook/{id}`, where the leader registers every bot.
+#[utoipa::path(post, path = "/api/forex-telegram-webhook", tag = "connections",
+    params(("X-Telegram-Bot-Api-Secret-Token" = String, Header, description = "the Signal Bot's webhook secret")),
+    responses((status = 200, body = ForexWebhookAck),
+        (status = 401, body = ErrorBody, description = "missing or wrong secret token"),
+        (status = 404, body = ErrorBody, description = "the default workspace has no Signal Bot")))]
+pub async fn forex_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<ApiJson<ForexWebhookAck>> {
+    let presented = headers
+        .get(crate::integrations::telegram::WEBHOOK_SECRET_HEADER)
+        .map(|v| v.as_bytes());
+    let Some(tenant) = state.tenants.default_tenant().await? else {
+        return Err(ApiError::NotFound("bot"));
+    };
+    match state
+        .connections
+        .receive_update_of_role(&tenant.id, BotRole::SignalBot, presented, &body)
+        .await?
+    {
+        WebhookOutcome::Handled => Ok(ApiJson(ForexWebhookAck { ok: true })),
+        WebhookOutcome::BadSecret => {
+            metrics::counter!("telegram_updates_rejected_total", "reason" => "bad_secret")
+                .increment(1);
+            Err(ApiError::Unauthorized("webhook_secret_invalid"))
+        }
+        WebhookOutcome::UnknownBot => Err(ApiError::NotFound("bot")),
+    }
 }
 
 fn role_of(path: &str) -> ApiResult<BotRole> {
@@ -63,10 +148,11 @@ pub struct EnvSeed {
     variables: Vec<&'static str>,
 }
 
-/// What the environment seeds into the default workspace (today: the Signal Bot).
+/// What the environment seeds into the default workspace: `TELEGRAM_BOT_TOKEN` the Coupon Bot,
+/// `FOREX_*` the Signal Bot.
 async fn environment(state: &AppState, ctx: &RequestCtx) -> ApiResult<Vec<EnvSeed>> {
     let i = &state.ctx.config.integrations;
-    if i.forex_bot_token.is_none() {
+    if i.forex_bot_token.is_none() && i.telegram_bot_token.is_none() {
         return Ok(Vec::new());
     }
     let is_default = state
@@ -77,17 +163,27 @@ async fn environment(state: &AppState, ctx: &RequestCtx) -> ApiResult<Vec<EnvSee
     if !is_default {
         return Ok(Vec::new());
     }
-    let mut variables = vec!["FOREX_BOT_TOKEN"];
-    if i.forex_channel_id.is_some() {
-        variables.push("FOREX_CHANNEL_ID");
+    let mut seeds = Vec::new();
+    if i.telegram_bot_token.is_some() {
+        seeds.push(EnvSeed {
+            role: BotRole::CouponBot,
+            variables: vec!["TELEGRAM_BOT_TOKEN"],
+        });
     }
-    if i.forex_free_channel_id.is_some() {
-        variables.push("FOREX_FREE_CHANNEL_ID");
+    if i.forex_bot_token.is_some() {
+        let mut variables = vec!["FOREX_BOT_TOKEN"];
+        if i.forex_channel_id.is_some() {
+            variables.push("FOREX_CHANNEL_ID");
+        }
+        if i.forex_free_channel_id.is_some() {
+            variables.push("FOREX_FREE_CHANNEL_ID");
+        }
+        seeds.push(EnvSeed {
+            role: BotRole::SignalBot,
+            variables,
+        });
     }
-    Ok(vec![EnvSeed {
-        role: BotRole::SignalBot,
-        variables,
-    }])
+    Ok(seeds)
 }
 
 /// The workspace's connections (no tokens, no secrets).
@@ -192,7 +288,137 @@ pub async fn send_test(
 ) -> ApiResult<ApiJson<TestSent>> {
     let message_id = state
         .connections
-        .send_test(&ctx.tenant_id, role_of(&role)?, body.chat_id)
+        .send_test(ctx.tenant_id.as_ref(), role_of(&role)?, body.chat_id)
         .await?;
     Ok(ApiJson(TestSent { message_id }))
+}
+
+/// The workspace's Telegram user account: signed in or not, the login step, send health.
+#[utoipa::path(get, path = "/api/connections/user-account", tag = "connections",
+    responses((status = 200, body = UserAccountStatus)))]
+pub async fn user_account(
+    State(state): State<AppState>,
+    ctx: RequestCtx,
+) -> ApiResult<ApiJson<UserAccountStatus>> {
+    Ok(ApiJson(
+        state
+            .connections
+            .user_accounts()
+            .status(ctx.tenant_id.as_ref())
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginPhone {
+    /// The account's phone number in international format, e.g. `+447700900123`.
+    phone: String,
+}
+
+/// Login step 1: Telegram sends a code to the account.
+#[utoipa::path(post, path = "/api/connections/user-account/code", tag = "connections", request_body = LoginPhone,
+    responses((status = 200, body = UserAccountStatus), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn user_account_code(
+    State(state): State<AppState>,
+    ctx: RequestCtx,
+    ApiJson(body): ApiJson<LoginPhone>,
+) -> ApiResult<ApiJson<UserAccountStatus>> {
+    Ok(ApiJson(
+        state
+            .connections
+            .user_accounts()
+            .send_code(ctx.tenant_id.as_ref(), &body.phone)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginCode {
+    /// The code Telegram sent.
+    code: String,
+}
+
+/// Login step 2: the code. Signed in, or `login.step = "password"` for two-step verification.
+#[utoipa::path(post, path = "/api/connections/user-account/sign-in", tag = "connections", request_body = LoginCode,
+    responses((status = 200, body = UserAccountStatus), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn user_account_sign_in(
+    State(state): State<AppState>,
+    ctx: RequestCtx,
+    ApiJson(body): ApiJson<LoginCode>,
+) -> ApiResult<ApiJson<UserAccountStatus>> {
+    Ok(ApiJson(
+        state
+            .connections
+            .user_accounts()
+            .sign_in(ctx.tenant_id.as_ref(), &body.code)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginPassword {
+    /// The account's two-step verification password.
+    password: String,
+}
+
+/// Login step 3 (two-step verification only): the password.
+#[utoipa::path(post, path = "/api/connections/user-account/password", tag = "connections", request_body = LoginPassword,
+    responses((status = 200, body = UserAccountStatus), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn user_account_password(
+    State(state): State<AppState>,
+    ctx: RequestCtx,
+    ApiJson(body): ApiJson<LoginPassword>,
+) -> ApiResult<ApiJson<UserAccountStatus>> {
+    Ok(ApiJson(
+        state
+            .connections
+            .user_accounts()
+            .check_password(ctx.tenant_id.as_ref(), &body.password)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserTestMessage {
+    /// A Telegram `@username` to send the test message to.
+    to: String,
+}
+
+/// Send a test message from the user account.
+#[utoipa::path(post, path = "/api/connections/user-account/test", tag = "connections", request_body = UserTestMessage,
+    responses((status = 200, body = TestSent), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn user_account_test(
+    State(state): State<AppState>,
+    ctx: RequestCtx,
+    ApiJson(body): ApiJson<UserTestMessage>,
+) -> ApiResult<ApiJson<TestSent>> {
+    let message_id = state
+        .connections
+        .user_accounts()
+        .send_test(ctx.tenant_id.as_ref(), &body.to)
+        .await?;
+    Ok(ApiJson(TestSent { message_id }))
+}
+
+/// Sign the user account out (its session is deleted), or cancel a login in progress.
+#[utoipa::path(delete, path = "/api/connections/user-account", tag = "connections",
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn user_account_sign_out(
+    State(state): State<AppState>,
+    ctx: RequestCtx,
+) -> ApiResult<StatusCode> {
+    state
+        .connections
+        .user_accounts()
+        .sign_out(ctx.tenant_id.as_ref())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -10,11 +10,10 @@ use serde::Serialize;
 use super::repo::{self, ConnectionRow};
 use super::resolver::{BotCredentialResolver, ResolverCore};
 use crate::auth::crypto::EncryptionKey;
-use crate::config::Secret;
 use crate::db::new_id;
 use crate::domains::error::{DomainError, DomainResult};
 use crate::integrations::telegram::types::{ChatMember, ChatRef};
-use crate::integrations::telegram::{Limits, RetryPolicy, SendOptions, TelegramError};
+use crate::integrations::telegram::{SendOptions, TelegramError};
 use crate::time::Clock;
 
 /// What a bot is for in its workspace.
@@ -62,6 +61,11 @@ impl BotRole {
 pub const STATUS_OK: &str = "ok";
 pub const STATUS_DEGRADED: &str = "degraded";
 pub const STATUS_TOKEN_REJECTED: &str = "token_rejected";
+/// The id of the Coupon Bot seeded by `TELEGRAM_BOT_TOKEN`: the bot registry's environment bot.
+pub const ENV_COUPON_BOT_ID: &str = crate::integrations::telegram::DEFAULT_BOT_ID;
+
+/// How a degraded reason caused by a failed `setWebhook` starts (a later success clears it).
+const WEBHOOK_FAILED: &str = "the webhook could not be registered";
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -127,26 +131,34 @@ pub struct SaveBot {
     pub free_channel: Option<String>,
 }
 
-/// How the service reaches Telegram.
+/// How the service's bots receive updates.
 #[derive(Clone)]
 pub struct TelegramAccess {
-    pub http: reqwest::Client,
-    pub api_url: String,
-    pub limits: Limits,
-    pub retry: RetryPolicy,
     /// `PUBLIC_URL`: webhooks are registered at `{public_url}/api/telegram-webhook/{id}`.
     pub public_url: Option<String>,
+    /// `TELEGRAM_MODE=polling`: no webhooks; the leader long-polls every bot.
+    pub polling: bool,
+}
+
+/// A connection's bot as the leader sets it up and polls it.
+#[derive(Clone)]
+pub struct ConnectedBot {
+    pub id: String,
+    pub tenant_id: String,
+    pub role: BotRole,
+    /// Of the token: a new token is a new bot to set up.
+    pub fingerprint: String,
+    /// Telegram answered 401 for its token: nothing to set up or poll until it is saved again.
+    pub token_rejected: bool,
+    pub client: crate::integrations::telegram::BotClient,
 }
 
 /// The updates each role's webhook asks Telegram for.
 pub fn allowed_updates(role: BotRole) -> &'static [&'static str] {
     match role {
-        BotRole::CouponBot => &[
-            "message",
-            "channel_post",
-            "callback_query",
-            "my_chat_member",
-        ],
+        // What the coupon bot's registry asks for (it runs the Coupon Bot); no channels, so no
+        // my_chat_member.
+        BotRole::CouponBot => crate::integrations::telegram::types::ALLOWED_UPDATES,
         BotRole::SignalBot => &[
             "message",
             "callback_query",
@@ -156,6 +168,10 @@ pub fn allowed_updates(role: BotRole) -> &'static [&'static str] {
         ],
     }
 }
+
+/// How long the secret a rotation replaced is still accepted: updates Telegram signed with it
+/// before it switched (or is redelivering) are not refused.
+pub const SECRET_GRACE_MS: i64 = 10 * 60_000;
 
 /// What the webhook of a connection's bot made of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,6 +185,7 @@ pub enum WebhookOutcome {
 pub struct ConnectionService {
     core: Arc<ResolverCore>,
     resolver: BotCredentialResolver,
+    user_accounts: Arc<super::user_account::UserAccounts>,
 }
 
 /// A fresh webhook secret in Telegram's alphabet (`A-Z a-z 0-9 _ -`).
@@ -223,21 +240,44 @@ fn needed_rights(
 }
 
 impl ConnectionService {
-    pub fn new(db: crate::db::Db, clock: Clock, telegram: TelegramAccess) -> Self {
-        let core = Arc::new(ResolverCore::new(db, clock, telegram));
+    pub fn new(
+        db: crate::db::Db,
+        clock: Clock,
+        telegram: TelegramAccess,
+        runtime: Arc<crate::integrations::telegram::TelegramService>,
+        user_connector: Option<super::user_account::ConnectorFactory>,
+    ) -> Self {
+        let user_accounts = Arc::new(super::user_account::UserAccounts::new(
+            db.clone(),
+            clock.clone(),
+            user_connector,
+        ));
+        let core = Arc::new(ResolverCore::new(db, clock, telegram, runtime));
         Self {
             resolver: BotCredentialResolver::new(core.clone()),
             core,
+            user_accounts,
         }
     }
 
     /// Bootstrap hands over the encryption key (derived from the secret at start).
     pub fn set_key(&self, key: EncryptionKey) {
+        self.user_accounts.set_key(key.clone());
         let _ = self.core.key.set(key);
+    }
+
+    /// The workspace's Telegram user account (login, status, sending).
+    pub fn user_accounts(&self) -> &super::user_account::UserAccounts {
+        &self.user_accounts
     }
 
     pub fn resolver(&self) -> &BotCredentialResolver {
         &self.resolver
+    }
+
+    /// `TELEGRAM_MODE=polling`.
+    pub fn polling(&self) -> bool {
+        self.core.telegram.polling
     }
 
     fn key(&self) -> DomainResult<&EncryptionKey> {
@@ -263,7 +303,140 @@ impl ConnectionService {
         role: BotRole,
         input: SaveBot,
     ) -> DomainResult<Connection> {
-        let tenant_id = tenant_id.as_ref();
+        self.save_as(tenant_id.as_ref(), role, input, None).await
+    }
+
+    /// `TELEGRAM_BOT_TOKEN` seeds the default workspace's Coupon Bot as the bot registry's
+    /// `default` bot: the connection takes that id (its webhook stays `/api/telegram-webhook`)
+    /// and the registry's secret (`TELEGRAM_WEBHOOK_SECRET` when set). Written at once without
+    /// calling Telegram, so the bot works from the first request; [`Self::check_env_coupon_bot`]
+    /// then runs the live checks in the background. An earlier Coupon Bot of the workspace
+    /// connected from the page gives way (the environment wins while it is set).
+    pub async fn seed_env_coupon_bot(
+        &self,
+        tenant_id: &str,
+        token: &str,
+        secret: &str,
+    ) -> DomainResult<()> {
+        let key = self.key()?.clone();
+        let db = &self.core.db;
+        let role = BotRole::CouponBot;
+        let existing = repo::get(db, tenant_id, role.as_str()).await?;
+        if let Some(row) = &existing
+            && row.id != ENV_COUPON_BOT_ID
+        {
+            repo::delete(db, tenant_id, role.as_str()).await?;
+            self.core.runtime.stop_bot(&row.id).await?;
+            tracing::info!(
+                tenant_id,
+                "TELEGRAM_BOT_TOKEN replaces the Coupon Bot connected from the page"
+            );
+        }
+        let existing = existing.filter(|row| row.id == ENV_COUPON_BOT_ID);
+        let fingerprint = crate::integrations::telegram::fingerprint(token);
+        if existing
+            .as_ref()
+            .is_some_and(|row| row.token_fingerprint == fingerprint)
+        {
+            // Same token: keep what the last check found; only the secret may have changed.
+            if let Some(row) = &existing
+                && key.decrypt(&row.webhook_secret_enc).ok().as_deref() != Some(secret)
+            {
+                repo::set_secret(
+                    db,
+                    tenant_id,
+                    role.as_str(),
+                    &key.encrypt(secret),
+                    self.core.clock.now(),
+                )
+                .await?;
+            }
+            self.resolver.invalidate(tenant_id, role);
+            return Ok(());
+        }
+        // The digits before the colon are the bot's user id; getMe confirms it later.
+        let bot_user_id = token
+            .split_once(':')
+            .and_then(|(id, _)| id.parse::<i64>().ok())
+            .ok_or_else(|| {
+                DomainError::invalid_field(
+                    "TELEGRAM_BOT_TOKEN",
+                    "a bot token looks like 123456789:AAE…; copy it from @BotFather",
+                )
+            })?;
+        let now = self.core.clock.now();
+        let row = ConnectionRow {
+            id: ENV_COUPON_BOT_ID.into(),
+            tenant_id: tenant_id.to_owned(),
+            role: role.as_str().into(),
+            bot_user_id,
+            bot_username: None,
+            token_enc: key.encrypt(token),
+            token_fingerprint: fingerprint,
+            webhook_secret_enc: key.encrypt(secret),
+            vip_channel_id: None,
+            vip_channel_title: None,
+            free_channel_id: None,
+            free_channel_title: None,
+            checks_json: "[]".into(),
+            status: STATUS_OK.into(),
+            status_reason: None,
+            created_at: now,
+            updated_at: now,
+            previous_secret_enc: None,
+            secret_rotated_at: None,
+        };
+        repo::upsert(db, &row).await.map_err(|e| match DomainError::from(e) {
+            DomainError::Conflict { .. } => DomainError::duplicate(
+                "the bot of TELEGRAM_BOT_TOKEN is connected to another workspace: disconnect it there",
+            ),
+            other => other,
+        })?;
+        self.resolver.invalidate(tenant_id, role);
+        Ok(())
+    }
+
+    /// The live checks of the environment's Coupon Bot (getMe), stored as a save would.
+    pub async fn check_env_coupon_bot(&self, tenant_id: &str) -> DomainResult<Connection> {
+        let row = repo::get(&self.core.db, tenant_id, BotRole::CouponBot.as_str())
+            .await?
+            .filter(|row| row.id == ENV_COUPON_BOT_ID)
+            .ok_or(DomainError::NotFound("connection"))?;
+        let secret = self
+            .key()?
+            .decrypt(&row.webhook_secret_enc)
+            .map_err(|e| DomainError::internal_from("stored webhook secret", e))?;
+        self.save_as(
+            tenant_id,
+            BotRole::CouponBot,
+            SaveBot::default(),
+            Some(secret),
+        )
+        .await
+    }
+
+    /// `TELEGRAM_BOT_TOKEN` was removed: the bot it seeded is off, as before connections existed.
+    pub async fn forget_env_coupon_bot(&self, tenant_id: &str) -> DomainResult<()> {
+        let role = BotRole::CouponBot;
+        if repo::get(&self.core.db, tenant_id, role.as_str())
+            .await?
+            .is_some_and(|row| row.id == ENV_COUPON_BOT_ID)
+        {
+            repo::delete(&self.core.db, tenant_id, role.as_str()).await?;
+            self.resolver.invalidate(tenant_id, role);
+        }
+        Ok(())
+    }
+
+    /// `secret`: the webhook secret to keep (the environment's bot); else the stored one, else
+    /// a new one.
+    async fn save_as(
+        &self,
+        tenant_id: &str,
+        role: BotRole,
+        input: SaveBot,
+        secret: Option<String>,
+    ) -> DomainResult<Connection> {
         let key = self.key()?.clone();
         let db = &self.core.db;
         let existing = repo::get(db, tenant_id, role.as_str()).await?;
@@ -402,9 +575,10 @@ impl ConnectionService {
             )));
         }
         let now = self.core.clock.now();
-        let secret_enc = match &existing {
-            Some(row) => row.webhook_secret_enc.clone(),
-            None => key.encrypt(&generate_secret()),
+        let secret_enc = match (&secret, &existing) {
+            (Some(secret), _) => key.encrypt(secret),
+            (None, Some(row)) => row.webhook_secret_enc.clone(),
+            (None, None) => key.encrypt(&generate_secret()),
         };
         let [vip, free] = channels;
         let row = ConnectionRow {
@@ -425,6 +599,10 @@ impl ConnectionService {
             status_reason: None,
             created_at: existing.as_ref().map_or(now, |r| r.created_at),
             updated_at: now,
+            previous_secret_enc: existing
+                .as_ref()
+                .and_then(|r| r.previous_secret_enc.clone()),
+            secret_rotated_at: existing.as_ref().and_then(|r| r.secret_rotated_at),
         };
         repo::upsert(db, &row)
             .await
@@ -435,6 +613,9 @@ impl ConnectionService {
                 other => other,
             })?;
         self.resolver.invalidate(tenant_id, role);
+        if role == BotRole::CouponBot {
+            self.run_coupon_bot(&row, &token, &key).await?;
+        }
         tracing::info!(
             tenant_id,
             role = role.as_str(),
@@ -443,6 +624,94 @@ impl ConnectionService {
         );
         let row = self.register_webhook(&client, row, &key).await?;
         Connection::from_row(&row)
+    }
+
+    /// Hand a Coupon Bot connection to the bot registry, which runs it (docs/connections.md).
+    async fn run_coupon_bot(
+        &self,
+        row: &ConnectionRow,
+        token: &str,
+        key: &EncryptionKey,
+    ) -> DomainResult<()> {
+        let secret = key
+            .decrypt(&row.webhook_secret_enc)
+            .map_err(|e| DomainError::internal_from("stored webhook secret", e))?;
+        let tenant = crate::ids::TenantId::parse(&row.tenant_id)
+            .map_err(|e| DomainError::internal_from("stored tenant id", e))?;
+        self.core
+            .runtime
+            .run_bot(&row.id, &tenant, token, &secret)
+            .await?;
+        Ok(())
+    }
+
+    /// The leader's reconciliation of a Coupon Bot with the registry (heals a save that
+    /// stopped between its two writes).
+    pub async fn run_connected_coupon_bot(&self, bot: &ConnectedBot) -> DomainResult<()> {
+        let key = self.key()?.clone();
+        let Some(row) = repo::get(&self.core.db, &bot.tenant_id, bot.role.as_str()).await? else {
+            return Ok(());
+        };
+        let token = key
+            .decrypt(&row.token_enc)
+            .map_err(|e| DomainError::internal_from("stored bot token", e))?;
+        self.run_coupon_bot(&row, &token, &key).await
+    }
+
+    /// Every workspace's connected bots (the leader sets each up and, when polling, polls it).
+    pub async fn connected_bots(&self) -> DomainResult<Vec<ConnectedBot>> {
+        let key = self.key()?;
+        let mut bots = Vec::new();
+        for row in repo::all(&self.core.db).await? {
+            let Some(role) = BotRole::parse(&row.role) else {
+                continue;
+            };
+            let token = key
+                .decrypt(&row.token_enc)
+                .map_err(|e| DomainError::internal_from("stored bot token", e))?;
+            bots.push(ConnectedBot {
+                client: self.core.client(&token),
+                fingerprint: row.token_fingerprint,
+                token_rejected: row.status == STATUS_TOKEN_REJECTED,
+                id: row.id,
+                tenant_id: row.tenant_id,
+                role,
+            });
+        }
+        Ok(bots)
+    }
+
+    /// The leader's set-up of one bot at the start of its leadership: with `TELEGRAM_MODE=polling`
+    /// the webhook is removed (Telegram refuses `getUpdates` while one is set); else the webhook
+    /// is registered again with the current secret and the role's updates, so a webhook lost or
+    /// changed while no instance led (or set by another deployment) is put right.
+    pub async fn set_up(&self, bot: &ConnectedBot) -> DomainResult<()> {
+        if self.core.telegram.polling {
+            return bot.client.delete_webhook().await.map(|_| ()).map_err(|e| {
+                if e.rejects_token() {
+                    DomainError::invalid_field("token", "Telegram rejected the token")
+                } else {
+                    telegram_down(&e)
+                }
+            });
+        }
+        let key = self.key()?.clone();
+        let Some(row) = repo::get(&self.core.db, &bot.tenant_id, bot.role.as_str()).await? else {
+            return Ok(());
+        };
+        let row = self.register_webhook(&bot.client, row, &key).await?;
+        if row.status == STATUS_DEGRADED
+            && row
+                .status_reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with(WEBHOOK_FAILED))
+        {
+            return Err(DomainError::unavailable(
+                "telegram",
+                row.status_reason.unwrap_or_default(),
+            ));
+        }
+        Ok(())
     }
 
     /// `setWebhook` for the connection's bot with its secret and its role's updates (when
@@ -456,12 +725,11 @@ impl ConnectionService {
         let Some(base) = self.core.telegram.public_url.as_deref() else {
             return Ok(row);
         };
+        if self.core.telegram.polling {
+            return Ok(row);
+        }
         let role = BotRole::parse(&row.role).unwrap_or(BotRole::CouponBot);
-        let url = format!(
-            "{}/api/telegram-webhook/{}",
-            base.trim_end_matches('/'),
-            row.id
-        );
+        let url = crate::integrations::telegram::webhook_url(base, &row.id);
         let secret = key
             .decrypt(&row.webhook_secret_enc)
             .map_err(|e| DomainError::internal_from("stored webhook secret", e))?;
@@ -469,7 +737,7 @@ impl ConnectionService {
             .set_webhook(&url, &secret, allowed_updates(role))
             .await
         {
-            let reason = format!("the webhook could not be registered: {e}");
+            let reason = format!("{WEBHOOK_FAILED}: {e}");
             repo::set_status(
                 &self.core.db,
                 &row.tenant_id,
@@ -481,6 +749,24 @@ impl ConnectionService {
             .await?;
             row.status = STATUS_DEGRADED.into();
             row.status_reason = Some(reason);
+        } else if row.status == STATUS_DEGRADED
+            && row
+                .status_reason
+                .as_deref()
+                .is_some_and(|r| r.starts_with(WEBHOOK_FAILED))
+        {
+            // Registered now: the only thing wrong is put right.
+            repo::set_status(
+                &self.core.db,
+                &row.tenant_id,
+                &row.role,
+                STATUS_OK,
+                None,
+                self.core.clock.now(),
+            )
+            .await?;
+            row.status = STATUS_OK.into();
+            row.status_reason = None;
         }
         Ok(row)
     }
@@ -498,13 +784,59 @@ impl ConnectionService {
         let Some(row) = repo::by_id_for_webhook(&self.core.db, connection_id).await? else {
             return Ok(WebhookOutcome::UnknownBot);
         };
-        let secret = self
-            .key()?
-            .decrypt(&row.webhook_secret_enc)
-            .map_err(|e| DomainError::internal_from("stored webhook secret", e))?;
-        if !presented.is_some_and(|p| bool::from(p.ct_eq(secret.as_bytes()))) {
+        let key = self.key()?;
+        let matches = |sealed: &str| -> DomainResult<bool> {
+            let secret = key
+                .decrypt(sealed)
+                .map_err(|e| DomainError::internal_from("stored webhook secret", e))?;
+            Ok(presented.is_some_and(|p| bool::from(p.ct_eq(secret.as_bytes()))))
+        };
+        let in_grace = row
+            .secret_rotated_at
+            .is_some_and(|at| self.core.clock.now() - at <= SECRET_GRACE_MS);
+        let accepted = matches(&row.webhook_secret_enc)?
+            || match (&row.previous_secret_enc, in_grace) {
+                (Some(previous), true) => matches(previous)?,
+                _ => false,
+            };
+        if !accepted {
             return Ok(WebhookOutcome::BadSecret);
         }
+        self.handle_update(&row, body).await
+    }
+
+    /// An update for the workspace's bot of `role` (the original's `/api/forex-telegram-webhook`).
+    pub async fn receive_update_of_role<T: AsRef<str> + ?Sized>(
+        &self,
+        tenant_id: &T,
+        role: BotRole,
+        presented: Option<&[u8]>,
+        body: &[u8],
+    ) -> DomainResult<WebhookOutcome> {
+        match repo::get(&self.core.db, tenant_id.as_ref(), role.as_str()).await? {
+            Some(row) => self.receive_update(&row.id, presented, body).await,
+            None => Ok(WebhookOutcome::UnknownBot),
+        }
+    }
+
+    /// `TELEGRAM_MODE=polling`: an update fetched with `getUpdates` by the leader (no secret:
+    /// it came from Telegram over the bot's own token).
+    pub async fn receive_polled_update(
+        &self,
+        connection_id: &str,
+        body: &[u8],
+    ) -> DomainResult<WebhookOutcome> {
+        let Some(row) = repo::by_id_for_webhook(&self.core.db, connection_id).await? else {
+            return Ok(WebhookOutcome::UnknownBot);
+        };
+        self.handle_update(&row, body).await
+    }
+
+    async fn handle_update(
+        &self,
+        row: &ConnectionRow,
+        body: &[u8],
+    ) -> DomainResult<WebhookOutcome> {
         let Ok(update) =
             serde_json::from_slice::<crate::integrations::telegram::types::Update>(body)
         else {
@@ -577,10 +909,14 @@ impl ConnectionService {
         role: BotRole,
     ) -> DomainResult<()> {
         let tenant_id = tenant_id.as_ref();
+        let existing = repo::get(&self.core.db, tenant_id, role.as_str()).await?;
         let removed = repo::delete(&self.core.db, tenant_id, role.as_str()).await?;
         self.resolver.invalidate(tenant_id, role);
-        if removed == 0 {
+        let Some(row) = existing.filter(|_| removed > 0) else {
             return Err(DomainError::NotFound("connection"));
+        };
+        if role == BotRole::CouponBot {
+            self.core.runtime.stop_bot(&row.id).await?;
         }
         Ok(())
     }
@@ -614,6 +950,9 @@ impl ConnectionService {
             .decrypt(&row.token_enc)
             .map_err(|e| DomainError::internal_from("stored bot token", e))?;
         let client = self.core.client(&token);
+        if role == BotRole::CouponBot {
+            self.run_coupon_bot(&row, &token, key).await?;
+        }
         let row = self.register_webhook(&client, row, key).await?;
         Connection::from_row(&row)
     }
@@ -652,8 +991,4 @@ impl ConnectionService {
 pub(super) fn key_of(key: &OnceLock<EncryptionKey>) -> DomainResult<&EncryptionKey> {
     key.get()
         .ok_or_else(|| DomainError::unavailable("database", "starting up; try again shortly"))
-}
-
-pub(super) fn secret(token: &str) -> Secret {
-    Secret::new(token)
 }

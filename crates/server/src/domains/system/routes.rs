@@ -111,6 +111,8 @@ pub struct SystemStatus {
     features: BTreeMap<&'static str, FeatureStatus>,
     /// The workspace's connections (Settings → Connections reads the same rows).
     connections: Vec<crate::domains::connections::Connection>,
+    /// The workspace's Telegram user account (the same answer as Settings → Connections).
+    user_account: crate::domains::connections::user_account::UserAccountStatus,
 }
 
 /// What this deployment runs on and which features are configured.
@@ -120,8 +122,14 @@ pub async fn status(
     ctx: RequestCtx,
 ) -> ApiResult<ApiJson<SystemStatus>> {
     let connections = state.connections.list(&ctx.tenant_id).await?;
+    let user_account = state
+        .connections
+        .user_accounts()
+        .status(ctx.tenant_id.as_ref())
+        .await?;
     Ok(ApiJson(SystemStatus {
         connections,
+        user_account,
         version: env!("CARGO_PKG_VERSION"),
         database: state.db.backend(),
         storage: state.storage.kind(),

@@ -226,10 +226,8 @@ impl TemplateService {
         images: BTreeMap<String, Bytes>,
         logo: Option<Bytes>,
     ) -> DomainResult<Template> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 80 {
-            return Err(DomainError::invalid("name must be 1 to 80 characters"));
-        }
+        let name = template_name(name)?;
+        let name = name.as_str();
         if images.is_empty() {
             return Err(DomainError::invalid(
                 "upload a square and/or a portrait image",
@@ -359,6 +357,8 @@ impl TemplateService {
         mut files: Files,
         logo: Option<Option<Bytes>>,
     ) -> DomainResult<Template> {
+        // One validation for create and every update.
+        spec.name = template_name(&spec.name)?;
         spec.slug = spec.slug.trim().to_lowercase();
         validate_slug(&spec.slug)?;
         spec.validate().map_err(render_error)?;
@@ -668,6 +668,18 @@ fn fits(variant: &VariantSpec, size: ImageSize) -> bool {
     let inside =
         |b: &BoxSpec| b.right() <= u64::from(size.width) && b.bottom() <= u64::from(size.height);
     inside(&variant.text) && variant.logo.as_ref().is_none_or(inside)
+}
+
+/// A template's name: 1 to 80 characters once trimmed.
+fn template_name(name: &str) -> DomainResult<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(DomainError::invalid_field(
+            "name",
+            "name must be 1 to 80 characters",
+        ));
+    }
+    Ok(name.to_owned())
 }
 
 pub fn slugify(name: &str) -> String {

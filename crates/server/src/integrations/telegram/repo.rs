@@ -44,6 +44,13 @@ pub async fn all(db: &Db) -> DbResult<Vec<BotRow>> {
     )
 }
 
+pub async fn delete(db: &Db, id: &str) -> DbResult<u64> {
+    Ok(
+        on_pool!(db, pool => sqlx::query("DELETE FROM telegram_bots WHERE id = $1")
+        .bind(id).execute(pool).await.affected())?,
+    )
+}
+
 /// Insert the bot, or replace its token (and secret) when the fingerprint changed.
 #[allow(clippy::too_many_arguments)]
 pub async fn upsert_token(

@@ -64,8 +64,8 @@ pub struct TelegramService {
     env_secret: Option<Secret>,
     key: OnceLock<EncryptionKey>,
     loaded: Mutex<HashMap<String, Arc<Loaded>>>,
-    /// Clients by (bot id, token fingerprint): one rate limiter per token for the process.
-    clients: Mutex<HashMap<(String, String), BotClient>>,
+    /// Clients by token fingerprint: one rate limiter per token for the process.
+    clients: Mutex<HashMap<String, BotClient>>,
     touched: Mutex<HashMap<String, i64>>,
 }
 
@@ -168,15 +168,69 @@ impl TelegramService {
             .ok_or_else(|| DbError::Unavailable("starting up".into()))
     }
 
+    /// Run a workspace's connected Coupon Bot (domains/connections): the bot registry is its
+    /// runtime (durable receipt, set-up, polling), kept under the connection's id with the
+    /// connection's token and secret. Idempotent; the leader calls it again to heal a save that
+    /// stopped between the two writes. The environment's bot (`default`) is bootstrap's.
+    pub async fn run_bot(
+        &self,
+        bot_id: &str,
+        tenant_id: &TenantId,
+        token: &str,
+        secret: &str,
+    ) -> DbResult<()> {
+        if bot_id == DEFAULT_BOT_ID {
+            return Ok(());
+        }
+        let key = self.key()?;
+        let fp = fingerprint(token);
+        let unchanged = repo::get(&self.db, bot_id).await?.is_some_and(|row| {
+            row.token_fingerprint == fp
+                && key.decrypt(&row.webhook_secret_enc).ok().as_deref() == Some(secret)
+        });
+        if unchanged {
+            return Ok(());
+        }
+        repo::upsert_token(
+            &self.db,
+            bot_id,
+            tenant_id,
+            &key.encrypt(token),
+            &fp,
+            &key.encrypt(secret),
+            true,
+            self.clock.now(),
+        )
+        .await?;
+        self.forget(bot_id);
+        Ok(())
+    }
+
+    /// Stop a connected bot: its registry row goes, with its stored updates.
+    pub async fn stop_bot(&self, bot_id: &str) -> DbResult<()> {
+        if bot_id == DEFAULT_BOT_ID {
+            return Ok(());
+        }
+        repo::delete(&self.db, bot_id).await?;
+        self.forget(bot_id);
+        Ok(())
+    }
+
     /// Drop the cached row of a bot (its token or secret changed).
     pub fn forget(&self, bot_id: &str) {
         self.loaded.lock().expect("bots lock").remove(bot_id);
     }
 
-    fn client_for(&self, bot_id: &str, fingerprint: &str, token: Secret) -> BotClient {
+    /// The client of a token, one per token per process: every caller of a bot (its replies,
+    /// broadcasts, connections) shares its rate limiter.
+    pub fn client_for_token(&self, token: &str) -> BotClient {
+        self.client_for(&fingerprint(token), Secret::new(token))
+    }
+
+    fn client_for(&self, fingerprint: &str, token: Secret) -> BotClient {
         let mut clients = self.clients.lock().expect("clients lock");
         clients
-            .entry((bot_id.to_owned(), fingerprint.to_owned()))
+            .entry(fingerprint.to_owned())
             .or_insert_with(|| {
                 BotClient::new(
                     self.http.clone(),
@@ -218,7 +272,7 @@ impl TelegramService {
         let secret = key
             .decrypt(&row.webhook_secret_enc)
             .map_err(|e| DbError::other(format!("decrypting bot {}", row.id), e))?;
-        let client = self.client_for(&row.id, &row.token_fingerprint, Secret::new(token));
+        let client = self.client_for(&row.token_fingerprint, Secret::new(token));
         Ok(Loaded {
             row,
             secret: Secret::new(secret),

@@ -26,6 +26,7 @@ pub enum Peer {
 
 /// The signed-in account, as the dashboard shows it (no session, no phone in full).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AccountInfo {
     pub user_id: i64,
     pub username: Option<String>,
