@@ -402,6 +402,10 @@ pub async fn launch_with_state(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
+    let metrics_server = match state.ctx.config.metrics_addr {
+        Some(addr) => Some(serve_metrics(state.clone(), addr, stop_rx.clone()).await?),
+        None => None,
+    };
     let background = tokio::spawn(run_background(state.clone(), registry, stop_rx));
     let app = crate::api::router(state.clone());
     axum::serve(
@@ -412,9 +416,39 @@ pub async fn launch_with_state(
     .await?;
     let _ = stop_tx.send(true);
     let _ = tokio::time::timeout(Duration::from_secs(10), background).await;
+    if let Some(server) = metrics_server {
+        let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+    }
     state.db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `METRICS_ADDR`: `/metrics` alone on its own listener (for a scraper on a private network),
+/// so the public port need not serve it.
+async fn serve_metrics(
+    state: AppState,
+    addr: SocketAddr,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on METRICS_ADDR {addr}"))?;
+    tracing::info!(address = %addr, "metrics listening");
+    let router = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let state = state.clone();
+            async move { crate::domains::system::routes::metrics_response(&state) }
+        }),
+    );
+    Ok(tokio::spawn(async move {
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stop.changed().await;
+            })
+            .await;
+    }))
 }
 
 /// Bootstrap (retrying while the database is down), then the leader campaign and health probe.

@@ -103,6 +103,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Use the right-most `X-Forwarded-For` address as the client (behind a load balancer).
     pub trust_forwarded_for: bool,
+    /// `/metrics` on the public port only with `Authorization: Bearer METRICS_TOKEN`.
+    pub metrics_token: Option<Secret>,
+    /// `METRICS_ADDR`: a second listener serving only `/metrics` (no token), e.g. 127.0.0.1:9090.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// Seed demo templates into the default workspace on first start.
     pub demo_data: bool,
     /// Leader lease timings (docs/design.md §9); shortened in tests.
@@ -182,6 +186,8 @@ impl Config {
             log_format: LogFormat::Text,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             trust_forwarded_for: false,
+            metrics_token: None,
+            metrics_addr: None,
             leader: LeaderTimings::default(),
             demo_data: false,
             integrations: Integrations {
@@ -322,6 +328,10 @@ pub struct ServeArgs {
     pub max_body_bytes: usize,
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set)]
     pub trust_forwarded_for: bool,
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    #[arg(long, env = "METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
     /// Seed demo templates into the default workspace on first start.
     #[arg(long, env = "DEMO_DATA", default_value_t = true, action = clap::ArgAction::Set)]
     pub demo_data: bool,
@@ -448,6 +458,23 @@ impl TryFrom<ServeArgs> for Config {
         // Production token wins over the test one, as in the original deployment.
         let telegram_bot_token =
             secret(args.telegram_bot_token).or_else(|| secret(args.telegram_bot_token_test));
+        let metrics_token = secret(args.metrics_token);
+        if metrics_token
+            .as_ref()
+            .is_some_and(|t| t.expose().len() < 16)
+        {
+            return Err(ConfigError::Invalid(
+                "METRICS_TOKEN must be at least 16 characters".into(),
+            ));
+        }
+        let metrics_addr = match non_empty(args.metrics_addr) {
+            None => None,
+            Some(addr) => Some(addr.trim().parse().map_err(|_| {
+                ConfigError::Invalid(format!(
+                    "METRICS_ADDR must be an address with a port, e.g. 127.0.0.1:9090 (got {addr})"
+                ))
+            })?),
+        };
         let telegram_api = match (
             non_empty(args.telegram_api_id),
             secret(args.telegram_api_hash),
@@ -524,6 +551,8 @@ impl TryFrom<ServeArgs> for Config {
             log_format: args.log_format,
             max_body_bytes: args.max_body_bytes,
             trust_forwarded_for: args.trust_forwarded_for,
+            metrics_token,
+            metrics_addr,
             demo_data: args.demo_data,
             leader,
             integrations: Integrations {

@@ -20,6 +20,7 @@ backend_tests!(
     tenant_isolation_through_the_api,
     members_and_roles,
     host_aware_routing,
+    metrics_stay_off_the_public_port,
     operations_endpoints,
 );
 
@@ -707,6 +708,41 @@ async fn members_and_roles(backend: Backend) {
     .await;
 }
 
+/// Without METRICS_TOKEN the public port has no /metrics; METRICS_ADDR serves it alone.
+async fn metrics_stay_off_the_public_port(backend: Backend) {
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let app = spawn_app_with(backend, |c| {
+        c.metrics_token = None;
+        c.metrics_addr = Some(format!("127.0.0.1:{port}").parse().unwrap());
+    })
+    .await;
+    expect_error(app.metrics().await, 404, "not_found").await;
+    let raw = reqwest::Client::new();
+    let private = raw
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(private.status(), 200);
+    assert!(
+        private
+            .text()
+            .await
+            .unwrap()
+            .contains("http_requests_total")
+    );
+    let other = raw
+        .get(format!("http://127.0.0.1:{port}/api/me"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404, "only /metrics on the metrics listener");
+    app.stop().await;
+}
+
 async fn host_aware_routing(backend: Backend) {
     let app = spawn_app_with(backend, |c| {
         c.admin_host = Some("admin.promostack.test".into());
@@ -762,6 +798,24 @@ async fn operations_endpoints(backend: Backend) {
     assert!(doc["paths"]["/api/tenant/members/{id}"]["delete"].is_object());
     let metrics = app.metrics().await.text().await.unwrap();
     assert!(metrics.contains("http_requests_total"), "{metrics}");
+    // Not without the token, nor with another one.
+    let raw = reqwest::Client::new();
+    expect_error(
+        raw.get(app.url("/metrics")).send().await.unwrap(),
+        401,
+        "metrics_token_invalid",
+    )
+    .await;
+    expect_error(
+        raw.get(app.url("/metrics"))
+            .bearer_auth("test-metrics-token-0123456788")
+            .send()
+            .await
+            .unwrap(),
+        401,
+        "metrics_token_invalid",
+    )
+    .await;
 
     expect_error(app.system_status().await, 401, "unauthenticated").await;
     app.login_admin().await;

@@ -29,6 +29,8 @@ pub use db::{Backend, TestDatabase};
 
 /// Password every test app is started with.
 pub const ADMIN_PASSWORD: &str = "correct-horse-battery-staple";
+/// The `METRICS_TOKEN` of test apps; [`TestApp::metrics`] presents it.
+pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789";
 
 /// Run one async test body once per database backend:
 /// `backend_tests!(story);` makes `story::sqlite` and `story::postgres`.
@@ -82,6 +84,7 @@ pub async fn spawn_app_with_clock(
     let mut config = Config::local(data_dir.path());
     config.database = database.config.clone();
     config.admin_password = Some(Secret::new(ADMIN_PASSWORD));
+    config.metrics_token = Some(Secret::new(METRICS_TOKEN));
     customize(&mut config);
     let app = start(config, clock, Some(data_dir), Some(database), None).await;
     app.wait_ready().await;
@@ -336,7 +339,12 @@ impl TestApp {
     }
 
     pub async fn metrics(&self) -> Response {
-        self.send(Method::GET, "/metrics", None).await
+        self.client
+            .get(self.url("/metrics"))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     pub async fn openapi(&self) -> Response {
@@ -472,6 +480,7 @@ pub fn local_config(dir: &std::path::Path, database: DatabaseConfig) -> Config {
         root: PathBuf::from(dir).join("objects"),
     };
     config.admin_password = Some(Secret::new(ADMIN_PASSWORD));
+    config.metrics_token = Some(Secret::new(METRICS_TOKEN));
     config
 }
 

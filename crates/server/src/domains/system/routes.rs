@@ -78,9 +78,35 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// Prometheus text exposition.
-#[utoipa::path(get, path = "/metrics", tag = "system", responses((status = 200, content_type = "text/plain")))]
-pub async fn metrics_text(State(state): State<AppState>) -> Response {
+/// Prometheus text exposition. On the public port only with `Authorization: Bearer
+/// METRICS_TOKEN` (404 when no token is configured: serve it on `METRICS_ADDR` instead).
+#[utoipa::path(get, path = "/metrics", tag = "system",
+    params(("Authorization" = String, Header, description = "Bearer METRICS_TOKEN")),
+    responses((status = 200, content_type = "text/plain"), (status = 401, body = crate::http::error::ErrorBody),
+        (status = 404, body = crate::http::error::ErrorBody, description = "no METRICS_TOKEN: /metrics is not on this port")))]
+pub async fn metrics_text(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Response> {
+    use subtle::ConstantTimeEq;
+    let Some(token) = &state.ctx.config.metrics_token else {
+        return Err(crate::http::error::ApiError::NotFound("route"));
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    if !presented.is_some_and(|p| bool::from(p.as_bytes().ct_eq(token.expose().as_bytes()))) {
+        return Err(crate::http::error::ApiError::Unauthorized(
+            "metrics_token_invalid",
+        ));
+    }
+    Ok(metrics_response(&state))
+}
+
+/// The exposition itself, for the public route and the `METRICS_ADDR` listener.
+pub fn metrics_response(state: &AppState) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),
