@@ -214,9 +214,11 @@ pub struct LeaderTimings {
 
 impl Default for LeaderTimings {
     fn default() -> Self {
+        // Failover within one TTL (+ a database round trip) of the leader's last renewal: the
+        // standby retries at the lease's expiry. Three renewals per TTL ride out a slow query.
         Self {
-            ttl_ms: 30_000,
-            renew_every_ms: 10_000,
+            ttl_ms: 10_000,
+            renew_every_ms: 3_000,
             retry_every_ms: 10_000,
         }
     }
@@ -523,7 +525,7 @@ impl TryFrom<ServeArgs> for Config {
             leader = LeaderTimings {
                 ttl_ms: ttl,
                 renew_every_ms: (ttl / 3) as u64,
-                retry_every_ms: (ttl / 3) as u64,
+                retry_every_ms: ttl as u64,
             };
             // A dead runner's job is reaped once its lease would have expired.
             jobs.heartbeat_every_ms = (ttl / 6).max(250) as u64;

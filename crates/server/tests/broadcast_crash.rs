@@ -5,14 +5,14 @@
 //! with a fast Bot API (one or two in flight) and a slow one (300 ms per call: about ten in
 //! flight, never more than the sender's in-flight bound).
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use promostack::config::DatabaseConfig;
 use promostack::domains::broadcast::sender::MAX_IN_FLIGHT;
 use promostack_testkit::broadcast::{seed_bot_users, seed_db};
+use promostack_testkit::process::ServerProcess;
 use promostack_testkit::telegram::FakeTelegram;
-use promostack_testkit::{ADMIN_PASSWORD, Backend, TestDatabase, backend_tests};
+use promostack_testkit::{Backend, TestDatabase, backend_tests};
 use serde_json::{Value, json};
 
 backend_tests!(
@@ -22,95 +22,28 @@ backend_tests!(
 
 const RECIPIENTS: i64 = 150;
 
-struct Server {
-    child: Child,
-    base: String,
-    client: reqwest::Client,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
+/// The real binary against the fake Bot API, on `database`.
 async fn start(
     database: &DatabaseConfig,
     data_dir: &std::path::Path,
     fake: &FakeTelegram,
-) -> Server {
-    let port = free_port();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_promostack"));
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("PORT", port.to_string())
-        .env("BIND", "127.0.0.1")
-        .env("DATA_DIR", data_dir)
-        .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("DEMO_DATA", "false")
-        .env("TELEGRAM_BOT_TOKEN", "123456:CRASH-TEST")
-        .env("TELEGRAM_API_URL", &fake.url)
-        .env("TELEGRAM_RATE_LIMIT", "off")
-        .env("BROADCAST_RATE", "30")
-        // A dead leader's lease (and its job's claim) lapse after 3 s instead of 30 s.
-        .env("LEADER_LEASE_TTL_MS", "3000")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    if let DatabaseConfig::Postgres { url } = database {
-        command.env("DATABASE_URL", url.expose());
+) -> ServerProcess {
+    let url = match database {
+        DatabaseConfig::Postgres { url } => Some(url.expose().to_owned()),
+        _ => None,
+    };
+    let mut env = vec![
+        ("TELEGRAM_BOT_TOKEN", "123456:CRASH-TEST"),
+        ("TELEGRAM_API_URL", fake.url.as_str()),
+        ("TELEGRAM_RATE_LIMIT", "off"),
+        ("BROADCAST_RATE", "30"),
+        // A dead leader's lease (and its job's claim) lapse after 3 s.
+        ("LEADER_LEASE_TTL_MS", "3000"),
+    ];
+    if let Some(url) = &url {
+        env.push(("DATABASE_URL", url.as_str()));
     }
-    let child = command.spawn().expect("start promostack");
-    let base = format!("http://127.0.0.1:{port}");
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(reqwest::header::ORIGIN, base.parse().unwrap());
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .default_headers(headers)
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(r) = client.get(format!("{base}/readyz")).send().await
-            && r.status() == 200
-        {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "promostack never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let login = client
-        .post(format!("{base}/api/login"))
-        .json(&json!({"password": ADMIN_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 200);
-    Server {
-        child,
-        base,
-        client,
-    }
-}
-
-impl Server {
-    async fn get(&self, path: &str) -> Value {
-        let response = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "{path}");
-        response.json().await.unwrap()
-    }
+    ServerProcess::start(env!("CARGO_BIN_EXE_promostack"), data_dir, &env).await
 }
 
 async fn kill_9_mid_broadcast_resumes_without_duplicates(backend: Backend) {
@@ -140,7 +73,7 @@ async fn kill_9_mid_broadcast(backend: Backend, latency: Duration) {
         Backend::Postgres => database.config.clone(),
     };
 
-    let mut first = start(&db_config, data_dir.path(), &fake).await;
+    let first = start(&db_config, data_dir.path(), &fake).await;
     let tenant = first.get("/api/tenant").await["id"]
         .as_str()
         .unwrap()
@@ -167,8 +100,7 @@ async fn kill_9_mid_broadcast(backend: Backend, latency: Duration) {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    first.child.kill().expect("SIGKILL");
-    first.child.wait().unwrap();
+    first.kill_9();
     // The rows in flight at the kill: claimed (`sending` committed), outcome not committed.
     let in_flight: Vec<i64> = ledger(&db_config, &id)
         .await
@@ -186,7 +118,7 @@ async fn kill_9_mid_broadcast(backend: Backend, latency: Duration) {
         "killed mid-job ({delivered_before} sent)"
     );
 
-    let mut second = start(&db_config, data_dir.path(), &fake).await;
+    let second = start(&db_config, data_dir.path(), &fake).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
     let status = loop {
         let status = second.get(&format!("/api/broadcast-status/{id}")).await;
@@ -205,8 +137,7 @@ async fn kill_9_mid_broadcast(backend: Backend, latency: Duration) {
         status["sent"],
         status["uncertain"]
     );
-    second.child.kill().ok();
-    second.child.wait().ok();
+    second.kill_9();
 
     // Nobody got it twice; everyone is accounted for.
     let mut per_chat: HashMap<i64, usize> = HashMap::new();

@@ -103,6 +103,75 @@ async fn postgres_leader_failover_on_stop_and_on_crash() {
     c.stop().await;
 }
 
+/// With the default lease timings and the real binary: one leader at a time while both run
+/// (no false failover over several renewals), and after `kill -9` of the leader (no release)
+/// the standby leads within 15 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_kill_9_failover_within_15_s_on_default_timings() {
+    use promostack_testkit::process::ServerProcess;
+    let database = TestDatabase::create(Backend::Postgres).await;
+    let DatabaseConfig::Postgres { url } = &database.config else {
+        unreachable!()
+    };
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let env = [
+        ("DATABASE_URL", url.expose()),
+        ("SECRET_KEY", "cluster-test-secret"),
+    ];
+    let bin = env!("CARGO_BIN_EXE_promostack");
+    let a = ServerProcess::start(bin, dirs[0].path(), &env).await;
+    let b = ServerProcess::start(bin, dirs[1].path(), &env).await;
+    // Both up: exactly one leader, and the same one with the same epoch for 7 s (two renewals).
+    let mut first = None;
+    let observe_until = tokio::time::Instant::now() + Duration::from_secs(7);
+    while tokio::time::Instant::now() < observe_until {
+        let (sa, sb) = (
+            a.get("/api/system/status").await,
+            b.get("/api/system/status").await,
+        );
+        let leaders = (
+            sa["leader"].as_bool().unwrap(),
+            sb["leader"].as_bool().unwrap(),
+        );
+        assert!(leaders != (true, true), "two leaders: {sa} {sb}");
+        if leaders != (false, false) {
+            let now = (
+                leaders.0,
+                if leaders.0 { &sa } else { &sb }["leaderEpoch"].as_i64(),
+            );
+            assert!(
+                first.is_none_or(|f| f == now),
+                "leadership moved without a failure"
+            );
+            first = Some(now);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let (a_leads, epoch) = first.expect("a leader was elected");
+    let (leader, standby) = if a_leads { (a, b) } else { (b, a) };
+    let killed = tokio::time::Instant::now();
+    leader.kill_9();
+    loop {
+        let s = standby.get("/api/system/status").await;
+        if s["leader"] == true {
+            assert!(
+                s["leaderEpoch"].as_i64() > epoch,
+                "a takeover bumps the epoch: {s}"
+            );
+            break;
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(15),
+            "no takeover within 15 s of kill -9"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let took = killed.elapsed();
+    eprintln!("failover after kill -9 took {:.1} s", took.as_secs_f64());
+    assert!(took <= Duration::from_secs(15), "failover took {took:?}");
+    drop(standby);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_outage_gives_503_json_and_recovers_by_itself() {
     let database = TestDatabase::create(Backend::Postgres).await;

@@ -20,6 +20,7 @@ pub mod coupons;
 pub mod db;
 pub mod funderpro;
 pub mod images;
+pub mod process;
 pub mod proxy;
 pub mod telegram;
 pub mod telegram_user;

@@ -97,7 +97,7 @@ export default async function render(root, ctx) {
         h('div', { class: 'card-body' },
           h('dl', { class: 'kv' },
             s.instanceId ? [h('dt', null, 'Instance ID'), h('dd', null, h('code', null, s.instanceId))] : null,
-            h('dt', null, 'Role'), h('dd', null, s.leader ? 'Leader' : 'Standby — retries the lease every 10 s'),
+            h('dt', null, 'Role'), h('dd', null, s.leader ? 'Leader' : 'Standby — takes over when the leader\'s lease expires'),
             s.leaderEpoch !== undefined && s.leaderEpoch !== null ? [h('dt', null, 'Lease epoch'), h('dd', null, String(s.leaderEpoch))] : null,
             Array.isArray(s.workers) ? [h('dt', null, 'Running workers'), h('dd', null,
               s.workers.length

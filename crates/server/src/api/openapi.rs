@@ -29,6 +29,7 @@ use crate::domains::tenants::routes as tenants;
         system::status,
         auth::login,
         auth::logout,
+        auth::logout_everywhere,
         tenants::me,
         tenants::get_tenant,
         tenants::update_tenant,
