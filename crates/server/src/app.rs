@@ -5,7 +5,6 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use base64::Engine;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -300,14 +299,7 @@ pub async fn bootstrap(state: &AppState) -> anyhow::Result<()> {
     let now = state.clock.now();
     let secret = match &config.secret_key {
         Some(secret) => secret.expose().to_owned(),
-        None => {
-            let mut bytes = [0u8; 32];
-            rand::fill(&mut bytes);
-            let generated = base64::engine::general_purpose::STANDARD.encode(bytes);
-            settings::get_or_insert(&state.db, "secret_key", &generated, now)
-                .await?
-                .0
-        }
+        None => generated_secret(state).await?,
     };
     let _ = state.keys.set(Keys::derive(secret.as_bytes()));
     let hash = match &config.admin_password {
@@ -368,6 +360,37 @@ pub async fn bootstrap(state: &AppState) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Without `SECRET_KEY`: the key in `DATA_DIR/secret.key` (0600). An installation from before
+/// kept it in the `settings` table: it moves to the file (same key, so stored tokens still
+/// decrypt) and leaves the database.
+async fn generated_secret(state: &AppState) -> anyhow::Result<String> {
+    use crate::auth::key_file;
+    let path = key_file::path_in(&state.ctx.config.data_dir);
+    let legacy = settings::get(&state.db, "secret_key").await?;
+    let from_db = legacy.clone();
+    let (secret, origin) = tokio::task::spawn_blocking({
+        let path = path.clone();
+        move || key_file::load_or_create(&path, || from_db.unwrap_or_else(key_file::generate))
+    })
+    .await?
+    .with_context(|| format!("the secret key file {}", path.display()))?;
+    if legacy.as_deref() == Some(secret.as_str()) {
+        settings::delete(&state.db, "secret_key").await?;
+        tracing::info!(path = %path.display(), "moved the generated secret key out of the database into its file");
+    } else if legacy.is_some() {
+        tracing::warn!(path = %path.display(), "the database holds another generated key than this instance's file; the file wins (set SECRET_KEY on every instance)");
+    } else if origin == key_file::Origin::Written {
+        tracing::info!(path = %path.display(), "generated a secret key (mode 0600)");
+    }
+    if state.db.backend() == "postgres" {
+        tracing::warn!(
+            path = %path.display(),
+            "SECRET_KEY is not set: this instance uses the key generated in its DATA_DIR. Every instance on this PostgreSQL database needs the same key, or each one refuses the others' sessions and cannot decrypt their bot tokens: set SECRET_KEY on all of them (docs/operations.md)"
+        );
+    }
+    Ok(secret)
 }
 
 /// grammers for the user account when `TELEGRAM_API_ID`/`TELEGRAM_API_HASH` are set.

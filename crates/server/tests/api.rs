@@ -21,6 +21,7 @@ backend_tests!(
     members_and_roles,
     host_aware_routing,
     metrics_stay_off_the_public_port,
+    generated_key_lives_in_a_private_file,
     operations_endpoints,
 );
 
@@ -741,6 +742,51 @@ async fn metrics_stay_off_the_public_port(backend: Backend) {
         .unwrap();
     assert_eq!(other.status(), 404, "only /metrics on the metrics listener");
     app.stop().await;
+}
+
+/// Without SECRET_KEY the generated key is in DATA_DIR/secret.key (0600), not in the database;
+/// an installation that kept it in `settings` gets it moved to the file (same key).
+async fn generated_key_lives_in_a_private_file(backend: Backend) {
+    use std::os::unix::fs::PermissionsExt;
+    let app = spawn_app(backend).await;
+    let path = app.config.data_dir.join("secret.key");
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{}", path.display());
+    let db = promostack::db::Db::connect(&app.config.database).unwrap();
+    assert_eq!(
+        promostack::db::settings::get(&db, "secret_key")
+            .await
+            .unwrap(),
+        None,
+        "the key is not in the database"
+    );
+    app.stop().await;
+
+    // An older installation: the key row in the database, no file yet.
+    let database = promostack_testkit::TestDatabase::create(backend).await;
+    let old = promostack::db::Db::connect(&database.config).unwrap();
+    promostack::db::migrate(&old).await.unwrap();
+    promostack::db::settings::get_or_insert(&old, "secret_key", "key-from-an-old-install", 0)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = promostack_testkit::local_config(dir.path(), database.config.clone());
+    let upgraded = promostack_testkit::start_app(config).await;
+    upgraded.wait_ready().await;
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("secret.key")).unwrap(),
+        "key-from-an-old-install"
+    );
+    assert_eq!(
+        promostack::db::settings::get(&old, "secret_key")
+            .await
+            .unwrap(),
+        None,
+        "moved out of the database"
+    );
+    upgraded.stop().await;
+    old.close().await;
+    db.close().await;
 }
 
 async fn host_aware_routing(backend: Backend) {

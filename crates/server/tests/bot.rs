@@ -805,6 +805,8 @@ async fn postgres_two_instances_share_one_conversation() {
             root: dirs[0].path().join("objects"),
         };
         config.demo_data = true;
+        // Instances share the key material (SECRET_KEY), as a deployment of several must.
+        config.secret_key = Some(promostack::config::Secret::new("two-instances-secret"));
         telegram::configure(&mut config, &fake);
         let app = start_app(config).await;
         app.wait_ready().await;

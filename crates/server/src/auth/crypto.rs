@@ -23,6 +23,23 @@ impl EncryptionKey {
         Self(bytes)
     }
 
+    /// A keyed fingerprint of a secret (bot tokens): HMAC-SHA256 under this key, 12 bytes hex.
+    /// Stored beside the sealed token to notice a changed token without decrypting; without the
+    /// key it says nothing about the token (an unkeyed hash of a leaked list would).
+    pub fn fingerprint(&self, secret: &str) -> String {
+        use hmac::{Hmac, KeyInit as _, Mac};
+        let mut mac =
+            Hmac::<sha2::Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(b"promostack token fingerprint v1\0");
+        mac.update(secret.as_bytes());
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .take(12)
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     fn cipher(&self) -> XChaCha20Poly1305 {
         XChaCha20Poly1305::new((&self.0).into())
     }

@@ -9,6 +9,7 @@ use sha2::Sha256;
 
 pub mod clerk;
 pub mod crypto;
+pub mod key_file;
 pub mod password;
 pub mod routes;
 pub mod session;

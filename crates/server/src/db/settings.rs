@@ -19,3 +19,9 @@ pub async fn get_or_insert(db: &Db, name: &str, value: &str, now: i64) -> DbResu
     let stored = get(db, name).await?.unwrap_or_else(|| value.to_owned());
     Ok((stored, inserted))
 }
+
+pub async fn delete(db: &Db, name: &str) -> DbResult<()> {
+    on_pool!(db, pool => sqlx::query("DELETE FROM settings WHERE name = $1")
+        .bind(name).execute(pool).await.affected())?;
+    Ok(())
+}

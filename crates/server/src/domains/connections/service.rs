@@ -333,7 +333,7 @@ impl ConnectionService {
             );
         }
         let existing = existing.filter(|row| row.id == ENV_COUPON_BOT_ID);
-        let fingerprint = crate::integrations::telegram::fingerprint(token);
+        let fingerprint = self.key()?.fingerprint(token);
         if existing
             .as_ref()
             .is_some_and(|row| row.token_fingerprint == fingerprint)
@@ -588,7 +588,7 @@ impl ConnectionService {
             bot_user_id: me.id,
             bot_username: me.username.clone(),
             token_enc: key.encrypt(&token),
-            token_fingerprint: crate::integrations::telegram::fingerprint(&token),
+            token_fingerprint: key.fingerprint(&token),
             webhook_secret_enc: secret_enc,
             vip_channel_id: vip.as_ref().map(|c| c.0),
             vip_channel_title: vip.and_then(|c| c.1),

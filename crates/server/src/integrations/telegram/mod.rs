@@ -24,6 +24,4 @@ pub fn webhook_url(public_url: &str, bot_id: &str) -> String {
 
 pub use client::{BotClient, RetryPolicy, SendOptions, TelegramError, TgResult};
 pub use limiter::{Destination, Limits, RateLimiter};
-pub use service::{
-    BotStatus, DEFAULT_BOT_ID, TelegramService, TenantBot, WebhookAuthError, fingerprint,
-};
+pub use service::{BotStatus, DEFAULT_BOT_ID, TelegramService, TenantBot, WebhookAuthError};

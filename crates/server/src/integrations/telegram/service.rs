@@ -69,7 +69,9 @@ pub struct TelegramService {
     touched: Mutex<HashMap<String, i64>>,
 }
 
-pub fn fingerprint(token: &str) -> String {
+/// The in-memory key of a token's client (never stored: the stored fingerprint is keyed,
+/// [`EncryptionKey::fingerprint`]).
+fn client_key(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .take(12)
@@ -134,7 +136,7 @@ impl TelegramService {
         };
         let key = self.key()?;
         let existing = repo::get(&self.db, DEFAULT_BOT_ID).await?;
-        let fp = fingerprint(token.expose());
+        let fp = key.fingerprint(token.expose());
         let stored_secret = existing
             .as_ref()
             .and_then(|row| key.decrypt(&row.webhook_secret_enc).ok());
@@ -183,7 +185,7 @@ impl TelegramService {
             return Ok(());
         }
         let key = self.key()?;
-        let fp = fingerprint(token);
+        let fp = key.fingerprint(token);
         let unchanged = repo::get(&self.db, bot_id).await?.is_some_and(|row| {
             row.token_fingerprint == fp
                 && key.decrypt(&row.webhook_secret_enc).ok().as_deref() == Some(secret)
@@ -224,7 +226,7 @@ impl TelegramService {
     /// The client of a token, one per token per process: every caller of a bot (its replies,
     /// broadcasts, connections) shares its rate limiter.
     pub fn client_for_token(&self, token: &str) -> BotClient {
-        self.client_for(&fingerprint(token), Secret::new(token))
+        self.client_for(&client_key(token), Secret::new(token))
     }
 
     fn client_for(&self, fingerprint: &str, token: Secret) -> BotClient {
