@@ -500,9 +500,29 @@ async fn run_background(state: AppState, registry: Registry, mut stop: watch::Re
             _ = tokio::time::sleep(DB_PROBE_EVERY) => {}
             _ = stop.changed() => break,
         }
-        let healthy = tokio::time::timeout(Duration::from_secs(2), state.db.ping())
+        let schema = tokio::time::timeout(Duration::from_secs(2), state.db.schema_is_current())
             .await
-            .is_ok_and(|r| r.is_ok());
+            .unwrap_or_else(|_| Err(db::DbError::Unavailable("probe timed out".into())));
+        let healthy = match schema {
+            Ok(true) => true,
+            // Reachable but empty or behind: the database was replaced (an empty one, an old
+            // backup). Every route would fail, so build the schema again instead of waiting
+            // for a restart.
+            Ok(false) => {
+                state.readiness.set(DbState::Down);
+                tracing::warn!(
+                    "the database schema is missing or behind; running migrations and bootstrap again"
+                );
+                match bootstrap(&state).await {
+                    Ok(()) => true,
+                    Err(err) => {
+                        tracing::warn!(error = %format!("{err:#}"), "re-bootstrap failed; retrying");
+                        false
+                    }
+                }
+            }
+            Err(_) => false,
+        };
         let before = state.readiness.get();
         let after = if healthy { DbState::Up } else { DbState::Down };
         if before != after {

@@ -257,3 +257,75 @@ async fn postgres_outage_gives_503_json_and_recovers_by_itself() {
     }
     app.stop().await;
 }
+
+/// The database is dropped under a running instance and comes back empty: every answer in
+/// between is 503 JSON (never 500), readiness says so, and the instance builds the schema
+/// again by itself (migrations + bootstrap) and serves again after a fresh login.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_database_dropped_and_recreated_empty_recovers() {
+    use sqlx::Connection;
+    let database = TestDatabase::create(Backend::Postgres).await;
+    let DatabaseConfig::Postgres { url } = &database.config else {
+        unreachable!()
+    };
+    let name = url
+        .expose()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = local_config(dir.path(), database.config.clone());
+    config.leader = FAST;
+    let app = start_app(config).await;
+    app.wait_ready().await;
+    app.login_admin().await;
+    assert_eq!(app.get_tenant().await.status(), 200);
+
+    let mut admin = sqlx::PgConnection::connect(&promostack_testkit::db::postgres_admin_url())
+        .await
+        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE {name} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        let response = app.get_tenant().await;
+        seen.push(response.status().as_u16());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    // Empty now: 503 until the probe notices and re-bootstraps, then 401 (the session row went
+    // with the old database), then a fresh login works.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let status = app.get_tenant().await.status().as_u16();
+        seen.push(status);
+        if status == 401 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never rebuilt the schema: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        seen.iter().all(|s| matches!(s, 200 | 503 | 401)),
+        "only 503 while the database was gone or empty: {seen:?}"
+    );
+    assert!(seen.contains(&503), "{seen:?}");
+    assert_eq!(json(app.readyz().await, 200).await["database"], "ok");
+    app.login_admin().await;
+    assert_eq!(app.get_tenant().await.status(), 200);
+    app.stop().await;
+}

@@ -181,6 +181,9 @@ impl From<sqlx::Error> for DbError {
                 | sqlx::error::ErrorKind::CheckViolation => {
                     DbError::Constraint(db.message().to_owned())
                 }
+                _ if database_gone(db.code().as_deref(), db.message()) => {
+                    DbError::Unavailable(db.message().to_owned())
+                }
                 _ => DbError::other("query failed", err),
             },
             sqlx::Error::Io(_)
@@ -191,6 +194,24 @@ impl From<sqlx::Error> for DbError {
             | sqlx::Error::WorkerCrashed => DbError::Unavailable(err.to_string()),
             _ => DbError::other("query failed", err),
         }
+    }
+}
+
+/// The database itself is gone or going, not the query wrong: a server shutting down or
+/// restarting (57P01-03), a connection failure (08xxx), too many connections (53300), the
+/// database dropped (3D000), or the schema missing after the database came back empty
+/// (PostgreSQL 42P01, SQLite "no such table"). These answer 503 like an unreachable database,
+/// and the health probe re-runs migrations when the schema is gone (app.rs).
+fn database_gone(code: Option<&str>, message: &str) -> bool {
+    match code {
+        Some(code) => {
+            matches!(
+                code,
+                "57P01" | "57P02" | "57P03" | "3D000" | "53300" | "42P01"
+            ) || code.starts_with("08")
+                || message.starts_with("no such table")
+        }
+        None => message.starts_with("no such table"),
     }
 }
 
@@ -240,6 +261,27 @@ impl Db {
     }
 
     /// Cheap round trip for readiness checks.
+    /// Whether the schema is there and up to date: `Ok(false)` when `schema_migrations` is
+    /// missing or behind (the database was replaced by an empty one, or restored from an older
+    /// backup); `Err` when the database cannot be reached.
+    pub async fn schema_is_current(&self) -> DbResult<bool> {
+        let latest = migrate::MIGRATIONS.last().map_or(0, |m| m.version);
+        let found = on_pool!(self, pool => sqlx::query_scalar::<_, Option<i64>>(
+            "SELECT MAX(version) FROM schema_migrations"
+        ).fetch_one(pool).await);
+        match found {
+            Ok(version) => Ok(version.unwrap_or(0) >= latest),
+            Err(err) => match DbError::from(err) {
+                DbError::Unavailable(detail)
+                    if detail.contains("schema_migrations") || detail.contains("no such table") =>
+                {
+                    Ok(false)
+                }
+                other => Err(other),
+            },
+        }
+    }
+
     pub async fn ping(&self) -> DbResult<()> {
         on_pool!(self, pool => sqlx::query("SELECT 1").execute(pool).await.affected())?;
         Ok(())

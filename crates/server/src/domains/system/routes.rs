@@ -49,9 +49,11 @@ pub struct Readiness {
 /// Readiness: the database and object storage both answer.
 #[utoipa::path(get, path = "/readyz", tag = "system", responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let database = match (state.readiness.get(), state.db.ping().await) {
+    // Reachable is not enough: an empty database (schema gone) fails every route.
+    let database = match (state.readiness.get(), state.db.schema_is_current().await) {
         (DbState::Starting, _) => "starting",
-        (_, Ok(())) => "ok",
+        (_, Ok(true)) => "ok",
+        (_, Ok(false)) => "schema_missing",
         (_, Err(_)) => "unavailable",
     };
     let storage = match state.storage.check().await {
