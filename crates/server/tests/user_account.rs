@@ -28,6 +28,11 @@ async fn call(app: &TestApp, method: Method, path: &str, body: Option<Value>) ->
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// POST a login step (`/code`, `/sign-in`, …) of the user account.
+async fn post(app: &TestApp, step: &str, body: Value) -> (u16, Value) {
+    call(app, Method::POST, &format!("{BASE}{step}"), Some(body)).await
+}
+
 fn field_error(answer: &(u16, Value), field: &str) {
     assert_eq!(answer.0, 422, "{}", answer.1);
     assert_eq!(answer.1["field"], field, "{}", answer.1);
@@ -56,22 +61,10 @@ async fn login_with_password_sign_out_and_isolation(backend: Backend) {
 
     // Bad input, named by field; steps out of order are refused.
     for phone in ["447700900123", "+44 77", "", "+44abc00900123"] {
-        let answer = call(
-            &app,
-            Method::POST,
-            &format!("{BASE}/code"),
-            Some(json!({"phone": phone})),
-        )
-        .await;
+        let answer = post(&app, "/code", json!({"phone": phone})).await;
         field_error(&answer, "phone");
     }
-    let (status, early) = call(
-        &app,
-        Method::POST,
-        &format!("{BASE}/sign-in"),
-        Some(json!({"code": "12345"})),
-    )
-    .await;
+    let (status, early) = post(&app, "/sign-in", json!({"code": "12345"})).await;
     assert_eq!(status, 409, "{early}");
     assert!(
         early["error"]
@@ -79,23 +72,11 @@ async fn login_with_password_sign_out_and_isolation(backend: Backend) {
             .unwrap()
             .contains("request a new code")
     );
-    let (status, _) = call(
-        &app,
-        Method::POST,
-        &format!("{BASE}/code"),
-        Some(json!({"phone": PHONE, "extra": 1})),
-    )
-    .await;
+    let (status, _) = post(&app, "/code", json!({"phone": PHONE, "extra": 1})).await;
     assert_eq!(status, 422, "unknown fields are refused");
 
     // Step 1: the code goes to the account (the fake "texts" it).
-    let (status, sent) = call(
-        &app,
-        Method::POST,
-        &format!("{BASE}/code"),
-        Some(json!({"phone": "+44 7700 900123"})),
-    )
-    .await;
+    let (status, sent) = post(&app, "/code", json!({"phone": "+44 7700 900123"})).await;
     assert_eq!(status, 200, "{sent}");
     assert_eq!(
         sent["login"],
@@ -105,55 +86,25 @@ async fn login_with_password_sign_out_and_isolation(backend: Backend) {
 
     // Step 2: a wrong code, a malformed one, then the right one → the 2FA password.
     field_error(
-        &call(
-            &app,
-            Method::POST,
-            &format!("{BASE}/sign-in"),
-            Some(json!({"code": "abc"})),
-        )
-        .await,
+        &post(&app, "/sign-in", json!({"code": "abc"})).await,
         "code",
     );
     let wrong = if code == "11111" { "22222" } else { "11111" };
     field_error(
-        &call(
-            &app,
-            Method::POST,
-            &format!("{BASE}/sign-in"),
-            Some(json!({"code": wrong})),
-        )
-        .await,
+        &post(&app, "/sign-in", json!({"code": wrong})).await,
         "code",
     );
-    let (status, step) = call(
-        &app,
-        Method::POST,
-        &format!("{BASE}/sign-in"),
-        Some(json!({"code": code})),
-    )
-    .await;
+    let (status, step) = post(&app, "/sign-in", json!({"code": code})).await;
     assert_eq!(status, 200, "{step}");
     assert_eq!(step["signedIn"], false);
     assert_eq!(step["login"]["step"], "password", "{step}");
 
     // Step 3: the password (wrong, then right).
     field_error(
-        &call(
-            &app,
-            Method::POST,
-            &format!("{BASE}/password"),
-            Some(json!({"password": "nope"})),
-        )
-        .await,
+        &post(&app, "/password", json!({"password": "nope"})).await,
         "password",
     );
-    let (status, done) = call(
-        &app,
-        Method::POST,
-        &format!("{BASE}/password"),
-        Some(json!({"password": PASSWORD})),
-    )
-    .await;
+    let (status, done) = post(&app, "/password", json!({"password": PASSWORD})).await;
     assert_eq!(status, 200, "{done}");
     assert_eq!(done["signedIn"], true);
     assert_eq!(done["account"]["username"], "gold_desk");
@@ -169,21 +120,9 @@ async fn login_with_password_sign_out_and_isolation(backend: Backend) {
     assert!(!sealed.contains("fake-mtproto-session") && !sealed.contains("7700900123"));
 
     // A second login while signed in is refused; a test message goes out, to a known username only.
-    let (status, _) = call(
-        &app,
-        Method::POST,
-        &format!("{BASE}/code"),
-        Some(json!({"phone": PHONE})),
-    )
-    .await;
+    let (status, _) = post(&app, "/code", json!({"phone": PHONE})).await;
     assert_eq!(status, 409);
-    let (status, test) = call(
-        &app,
-        Method::POST,
-        &format!("{BASE}/test"),
-        Some(json!({"to": "@trader_joe"})),
-    )
-    .await;
+    let (status, test) = post(&app, "/test", json!({"to": "@trader_joe"})).await;
     assert_eq!(status, 200, "{test}");
     let sends = network.sends();
     assert_eq!(sends.len(), 1);
@@ -192,13 +131,7 @@ async fn login_with_password_sign_out_and_isolation(backend: Backend) {
         (555_001, 555_900)
     );
     field_error(
-        &call(
-            &app,
-            Method::POST,
-            &format!("{BASE}/test"),
-            Some(json!({"to": "not a name!"})),
-        )
-        .await,
+        &post(&app, "/test", json!({"to": "not a name!"})).await,
         "to",
     );
     // FLOOD_WAIT: 429 with the wait, and later sends are held without reaching Telegram.
@@ -219,13 +152,7 @@ async fn login_with_password_sign_out_and_isolation(backend: Backend) {
         .parse()
         .unwrap();
     assert!((100..=120).contains(&retry), "retry-after {retry}");
-    let (status, _) = call(
-        &app,
-        Method::POST,
-        &format!("{BASE}/test"),
-        Some(json!({"to": "trader_joe"})),
-    )
-    .await;
+    let (status, _) = post(&app, "/test", json!({"to": "trader_joe"})).await;
     assert_eq!(status, 429, "held while the wait lasts");
     assert_eq!(network.sends().len(), 1, "nothing more was sent");
     let (_, held) = call(&app, Method::GET, BASE, None).await;
@@ -239,21 +166,9 @@ async fn login_with_password_sign_out_and_isolation(backend: Backend) {
     assert_eq!(other["account"], Value::Null);
     let (status, _) = call(&app, Method::DELETE, BASE, None).await;
     assert_eq!(status, 404);
-    let (status, _) = call(
-        &app,
-        Method::POST,
-        &format!("{BASE}/test"),
-        Some(json!({"to": "trader_joe"})),
-    )
-    .await;
+    let (status, _) = post(&app, "/test", json!({"to": "trader_joe"})).await;
     assert_eq!(status, 409, "no account in this workspace");
-    let (status, _) = call(
-        &app,
-        Method::POST,
-        &format!("{BASE}/password"),
-        Some(json!({"password": PASSWORD})),
-    )
-    .await;
+    let (status, _) = post(&app, "/password", json!({"password": PASSWORD})).await;
     assert_eq!(status, 409, "A's login is not B's");
     app.use_tenant(None);
     let (_, still) = call(&app, Method::GET, BASE, None).await;
@@ -282,22 +197,10 @@ async fn session_survives_a_restart(backend: Backend) {
     network.add_account(PHONE, 555_002, None, None);
     let app = spawn_app_with_user_network(backend, &network).await;
     app.login_admin().await;
-    let (status, _) = call(
-        &app,
-        Method::POST,
-        &format!("{BASE}/code"),
-        Some(json!({"phone": PHONE})),
-    )
-    .await;
+    let (status, _) = post(&app, "/code", json!({"phone": PHONE})).await;
     assert_eq!(status, 200);
     let code = network.code_for(PHONE).unwrap();
-    let (status, done) = call(
-        &app,
-        Method::POST,
-        &format!("{BASE}/sign-in"),
-        Some(json!({"code": code})),
-    )
-    .await;
+    let (status, done) = post(&app, "/sign-in", json!({"code": code})).await;
     assert_eq!(status, 200, "{done}");
     assert_eq!(done["signedIn"], true, "no 2FA on this account");
     let restarted = app.restart_with_user_network(&network).await;
@@ -314,13 +217,7 @@ async fn without_api_credentials_login_says_what_to_set(backend: Backend) {
     app.login_admin().await;
     let (_, status) = call(&app, Method::GET, BASE, None).await;
     assert_eq!(status["available"], false);
-    let (code, refused) = call(
-        &app,
-        Method::POST,
-        &format!("{BASE}/code"),
-        Some(json!({"phone": PHONE})),
-    )
-    .await;
+    let (code, refused) = post(&app, "/code", json!({"phone": PHONE})).await;
     assert_eq!(code, 409, "{refused}");
     assert!(
         refused["error"]
