@@ -268,7 +268,7 @@ async fn repository_calls_with_another_tenant_touch_nothing(backend: Backend) {
         failed["error"]
             .as_str()
             .unwrap()
-            .contains("no Telegram bot"),
+            .contains("no Coupon Bot is connected"),
         "{failed}"
     );
     let b = json(app.admin_create_tenant("B", "tenant-b", None).await, 201).await;
@@ -367,7 +367,7 @@ async fn repository_calls_with_another_tenant_touch_nothing(backend: Backend) {
     let row = repo::get(&db, &a_id, &id).await.unwrap().unwrap();
     assert_eq!(row.recipients, 3, "B's recipient count did not land");
     assert!(
-        row.error.unwrap().contains("no Telegram bot"),
+        row.error.unwrap().contains("no Coupon Bot is connected"),
         "B's error did not land"
     );
 }
