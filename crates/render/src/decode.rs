@@ -19,13 +19,42 @@ pub struct DecodeLimits {
 }
 
 impl Default for DecodeLimits {
+    /// Template backgrounds: 16 MP and 8192 px a side. Decoding costs up to 12 bytes a pixel
+    /// (a 16-bit source plus its 8-bit copy) and the pixmap 4 more, so this bounds one render
+    /// near 260 MB; a coupon is sent as a Telegram photo, which may not exceed 10000 px in
+    /// width + height anyway.
     fn default() -> Self {
         DecodeLimits {
             max_bytes: 25 * 1024 * 1024,
-            max_pixels: 40_000_000,
-            max_dimension: 16_384,
+            max_pixels: 16_000_000,
+            max_dimension: 8_192,
         }
     }
+}
+
+impl DecodeLimits {
+    /// A logo is drawn into a box of the template, so it needs far fewer pixels than a
+    /// background: at most 4 MP and 4096 px a side (and never more than `self`).
+    pub fn for_logo(&self) -> DecodeLimits {
+        DecodeLimits {
+            max_bytes: self.max_bytes.min(10 * 1024 * 1024),
+            max_pixels: self.max_pixels.min(4_194_304),
+            max_dimension: self.max_dimension.min(4_096),
+        }
+    }
+}
+
+/// Width and height from the image's header, without decoding pixels (`None` when the bytes
+/// are not a PNG, JPEG or WebP image with a readable header).
+pub fn image_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    let format = match sniff_format(bytes)? {
+        ImageFormat::Png => image::ImageFormat::Png,
+        ImageFormat::Jpeg => image::ImageFormat::Jpeg,
+        ImageFormat::WebP => image::ImageFormat::WebP,
+    };
+    image::ImageReader::with_format(Cursor::new(bytes), format)
+        .into_dimensions()
+        .ok()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

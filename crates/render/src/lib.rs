@@ -29,7 +29,7 @@ mod render;
 mod spec;
 
 pub use cache::{BackgroundCache, CacheKey, CacheStats};
-pub use decode::{DecodeLimits, ImageFormat, decode_image, sniff_format};
+pub use decode::{DecodeLimits, ImageFormat, decode_image, image_dimensions, sniff_format};
 pub use encode::{OutputFormat, encode_pixmap};
 pub use error::{BoxKind, RenderError};
 pub use font::Font;

@@ -54,7 +54,7 @@ impl PreparedBackground {
         spec.variant(variant)?;
         let pixmap = decode_image(background, limits, "background image")?;
         let logo = logo
-            .map(|bytes| decode_image(bytes, limits, "logo"))
+            .map(|bytes| decode_image(bytes, &limits.for_logo(), "logo"))
             .transpose()?;
         Self::from_pixmaps(spec, variant, pixmap, logo.as_ref())
     }

@@ -128,7 +128,12 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
             http.clone(),
         ),
     );
-    let templates = TemplateService::new(db.clone(), storage.clone(), clock.clone());
+    let templates = TemplateService::new(
+        db.clone(),
+        storage.clone(),
+        clock.clone(),
+        ctx.config.render_budget,
+    );
     let telegram = Arc::new(TelegramService::new(
         db.clone(),
         clock.clone(),

@@ -118,6 +118,28 @@ pub struct Config {
     pub broadcast: BroadcastConfig,
     /// Pruning of rendered images cached in object storage.
     pub render_cache: RenderCacheConfig,
+    /// How much rendering may run at once in the process (docs/rendering.md).
+    pub render_budget: RenderBudgetConfig,
+}
+
+/// The process-wide render budget: at most `slots` renders at once and `bytes` of estimated
+/// pixel memory in flight; a render that cannot start within `wait_ms` answers 503 with
+/// `retry-after`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RenderBudgetConfig {
+    pub slots: usize,
+    pub bytes: usize,
+    pub wait_ms: u64,
+}
+
+impl Default for RenderBudgetConfig {
+    fn default() -> Self {
+        Self {
+            slots: std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 8)),
+            bytes: 192 * 1024 * 1024,
+            wait_ms: 10_000,
+        }
+    }
 }
 
 /// Rendered coupons cached in object storage (`tenants/{id}/renders/`) are deleted by the leader's
@@ -200,6 +222,7 @@ impl Config {
             jobs: Default::default(),
             broadcast: BroadcastConfig::default(),
             render_cache: RenderCacheConfig::default(),
+            render_budget: RenderBudgetConfig::default(),
         }
     }
 }
@@ -581,6 +604,7 @@ impl TryFrom<ServeArgs> for Config {
             jobs,
             broadcast,
             render_cache,
+            render_budget: RenderBudgetConfig::default(),
         })
     }
 }

@@ -42,6 +42,9 @@ pub enum DomainError {
     /// Too many attempts; try again after the given time.
     #[error("too many requests; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// This process is at capacity for the work (the render budget): retry after the time.
+    #[error("the server is busy; try again in {retry_after_secs} s")]
+    Overloaded { retry_after_secs: u64 },
     /// Something this depends on (the database, the coupon CRM, storage) cannot answer now.
     #[error("{message}")]
     Unavailable {

@@ -13,9 +13,10 @@ use sha2::{Digest, Sha256};
 use super::service::{LOGO_FILE, TemplateService, render_error, storage_error};
 use crate::domains::error::{DomainError, DomainResult};
 
-/// Decoded backgrounds kept (each ~4.7 MB for 1080×1080 plus encoder state).
+/// Decoded backgrounds kept (each ~4.7 MB for 1080×1080 plus encoder state). Bounded well
+/// under the render budget so cache and renders in flight stay under 512 MB together.
 const BACKGROUND_ENTRIES: usize = 48;
-const BACKGROUND_BYTES: usize = 512 * 1024 * 1024;
+const BACKGROUND_BYTES: usize = 96 * 1024 * 1024;
 /// Finished images kept in memory.
 const OUTPUT_BYTES: usize = 64 * 1024 * 1024;
 
@@ -25,6 +26,7 @@ pub struct Renderer {
     fonts: Mutex<HashMap<(String, i64), Arc<Font>>>,
     backgrounds: Mutex<BackgroundCache>,
     outputs: Mutex<OutputCache>,
+    budget: super::budget::RenderBudget,
 }
 
 #[derive(Default)]
@@ -77,19 +79,14 @@ pub struct Rendered {
     pub etag: String,
 }
 
-impl Default for Renderer {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl Renderer {
-    pub fn new() -> Self {
+    pub fn new(budget: crate::config::RenderBudgetConfig) -> Self {
         Renderer {
             font: Font::bundled(),
             fonts: Mutex::new(HashMap::new()),
             backgrounds: Mutex::new(BackgroundCache::new(BACKGROUND_ENTRIES, BACKGROUND_BYTES)),
             outputs: Mutex::new(OutputCache::default()),
+            budget: super::budget::RenderBudget::new(budget),
         }
     }
 
@@ -131,10 +128,15 @@ impl Renderer {
                 )
                 .map_err(render_error)?;
                 let prepared = Arc::new(prepared);
-                self.backgrounds
-                    .lock()
-                    .expect("cache lock")
-                    .insert(key, prepared.clone());
+                // A logo sent with this request only is a one-off: caching its background would
+                // let a stream of unique logos evict every template's and hold memory for
+                // nothing (its finished image is still cached by the output cache).
+                if key.logo.is_none() {
+                    self.backgrounds
+                        .lock()
+                        .expect("cache lock")
+                        .insert(key, prepared.clone());
+                }
                 prepared
             }
         };
@@ -297,6 +299,18 @@ impl TemplateService {
             None
         };
         let font = self.font_for(&row, &spec).await?;
+        let cost = match &files {
+            Some((image, logo)) => {
+                let (w, h) = promostack_render::image_dimensions(image).unwrap_or((0, 0));
+                let logo = logo
+                    .as_deref()
+                    .and_then(promostack_render::image_dimensions);
+                super::budget::estimate(w, h, logo)
+            }
+            // A cached background: the text layer and the encoder's planes.
+            None => super::budget::CACHED_RENDER,
+        };
+        let _admission = self.renderer.budget.admit(cost).await?;
         let renderer = self.renderer.clone();
         let code = request.code.to_owned();
         let variant_name = request.variant.to_owned();
@@ -378,6 +392,15 @@ impl TemplateService {
             ));
         }
         let font = self.font_for(&row, &saved).await?;
+        let size = promostack_render::image_dimensions(&image).unwrap_or((0, 0));
+        let logo_size = logo
+            .as_deref()
+            .and_then(promostack_render::image_dimensions);
+        let _admission = self
+            .renderer
+            .budget
+            .admit(super::budget::estimate(size.0, size.1, logo_size))
+            .await?;
         let variant = variant.to_owned();
         let code = code.to_owned();
         let bytes = tokio::task::spawn_blocking(move || {

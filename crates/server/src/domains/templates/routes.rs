@@ -19,7 +19,7 @@ use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Access, ApiJson, RequestCtx, Route};
 use crate::state::AppState;
 
-/// Uploads carry images (each ≤ 25 MB, decoded ≤ 40 MP).
+/// Uploads carry images (each ≤ 25 MB, decoded ≤ 16 MP).
 const UPLOAD_LIMIT: usize = 60 * 1024 * 1024;
 /// A render request may carry a base64 logo.
 const RENDER_LIMIT: usize = 12 * 1024 * 1024;

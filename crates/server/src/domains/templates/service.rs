@@ -103,12 +103,17 @@ pub fn prefix(tenant_id: &TenantId, id: &str, version: i64) -> String {
 }
 
 impl TemplateService {
-    pub fn new(db: Db, storage: Storage, clock: Clock) -> Self {
+    pub fn new(
+        db: Db,
+        storage: Storage,
+        clock: Clock,
+        budget: crate::config::RenderBudgetConfig,
+    ) -> Self {
         Self {
             db,
             storage,
             clock,
-            renderer: Arc::new(Renderer::new()),
+            renderer: Arc::new(Renderer::new(budget)),
             telegram_lists: Arc::default(),
         }
     }
