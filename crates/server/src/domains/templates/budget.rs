@@ -5,7 +5,9 @@
 //! queues or is turned away instead of taking the process to gigabytes (docs/rendering.md).
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, SemaphorePermit};
+use std::sync::Arc;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::RenderBudgetConfig;
 use crate::domains::error::{DomainError, DomainResult};
@@ -13,24 +15,25 @@ use crate::domains::error::{DomainError, DomainResult};
 const MIB: usize = 1024 * 1024;
 
 pub struct RenderBudget {
-    slots: Semaphore,
-    mebibytes: Semaphore,
+    slots: Arc<Semaphore>,
+    mebibytes: Arc<Semaphore>,
     total_mib: u32,
     wait: Duration,
 }
 
-/// Held while a render runs; its share returns on drop.
-pub struct Admission<'a> {
-    _slot: SemaphorePermit<'a>,
-    _bytes: SemaphorePermit<'a>,
+/// Held while a render runs; its share returns on drop. Owned, so it moves into the blocking
+/// task: a client that hangs up does not free the share while the render still runs.
+pub struct Admission {
+    _slot: OwnedSemaphorePermit,
+    _bytes: OwnedSemaphorePermit,
 }
 
 impl RenderBudget {
     pub fn new(config: RenderBudgetConfig) -> Self {
         let total_mib = (config.bytes / MIB).clamp(1, u32::MAX as usize) as u32;
         Self {
-            slots: Semaphore::new(config.slots.max(1)),
-            mebibytes: Semaphore::new(total_mib as usize),
+            slots: Arc::new(Semaphore::new(config.slots.max(1))),
+            mebibytes: Arc::new(Semaphore::new(total_mib as usize)),
             total_mib,
             wait: Duration::from_millis(config.wait_ms),
         }
@@ -38,11 +41,11 @@ impl RenderBudget {
 
     /// Wait for a slot and `estimate` bytes (a render larger than the whole budget waits for
     /// all of it, so it runs alone).
-    pub async fn admit(&self, estimate: usize) -> DomainResult<Admission<'_>> {
+    pub async fn admit(&self, estimate: usize) -> DomainResult<Admission> {
         let mib = (estimate.div_ceil(MIB) as u64).clamp(1, u64::from(self.total_mib)) as u32;
         let admitted = tokio::time::timeout(self.wait, async {
-            let bytes = self.mebibytes.acquire_many(mib).await;
-            let slot = self.slots.acquire().await;
+            let bytes = self.mebibytes.clone().acquire_many_owned(mib).await;
+            let slot = self.slots.clone().acquire_owned().await;
             (slot, bytes)
         })
         .await;

@@ -310,13 +310,14 @@ impl TemplateService {
             // A cached background: the text layer and the encoder's planes.
             None => super::budget::CACHED_RENDER,
         };
-        let _admission = self.renderer.budget.admit(cost).await?;
+        let admission = self.renderer.budget.admit(cost).await?;
         let renderer = self.renderer.clone();
         let code = request.code.to_owned();
         let variant_name = request.variant.to_owned();
         let format = request.format;
         let request_persist = request.persist;
         let bytes = tokio::task::spawn_blocking(move || {
+            let _admission = admission;
             renderer.render_blocking(
                 key,
                 &spec,
@@ -396,7 +397,7 @@ impl TemplateService {
         let logo_size = logo
             .as_deref()
             .and_then(promostack_render::image_dimensions);
-        let _admission = self
+        let admission = self
             .renderer
             .budget
             .admit(super::budget::estimate(size.0, size.1, logo_size))
@@ -404,6 +405,7 @@ impl TemplateService {
         let variant = variant.to_owned();
         let code = code.to_owned();
         let bytes = tokio::task::spawn_blocking(move || {
+            let _admission = admission;
             let prepared = PreparedBackground::prepare(
                 &spec,
                 &variant,
