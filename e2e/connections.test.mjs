@@ -8,7 +8,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { logIn, startServer, startFakeTelegram, launchBrowser, screenshot, watchErrors } from './support.mjs';
+import { logIn, startServer, startFakeTelegram, launchBrowser, screenshot, watchErrors, pageFitsAt } from './support.mjs';
 
 const DESKTOP = { width: 1440, height: 1000 };
 const MOBILE = { width: 375, height: 812 };
@@ -23,12 +23,7 @@ let browser;
 let page;
 let errors;
 
-async function noOverflow(width) {
-  await page.setViewportSize({ width, height: width === MOBILE.width ? MOBILE.height : DESKTOP.height });
-  await page.waitForTimeout(150);
-  const { scroll, inner } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
-  assert.ok(scroll <= inner, `no horizontal overflow at ${width} px (scrollWidth ${scroll} > ${inner})`);
-}
+const noOverflow = (width) => pageFitsAt(page, width, width === MOBILE.width ? MOBILE.height : DESKTOP.height);
 
 const card = () => page.locator('#conn-signal-bot');
 

@@ -183,6 +183,14 @@ export function watchErrors(page) {
   return errors;
 }
 
+/** Resize to `width`×`height` and assert the page is not wider than the viewport. */
+export async function pageFitsAt(page, width, height) {
+  await page.setViewportSize({ width, height });
+  await page.waitForTimeout(150);
+  const { scroll, inner } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
+  if (scroll > inner) throw new Error(`horizontal overflow at ${width} px (scrollWidth ${scroll} > ${inner})`);
+}
+
 /**
  * What overflows horizontally on the current page, as readable strings (empty when it all fits):
  * the page wider than the viewport, a table wider than its card (its actions would sit off

@@ -5,7 +5,7 @@
 // stdout as a person reads it in their Telegram app. No horizontal overflow at 1440 and 375 px.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { logIn, startServer, launchBrowser, screenshot, watchErrors, fixtureBin } from './support.mjs';
+import { logIn, startServer, launchBrowser, screenshot, watchErrors, fixtureBin, pageFitsAt } from './support.mjs';
 
 const DESKTOP = { width: 1440, height: 1000 };
 const MOBILE = { width: 375, height: 812 };
@@ -19,12 +19,7 @@ let errors;
 
 const card = () => page.locator('#conn-user-account');
 
-async function noOverflow(width) {
-  await page.setViewportSize({ width, height: width === MOBILE.width ? MOBILE.height : DESKTOP.height });
-  await page.waitForTimeout(150);
-  const { scroll, inner } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
-  assert.ok(scroll <= inner, `no horizontal overflow at ${width} px (scrollWidth ${scroll} > ${inner})`);
-}
+const noOverflow = (width) => pageFitsAt(page, width, width === MOBILE.width ? MOBILE.height : DESKTOP.height);
 
 /** The latest login code the fake network "texted" to PHONE (from the fixture's stdout). */
 async function loginCode(previous = null) {

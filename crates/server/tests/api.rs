@@ -643,30 +643,21 @@ async fn members_and_roles(backend: Backend) {
     let olga = json(app.add_member("olga@team.test", "owner").await, 201).await;
     let oscar = json(app.add_member("oscar@team.test", "owner").await, 201).await;
     let alma = json(app.add_member("alma@team.test", "admin").await, 201).await;
-    for target in [&olga, &oscar, &alma] {
-        let removal = app
-            .request_as(
-                &adam,
-                M::DELETE,
-                &format!("/api/tenant/members/{}", target["id"].as_str().unwrap()),
-                None,
-            )
-            .send()
-            .await
-            .unwrap();
-        expect_error(removal, 403, "forbidden").await;
-    }
-    let olga_token = clerk.token("olga@team.test");
-    let by_owner = app
-        .request_as(
-            &olga_token,
+    let remove_as = |token: &str, member: &serde_json::Value| {
+        app.request_as(
+            token,
             M::DELETE,
-            &format!("/api/tenant/members/{}", oscar["id"].as_str().unwrap()),
+            &format!("/api/tenant/members/{}", member["id"].as_str().unwrap()),
             None,
         )
         .send()
-        .await
-        .unwrap();
+    };
+    for target in [&olga, &oscar, &alma] {
+        let removal = remove_as(&adam, target).await.unwrap();
+        expect_error(removal, 403, "forbidden").await;
+    }
+    let olga_token = clerk.token("olga@team.test");
+    let by_owner = remove_as(&olga_token, &oscar).await.unwrap();
     assert_eq!(by_owner.status(), 204, "an owner removes another owner");
     expect_error(
         app.remove_member(olga["id"].as_str().unwrap()).await,
