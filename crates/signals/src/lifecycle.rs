@@ -4,9 +4,11 @@
 //! 1. stop loss (first: a bar that touches both the stop and a target counts as stopped);
 //! 2. targets in order TP1, TP2, TP3 (partial closes by the TP split; TP3 closes the rest);
 //! 3. hard timeout (close the rest at the observed price);
-//! 4. thesis re-validation when due (first at 90 min, then every 30 min);
-//! 5. guidance before TP1: breakeven advisory at 70% of the way to TP1, progress zones at
-//!    30/60/85% with a 10-minute cooldown.
+//! 4. thesis re-validation when due (by default first at 90 min, then every 30 min);
+//! 5. guidance before TP1: breakeven advisory (default 70% of the way to TP1), progress zones
+//!    (default 30/40/60/85%) with a cooldown (default 10 minutes).
+//!
+//! The thresholds are the signal's own copy of `StrategyParams::timing` at its opening.
 //!
 //! Every event carries the P&L in pips: the price move from entry, the realised pips (weighted
 //! by the position fractions already closed) and the open pips of the rest.
@@ -17,10 +19,7 @@ use crate::direction::Direction;
 use crate::registry::{ThesisReport, ThesisStatus};
 use crate::snapshot::IndicatorSnapshot;
 use crate::strategy::{Levels, Strategy, StrategyParams};
-use crate::timing::{
-    BREAKEVEN_ZONE_PERCENT, FIRST_REVALIDATION_MINUTES, GUIDANCE_COOLDOWN_MINUTES,
-    HARD_TIMEOUT_MINUTES, PROGRESS_ZONES_PERCENT, REVALIDATION_INTERVAL_MINUTES, minutes,
-};
+use crate::timing::{LifecycleTiming, minutes};
 
 /// What does not change while a signal is open; copied into every event.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -78,6 +77,9 @@ pub struct OpenSignal {
     pub thesis: ThesisStatus,
     pub move_sl_to_entry_at_breakeven: bool,
     pub close_on_broken_thesis: bool,
+    /// The thresholds the signal was opened with (a later settings change leaves it alone).
+    #[serde(default)]
+    pub timing: LifecycleTiming,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -195,7 +197,8 @@ impl OpenSignal {
     ) -> (OpenSignal, SignalEvent) {
         let signal = OpenSignal {
             stop_loss: header.stop_loss,
-            next_revalidation_at: header.opened_at + minutes(FIRST_REVALIDATION_MINUTES),
+            next_revalidation_at: header.opened_at
+                + minutes(params.timing.first_revalidation_minutes),
             header,
             reasons,
             original_indicators,
@@ -208,6 +211,7 @@ impl OpenSignal {
             thesis: ThesisStatus::Intact,
             move_sl_to_entry_at_breakeven: params.move_sl_to_entry_at_breakeven,
             close_on_broken_thesis: params.close_on_broken_thesis,
+            timing: params.timing.clone(),
         };
         let opened_at = signal.header.opened_at;
         let entry = signal.header.entry;
@@ -350,7 +354,7 @@ impl OpenSignal {
         }
 
         // 3. Hard timeout.
-        if time - self.header.opened_at >= minutes(HARD_TIMEOUT_MINUTES) {
+        if time - self.header.opened_at >= minutes(self.timing.hard_timeout_minutes) {
             self.close_rest(last);
             out.events
                 .push(self.event(time, EventKind::Timeout, last, true));
@@ -363,7 +367,7 @@ impl OpenSignal {
             && let Some(r) = revalidation
         {
             while self.next_revalidation_at <= time {
-                self.next_revalidation_at += minutes(REVALIDATION_INTERVAL_MINUTES);
+                self.next_revalidation_at += minutes(self.timing.revalidation_interval_minutes);
             }
             let report = r.strategy.validate_thesis(
                 self.header.direction,
@@ -404,18 +408,16 @@ impl OpenSignal {
         // 5. Guidance toward TP1.
         if self.targets_hit == 0 {
             let progress = self.header.progress_to_tp1(favourable);
-            if progress >= BREAKEVEN_ZONE_PERCENT && !self.breakeven_advised {
+            if progress >= self.timing.breakeven_zone_percent && !self.breakeven_advised {
                 self.advise_breakeven(time, favourable, &mut out.events);
             }
             let cooled = self
                 .last_guidance_at
-                .is_none_or(|t| time - t >= minutes(GUIDANCE_COOLDOWN_MINUTES));
-            let reached = PROGRESS_ZONES_PERCENT
-                .iter()
-                .filter(|&&z| progress >= z)
-                .count() as u8;
+                .is_none_or(|t| time - t >= minutes(self.timing.guidance_cooldown_minutes));
+            let zones = &self.timing.progress_zones_percent;
+            let reached = zones.iter().filter(|&&z| progress >= z).count() as u8;
             if cooled && reached > self.zones_fired {
-                let zone_percent = PROGRESS_ZONES_PERCENT[reached as usize - 1];
+                let zone_percent = zones[reached as usize - 1];
                 self.zones_fired = reached;
                 self.last_guidance_at = Some(time);
                 out.events.push(self.event(

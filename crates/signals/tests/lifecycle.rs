@@ -350,3 +350,40 @@ fn open_signal_round_trips_through_json() {
         "missing values are left out"
     );
 }
+
+#[test]
+fn timing_settings_apply_to_signals_opened_with_them() {
+    let mut params = StrategyParams::default();
+    params.timing.hard_timeout_minutes = 240;
+    params.timing.progress_zones_percent = vec![40.0];
+    params.timing.breakeven_zone_percent = 60.0;
+    let (mut s, _) = OpenSignal::open(header(Direction::Buy), vec![], snapshot(35.0), &params);
+    // 35 % of the way to TP1: below the only zone.
+    assert!(price(&mut s, 1, 2000.42).events.is_empty());
+    let at_40 = price(&mut s, 2, 2000.48).events;
+    assert!(
+        matches!(at_40[..], [ref e] if e.kind == EventKind::Progress { zone_percent: 40.0 }),
+        "{at_40:?}"
+    );
+    let at_60 = price(&mut s, 3, 2000.72).events;
+    assert!(
+        matches!(at_60[0].kind, EventKind::Breakeven { .. }),
+        "{at_60:?}"
+    );
+    // The seeds' 3 h timeout does not apply: this signal was opened with 4 h.
+    assert!(price(&mut s, HARD_TIMEOUT_MINUTES, 2000.3).closed.is_none());
+    let out = price(&mut s, 240, 2000.3);
+    assert_eq!(out.closed.map(|c| c.0), Some(Outcome::Timeout));
+}
+
+#[test]
+fn bad_timing_settings_name_the_field() {
+    let mut params = StrategyParams::default();
+    params.timing.progress_zones_percent = vec![60.0, 40.0];
+    let err = params.validate().unwrap_err().to_string();
+    assert!(err.contains("progress_zones_percent"), "{err}");
+    let mut params = StrategyParams::default();
+    params.timing.hard_timeout_minutes = 0;
+    let err = params.validate().unwrap_err().to_string();
+    assert!(err.contains("hard_timeout_minutes"), "{err}");
+}

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bars::{UnixSeconds, hour_of_day};
 use crate::registry::IndicatorId;
-use crate::timing::DEFAULT_TP_SPLIT_PERCENT;
+use crate::timing::{DEFAULT_TP_SPLIT_PERCENT, LifecycleTiming};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -38,6 +38,8 @@ pub struct StrategyParams {
     pub close_on_broken_thesis: bool,
     /// Per-configuration overrides of the registry's `enabled`.
     pub indicators_enabled: BTreeMap<IndicatorId, bool>,
+    /// Re-validation, timeout and guidance thresholds of each signal opened with these values.
+    pub timing: LifecycleTiming,
 }
 
 impl Default for StrategyParams {
@@ -63,45 +65,84 @@ impl Default for StrategyParams {
             move_sl_to_entry_at_breakeven: true,
             close_on_broken_thesis: true,
             indicators_enabled: BTreeMap::new(),
+            timing: LifecycleTiming::default(),
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ParamsError {
-    #[error("invalid strategy parameters: {0}")]
-    Invalid(String),
+    #[error("invalid strategy parameters: {field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     #[error("invalid strategy parameters JSON: {0}")]
     Json(String),
 }
 
 impl StrategyParams {
     pub fn validate(&self) -> Result<(), ParamsError> {
-        let bad = |m: &str| Err(ParamsError::Invalid(m.to_string()));
+        let bad = |field: &'static str, m: &str| {
+            Err(ParamsError::Invalid {
+                field,
+                message: m.to_string(),
+            })
+        };
         let finite = [
-            self.rsi_oversold,
-            self.rsi_overbought,
-            self.adx_threshold,
-            self.stoch_oversold,
-            self.stoch_overbought,
-            self.bb_touch_atr,
-            self.pullback_atr,
-            self.pullback_rsi_floor,
-            self.atr_sl_multiplier,
-            self.atr_tp1_multiplier,
-            self.atr_tp2_multiplier,
-            self.atr_tp3_multiplier,
+            ("rsi_oversold", self.rsi_oversold),
+            ("rsi_overbought", self.rsi_overbought),
+            ("adx_threshold", self.adx_threshold),
+            ("stoch_oversold", self.stoch_oversold),
+            ("stoch_overbought", self.stoch_overbought),
+            ("bb_touch_atr", self.bb_touch_atr),
+            ("pullback_atr", self.pullback_atr),
+            ("pullback_rsi_floor", self.pullback_rsi_floor),
+            ("atr_sl_multiplier", self.atr_sl_multiplier),
+            ("atr_tp1_multiplier", self.atr_tp1_multiplier),
+            ("atr_tp2_multiplier", self.atr_tp2_multiplier),
+            ("atr_tp3_multiplier", self.atr_tp3_multiplier),
         ];
-        if finite.iter().any(|v| !v.is_finite()) {
-            return bad("every number must be finite");
+        if let Some((field, _)) = finite.iter().find(|(_, v)| !v.is_finite()) {
+            return bad(field, "must be a finite number");
         }
-        if self.atr_sl_multiplier <= 0.0 || self.atr_tp1_multiplier <= 0.0 {
-            return bad("ATR multipliers must be positive");
+        for (field, v) in [
+            ("rsi_oversold", self.rsi_oversold),
+            ("rsi_overbought", self.rsi_overbought),
+            ("adx_threshold", self.adx_threshold),
+            ("stoch_oversold", self.stoch_oversold),
+            ("stoch_overbought", self.stoch_overbought),
+            ("pullback_rsi_floor", self.pullback_rsi_floor),
+        ] {
+            if !(0.0..=100.0).contains(&v) {
+                return bad(field, "must be between 0 and 100");
+            }
         }
-        if !(self.atr_tp1_multiplier < self.atr_tp2_multiplier
-            && self.atr_tp2_multiplier < self.atr_tp3_multiplier)
-        {
-            return bad("TP multipliers must increase: tp1 < tp2 < tp3");
+        if self.bb_touch_atr < 0.0 || self.pullback_atr < 0.0 {
+            let field = if self.bb_touch_atr < 0.0 {
+                "bb_touch_atr"
+            } else {
+                "pullback_atr"
+            };
+            return bad(field, "must not be negative");
+        }
+        if self.atr_sl_multiplier <= 0.0 {
+            return bad("atr_sl_multiplier", "ATR multipliers must be positive");
+        }
+        if self.atr_tp1_multiplier <= 0.0 {
+            return bad("atr_tp1_multiplier", "ATR multipliers must be positive");
+        }
+        if self.atr_tp1_multiplier >= self.atr_tp2_multiplier {
+            return bad(
+                "atr_tp2_multiplier",
+                "TP multipliers must increase: tp1 < tp2 < tp3",
+            );
+        }
+        if self.atr_tp2_multiplier >= self.atr_tp3_multiplier {
+            return bad(
+                "atr_tp3_multiplier",
+                "TP multipliers must increase: tp1 < tp2 < tp3",
+            );
         }
         if self
             .tp_split_percent
@@ -109,10 +150,19 @@ impl StrategyParams {
             .any(|p| !p.is_finite() || *p < 0.0)
             || (self.tp_split_percent.iter().sum::<f64>() - 100.0).abs() > 1e-9
         {
-            return bad("tp_split_percent must be three non-negative numbers summing to 100");
+            return bad(
+                "tp_split_percent",
+                "must be three non-negative numbers summing to 100",
+            );
         }
-        if self.session_start_hour_utc > 23 || self.session_end_hour_utc > 24 {
-            return bad("session hours must be 0..=23 (start) and 0..=24 (end)");
+        if self.session_start_hour_utc > 23 {
+            return bad("session_start_hour_utc", "must be 0 to 23");
+        }
+        if self.session_end_hour_utc > 24 {
+            return bad("session_end_hour_utc", "must be 0 to 24");
+        }
+        if let Err((field, message)) = self.timing.check() {
+            return Err(ParamsError::Invalid { field, message });
         }
         Ok(())
     }
