@@ -23,6 +23,11 @@ fn pips(value: f64) -> String {
     format!("{v:+.1} pips")
 }
 
+fn pips_number(value: f64) -> String {
+    let v = if value.abs() < 0.05 { 0.0 } else { value };
+    format!("{v:+.1}")
+}
+
 fn title(h: &SignalHeader) -> String {
     format!("{} {} #{}", h.symbol, h.direction.label(), h.id)
 }
@@ -50,22 +55,26 @@ pub fn event_message(event: &SignalEvent) -> String {
     );
     match &event.kind {
         EventKind::Opened { reasons } => {
+            // The first six lines are for copy-trading tools: one instruction each, no other
+            // number on them (docs/forex.md). Everything else follows a blank line.
             let mut s = format!(
-                "NEW SIGNAL: {}\nEntry: {}\nStop loss: {} ({})\nTP1: {} ({}, close {}%)\nTP2: {} ({}, close {}%)\nTP3: {} ({}, close {}%)\nStrategy: {}",
-                title(h),
+                "{} {}\nEntry: {}\nTP1: {}\nTP2: {}\nTP3: {}\nStop Loss: {}\n\nSignal #{} ({})\nTargets {} / {} / {} pips, stop {}\nClose {}% / {}% / {}% at TP1 / TP2 / TP3",
+                h.symbol,
+                h.direction.label(),
                 p(h.entry),
-                p(h.stop_loss),
-                pips(h.pips_at(h.stop_loss)),
                 p(h.take_profits[0]),
-                pips(h.pips_at(h.take_profits[0])),
-                (h.tp_fractions[0] * 100.0).round(),
                 p(h.take_profits[1]),
-                pips(h.pips_at(h.take_profits[1])),
-                (h.tp_fractions[1] * 100.0).round(),
                 p(h.take_profits[2]),
-                pips(h.pips_at(h.take_profits[2])),
-                (h.tp_fractions[2] * 100.0).round(),
+                p(h.stop_loss),
+                h.id,
                 h.strategy,
+                pips_number(h.pips_at(h.take_profits[0])),
+                pips_number(h.pips_at(h.take_profits[1])),
+                pips_number(h.pips_at(h.take_profits[2])),
+                pips(h.pips_at(h.stop_loss)),
+                (h.tp_fractions[0] * 100.0).round(),
+                (h.tp_fractions[1] * 100.0).round(),
+                (h.tp_fractions[2] * 100.0).round(),
             );
             if !reasons.is_empty() {
                 s.push_str("\nWhy:");

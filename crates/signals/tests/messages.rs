@@ -52,9 +52,9 @@ fn opened_message_lists_levels_with_pips_and_reasons() {
     let text = event_message(&opened);
     assert_eq!(
         text,
-        "NEW SIGNAL: XAU/USD BUY #12\nEntry: 2000.00\nStop loss: 1997.00 (-30.0 pips)\n\
-         TP1: 2003.00 (+30.0 pips, close 50%)\nTP2: 2005.00 (+50.0 pips, close 30%)\n\
-         TP3: 2008.00 (+80.0 pips, close 20%)\nStrategy: trend_pullback\nWhy:\n- RSI 14: 45.2"
+        "XAU/USD BUY\nEntry: 2000.00\nTP1: 2003.00\nTP2: 2005.00\nTP3: 2008.00\nStop Loss: 1997.00\n\n\
+         Signal #12 (trend_pullback)\nTargets +30.0 / +50.0 / +80.0 pips, stop -30.0 pips\n\
+         Close 50% / 30% / 20% at TP1 / TP2 / TP3\nWhy:\n- RSI 14: 45.2"
     );
 }
 
@@ -202,4 +202,30 @@ fn daily_and_weekly_recaps() {
         recap_message(RecapPeriod::Daily, day - 86_400, day, &trades),
         "DAILY RECAP 2023-11-14\nNo signals closed."
     );
+}
+
+/// Copy-trading tools read the first six lines: each one instruction with exactly one number
+/// (the price), and the symbol line none.
+#[test]
+fn the_signal_opens_with_one_instruction_per_line() {
+    for direction in [Direction::Buy, Direction::Sell] {
+        let mut h = header();
+        h.direction = direction;
+        let (_, event) = OpenSignal::open(
+            h,
+            vec![],
+            IndicatorSnapshot::default(),
+            &StrategyParams::default(),
+        );
+        let text = event_message(&event);
+        let lines: Vec<&str> = text.lines().take(6).collect();
+        assert_eq!(lines[0], format!("XAU/USD {}", direction.label()));
+        let labels = ["Entry: ", "TP1: ", "TP2: ", "TP3: ", "Stop Loss: "];
+        for (line, label) in lines[1..].iter().zip(labels) {
+            let value = line
+                .strip_prefix(label)
+                .unwrap_or_else(|| panic!("{line:?}"));
+            assert!(value.parse::<f64>().is_ok(), "{line:?}: one number only");
+        }
+    }
 }
