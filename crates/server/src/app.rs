@@ -159,6 +159,12 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         telegram.clone(),
         user_account_connector(&ctx.config.integrations),
     );
+    let forex = crate::domains::forex::ForexService::new(
+        db.clone(),
+        clock.clone(),
+        market_data(&ctx.config.integrations, http.clone(), clock.clone())?,
+        connections.resolver().clone(),
+    );
     let analytics = AnalyticsService::new(db.clone(), clock.clone(), tenants.clone());
     let instance_id = format!("{}-{}", hostname(), uuid::Uuid::now_v7().simple());
     let bot = BotService::new(BotDeps {
@@ -182,6 +188,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         broadcasts: BroadcastService::new(db.clone(), clock.clone(), ctx.config.broadcast),
         backtests: crate::domains::backtests::BacktestService::default(),
         connections,
+        forex,
         ctx,
         db,
         storage,
@@ -363,6 +370,20 @@ pub async fn bootstrap(state: &AppState) -> anyhow::Result<()> {
                 "demo coupon codes listed in the default workspace"
             );
         }
+        let (_, claimed) =
+            settings::get_or_insert(&state.db, "demo_forex_seeded", "1", now).await?;
+        if claimed {
+            let (symbol, timeframe) = state.forex.market().replayed().unwrap_or((
+                crate::domains::forex::settings::DEFAULT_SYMBOL.to_string(),
+                promostack_signals::Timeframe::M15,
+            ));
+            state
+                .forex
+                .seed_demo(default_tenant.id.as_str(), &symbol, timeframe)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo forex: {e}"))?;
+            tracing::info!(%symbol, "forex signals turned on in the default workspace");
+        }
     }
     Ok(())
 }
@@ -396,6 +417,44 @@ async fn generated_secret(state: &AppState) -> anyhow::Result<String> {
         );
     }
     Ok(secret)
+}
+
+/// Twelve Data when `TWELVE_DATA_API_KEY` is set; else the replay of `MARKET_DATA_REPLAY` or of
+/// the bundled EUR/USD hours (docs/forex.md). A replay file that does not parse stops the start
+/// with the line at fault.
+fn market_data(
+    integrations: &crate::config::Integrations,
+    http: reqwest::Client,
+    clock: Clock,
+) -> anyhow::Result<Arc<dyn crate::integrations::market_data::MarketData>> {
+    use crate::integrations::market_data::{ReplaySource, TwelveData, replay};
+    if let Some(key) = &integrations.twelve_data_api_key {
+        return Ok(Arc::new(TwelveData::new(
+            http,
+            &integrations.twelve_data_base_url,
+            key.clone(),
+            integrations.twelve_data_credits_per_minute,
+            clock,
+        )));
+    }
+    let speed = integrations.market_data_replay_speed;
+    Ok(match &integrations.market_data_replay {
+        Some(path) => {
+            let csv = std::fs::read_to_string(path)
+                .with_context(|| format!("MARKET_DATA_REPLAY: reading {}", path.display()))?;
+            Arc::new(
+                ReplaySource::from_csv(
+                    &csv,
+                    &integrations.market_data_replay_symbol,
+                    speed,
+                    replay::DEFAULT_HISTORY,
+                    clock,
+                )
+                .with_context(|| format!("MARKET_DATA_REPLAY {}", path.display()))?,
+            )
+        }
+        None => Arc::new(ReplaySource::bundled(speed, clock)),
+    })
 }
 
 /// grammers for the user account when `TELEGRAM_API_ID`/`TELEGRAM_API_HASH` are set.

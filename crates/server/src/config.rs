@@ -71,6 +71,15 @@ pub struct Integrations {
     pub openai_base_url: String,
     pub twelve_data_api_key: Option<Secret>,
     pub twelve_data_base_url: String,
+    /// `TWELVE_DATA_CREDITS_PER_MINUTE`: the plan's per-minute credits (free plan: 8).
+    pub twelve_data_credits_per_minute: u32,
+    /// `MARKET_DATA_REPLAY`: an OHLC CSV replayed instead of the bundled EUR/USD hours (used
+    /// when no Twelve Data key is set).
+    pub market_data_replay: Option<PathBuf>,
+    /// `MARKET_DATA_REPLAY_SYMBOL`: what the replayed file is (default EUR/USD, the bundled file).
+    pub market_data_replay_symbol: String,
+    /// `MARKET_DATA_REPLAY_SPEED`: replayed bars per wall second.
+    pub market_data_replay_speed: f64,
     pub funderpro_api_url: Option<String>,
     pub funderpro_product_id: Option<String>,
     pub funderpro_api_key: Option<Secret>,
@@ -216,6 +225,9 @@ impl Config {
                 telegram_api_url: DEFAULT_TELEGRAM_API_URL.into(),
                 openai_base_url: DEFAULT_OPENAI_BASE_URL.into(),
                 twelve_data_base_url: DEFAULT_TWELVE_DATA_BASE_URL.into(),
+                twelve_data_credits_per_minute: 8,
+                market_data_replay_symbol: "EUR/USD".into(),
+                market_data_replay_speed: 1.0,
                 stripe_api_base: DEFAULT_STRIPE_API_BASE.into(),
                 ..Integrations::default()
             },
@@ -388,6 +400,14 @@ pub struct ServeArgs {
     pub twelve_data_api_key: Option<String>,
     #[arg(long, env = "TWELVE_DATA_BASE_URL", default_value = DEFAULT_TWELVE_DATA_BASE_URL)]
     pub twelve_data_base_url: String,
+    #[arg(long, env = "TWELVE_DATA_CREDITS_PER_MINUTE", default_value_t = 8)]
+    pub twelve_data_credits_per_minute: u32,
+    #[arg(long, env = "MARKET_DATA_REPLAY")]
+    pub market_data_replay: Option<PathBuf>,
+    #[arg(long, env = "MARKET_DATA_REPLAY_SYMBOL", default_value = "EUR/USD")]
+    pub market_data_replay_symbol: String,
+    #[arg(long, env = "MARKET_DATA_REPLAY_SPEED", default_value_t = 1.0)]
+    pub market_data_replay_speed: f64,
     #[arg(long, env = "FUNDERPRO_API_URL")]
     pub funderpro_api_url: Option<String>,
     #[arg(long, env = "FUNDERPRO_PRODUCT_ID")]
@@ -593,6 +613,10 @@ impl TryFrom<ServeArgs> for Config {
                 openai_base_url: args.openai_base_url,
                 twelve_data_api_key: secret(args.twelve_data_api_key),
                 twelve_data_base_url: args.twelve_data_base_url,
+                twelve_data_credits_per_minute: args.twelve_data_credits_per_minute,
+                market_data_replay: args.market_data_replay,
+                market_data_replay_symbol: args.market_data_replay_symbol,
+                market_data_replay_speed: args.market_data_replay_speed,
                 funderpro_api_url: non_empty(args.funderpro_api_url),
                 funderpro_product_id: non_empty(args.funderpro_product_id),
                 funderpro_api_key: secret(args.funderpro_api_key),

@@ -51,6 +51,7 @@ pub struct AppInner {
     pub backtests: crate::domains::backtests::BacktestService,
     /// Each workspace's bots and channels; `connections.resolver()` gives any domain a bot.
     pub connections: crate::domains::connections::ConnectionService,
+    pub forex: crate::domains::forex::ForexService,
 }
 
 impl AppState {

@@ -424,7 +424,7 @@ pub fn day_start(t: UnixSeconds) -> UnixSeconds {
 }
 
 /// The two timeframes signals are generated on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Timeframe {
     #[serde(rename = "15m")]
     M15,

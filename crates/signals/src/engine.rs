@@ -198,6 +198,23 @@ impl SignalEngine {
         step
     }
 
+    /// Like [`on_bar`](Self::on_bar) without looking for a new signal (the service's paused
+    /// state: open signals are still followed to their end).
+    pub fn monitor_bar(
+        &mut self,
+        bar: &Bar,
+        close_time: UnixSeconds,
+        snapshot: &IndicatorSnapshot,
+    ) -> EngineStep {
+        let obs = Observation::Bar {
+            open: bar.open,
+            high: bar.high,
+            low: bar.low,
+            close: bar.close,
+        };
+        self.observe(close_time, obs, Some(snapshot))
+    }
+
     /// Open a signal at `snapshot.close` if the strategy sees one, none is open and the session
     /// allows it. Never opens on missing or non-finite values.
     pub fn check_for_signal(

@@ -18,6 +18,7 @@ pub mod campaigns;
 pub mod clerk;
 pub mod coupons;
 pub mod db;
+pub mod forex;
 pub mod funderpro;
 pub mod images;
 pub mod process;
@@ -25,6 +26,7 @@ pub mod proxy;
 pub mod telegram;
 pub mod telegram_user;
 pub mod templates;
+pub mod twelve_data;
 
 pub use db::{Backend, TestDatabase};
 
@@ -228,7 +230,7 @@ impl TestApp {
         }
     }
 
-    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Response {
+    pub(crate) async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Response {
         let builder = self.request(method, path);
         let builder = match body {
             Some(body) => builder.json(&body),

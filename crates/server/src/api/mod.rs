@@ -19,6 +19,7 @@ pub fn route_table() -> Vec<Route> {
     routes.extend(crate::domains::broadcast::routes::routes());
     routes.extend(crate::domains::backtests::routes::routes());
     routes.extend(crate::domains::connections::routes::routes());
+    routes.extend(crate::domains::forex::routes::routes());
     routes
 }
 

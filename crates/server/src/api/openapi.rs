@@ -11,6 +11,7 @@ use crate::domains::broadcast::routes as broadcast;
 use crate::domains::campaigns::routes as campaigns;
 use crate::domains::connections::routes as connections;
 use crate::domains::coupons::routes as coupons;
+use crate::domains::forex::routes as forex;
 use crate::domains::system::routes as system;
 use crate::domains::templates::routes as templates;
 use crate::domains::tenants::routes as tenants;
@@ -108,6 +109,15 @@ use crate::domains::tenants::routes as tenants;
         broadcast::report,
         backtests::strategies,
         backtests::run,
+        forex::list,
+        forex::performance,
+        forex::get_one,
+        forex::config,
+        forex::update_config,
+        forex::backtest_settings,
+        forex::status,
+        forex::set_active,
+        forex::sparkline,
     )
 )]
 pub struct ApiDoc;

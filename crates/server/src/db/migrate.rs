@@ -75,6 +75,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "auth_sessions",
         sql: include_str!("migrations/0012_auth_sessions.sql"),
     },
+    Migration {
+        version: 13,
+        name: "forex",
+        sql: include_str!("migrations/0013_forex.sql"),
+    },
 ];
 
 /// Apply every pending migration. Safe to call from several instances at once: PostgreSQL

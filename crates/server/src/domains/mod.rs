@@ -8,6 +8,7 @@ pub mod campaigns;
 pub mod connections;
 pub mod coupons;
 pub mod error;
+pub mod forex;
 pub mod system;
 pub mod templates;
 pub mod tenants;

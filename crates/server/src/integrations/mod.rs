@@ -1,4 +1,5 @@
 //! Thin clients of outside services; each base URL is configuration so tests point them at fakes.
 pub mod funderpro;
+pub mod market_data;
 pub mod telegram;
 pub mod telegram_user;

@@ -58,6 +58,7 @@ impl Registry {
         registry.register(crate::domains::bot::workers::Poller::default());
         registry.register(crate::domains::connections::workers::ConnectionSetup::default());
         registry.register(crate::domains::connections::workers::ConnectionPoller::default());
+        registry.register(crate::domains::forex::workers::ForexWorker::default());
         registry
             .register(jobs::JobRunner::default().with(crate::domains::broadcast::BroadcastSender));
         registry

@@ -11,10 +11,9 @@ use tokio::sync::Semaphore;
 
 use crate::domains::error::{DomainError, DomainResult};
 
-/// Real EUR/USD hourly bars, 2017-04-19 09:00 to 2018-02-07 15:00 UTC (the shared data set),
-/// committed so that every build can replay them.
-const BUNDLED_CSV: &str = include_str!("../../../data/EURUSD_H1.csv");
-pub const BUNDLED_SYMBOL: &str = "EUR/USD";
+/// Real EUR/USD hourly bars, 2017-04-19 09:00 to 2018-02-07 15:00 UTC (the shared data set,
+/// also the market replay's), committed so that every build can replay them.
+use crate::integrations::market_data::replay::{BUNDLED_CSV, BUNDLED_SYMBOL};
 pub const BUNDLED_FILE: &str = "EURUSD_H1.csv";
 
 static BARS: LazyLock<Result<OhlcSeries, String>> =
@@ -87,9 +86,9 @@ impl BacktestRequest {
 /// The bundled data set, as the page states it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DataSet {
-    pub file: &'static str,
-    pub symbol: &'static str,
-    pub timeframe: &'static str,
+    pub file: String,
+    pub symbol: String,
+    pub timeframe: String,
     pub bars: usize,
     pub gaps: usize,
     pub first_bar: Option<UnixSeconds>,
@@ -147,9 +146,9 @@ pub fn drawdown_series(report: &BacktestReport) -> Vec<DrawdownPoint> {
 
 fn data_set(series: &OhlcSeries) -> DataSet {
     DataSet {
-        file: BUNDLED_FILE,
-        symbol: BUNDLED_SYMBOL,
-        timeframe: Timeframe::H1.label(),
+        file: BUNDLED_FILE.to_string(),
+        symbol: BUNDLED_SYMBOL.to_string(),
+        timeframe: Timeframe::H1.label().to_string(),
         bars: series.bars.len(),
         gaps: series.gaps.len(),
         first_bar: series.bars.first().map(|b| b.time),
@@ -268,6 +267,53 @@ impl BacktestService {
             drawdown: drawdown_series(&report),
             gaps: series.gaps.len(),
             data: data_set(series),
+            report,
+        })
+    }
+
+    /// The same report on other bars (a workspace's stored market bars with its forex
+    /// settings: the Strategy & Config page's "backtest these settings"). Shares the one-run
+    /// permit with [`run`](Self::run).
+    pub async fn run_on_bars(
+        &self,
+        bars: Vec<promostack_signals::Bar>,
+        options: BacktestOptions,
+    ) -> DomainResult<BacktestRun> {
+        if bars.len() < 2 {
+            return Err(DomainError::conflict(
+                "no stored bars yet: the service stores market data once it runs",
+            ));
+        }
+        let permit = self.permits.clone().try_acquire_owned().map_err(|_| {
+            DomainError::unavailable(
+                "backtest runner",
+                format!("a backtest is already running; try again in {BUSY_RETRY_AFTER_SECS} s"),
+            )
+        })?;
+        let step = options.timeframe.seconds();
+        let data = DataSet {
+            file: "stored market bars".to_string(),
+            symbol: options.symbol.clone(),
+            timeframe: options.timeframe.label().to_string(),
+            bars: bars.len(),
+            gaps: bars
+                .windows(2)
+                .filter(|w| w[1].time - w[0].time > step)
+                .count(),
+            first_bar: bars.first().map(|b| b.time),
+            last_bar: bars.last().map(|b| b.time),
+        };
+        let report = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            run_backtest(&bars, step, &options, &mut |_, _| {})
+        })
+        .await
+        .map_err(|e| DomainError::internal_from("backtest task", e))?
+        .map_err(|e| DomainError::invalid(e.to_string()))?;
+        Ok(BacktestRun {
+            drawdown: drawdown_series(&report),
+            gaps: data.gaps,
+            data,
             report,
         })
     }

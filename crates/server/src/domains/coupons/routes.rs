@@ -1,6 +1,6 @@
 //! `/api/validate-coupon` (the original's path) and the admin API of the coupon list and provider.
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
@@ -14,7 +14,7 @@ use crate::auth::Role;
 use crate::domains::coupons::CouponCode;
 use crate::domains::error::DomainError;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{Access, ApiJson, RequestCtx, Route};
+use crate::http::{Access, ApiJson, ApiQuery, RequestCtx, Route};
 use crate::state::AppState;
 
 /// A pasted list or CSV of up to 10,000 codes fits easily.
@@ -102,11 +102,6 @@ pub async fn code_rules() -> ApiJson<CodeRules> {
         allowed: CouponCode::ALLOWED,
     })
 }
-
-/// Query-string extractor whose rejections are our JSON 400s.
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
-pub struct ApiQuery<T>(pub T);
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -1,0 +1,358 @@
+//! The forex service end to end on both backends with an injected clock: the bundled EUR/USD
+//! hours replayed through the leader's cycles, the signals and their lifecycle stored and
+//! posted to the VIP channel through the fake Bot API (updates as replies), the same trades as
+//! `promostack backtest` on the same bars, settings validated and hot-reloaded, the queued
+//! strategy switch, a workspace without a Signal Bot, and isolation between workspaces.
+use std::time::Duration;
+
+use promostack::time::Clock;
+use promostack_signals::backtest::{BacktestOptions, run_backtest};
+use promostack_signals::bars::{Timeframe, parse_ohlc_csv};
+use promostack_signals::lifecycle::Outcome;
+use promostack_testkit::forex::VIP_CHANNEL;
+use promostack_testkit::telegram::FakeTelegram;
+use promostack_testkit::{Backend, TestApp, backend_tests, spawn_app_with_clock, wait_for};
+use serde_json::{Value, json};
+
+/// Replayed bars per (injected) wall second.
+const SPEED: f64 = 200.0;
+const HISTORY: usize = 300;
+const T0_MS: i64 = 1_800_000_000_000;
+
+fn bundled_bars() -> Vec<promostack_signals::Bar> {
+    let csv = include_str!("../data/EURUSD_H1.csv");
+    parse_ohlc_csv(csv).unwrap().bars
+}
+
+async fn app(backend: Backend, fake: &FakeTelegram, clock: &Clock) -> TestApp {
+    let url = fake.url.clone();
+    let app = spawn_app_with_clock(backend, clock.clone(), move |config| {
+        config.integrations.telegram_api_url = url;
+        config.integrations.telegram_unpaced = true;
+        config.integrations.market_data_replay_speed = SPEED;
+    })
+    .await;
+    app.login_admin().await;
+    app
+}
+
+async fn json_of(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Release `bars` more replayed bars and wait until the workspace's cycles have processed them.
+async fn play(app: &TestApp, clock: &Clock, bars: i64) -> Value {
+    clock.advance((bars as f64 / SPEED * 1000.0).round() as i64);
+    wait_for(
+        "the cycles to reach the market time",
+        Duration::from_secs(60),
+        async || {
+            let status = app.signal_bot_status_json().await;
+            (status["lastBarClose"].as_i64().is_some()
+                && status["lastBarClose"] == status["marketTime"])
+                .then_some(status)
+        },
+    )
+    .await
+}
+
+async fn all_signals(app: &TestApp) -> Vec<Value> {
+    let (status, page) = json_of(app.forex_signals("?limit=200").await).await;
+    assert_eq!(status, 200, "{page}");
+    let mut signals = page["signals"].as_array().unwrap().clone();
+    signals.sort_by_key(|s| s["number"].as_i64());
+    signals
+}
+
+async fn events_of(app: &TestApp, id: &str) -> Vec<Value> {
+    let (status, detail) = json_of(app.forex_signal(id).await).await;
+    assert_eq!(status, 200, "{detail}");
+    detail["events"].as_array().unwrap().clone()
+}
+
+async fn replay_matches_the_backtest_and_posts_each_event_once(backend: Backend) {
+    let fake = FakeTelegram::start().await;
+    let clock = Clock::fixed(T0_MS);
+    let app = app(backend, &fake, &clock).await;
+    app.connect_signal_bot(&fake).await;
+    let (status, saved) = json_of(
+        app.update_forex_config(json!({
+            "enabled": true, "symbol": "EUR/USD", "timeframe": "1h",
+            "bot_active_bot_type": "aggressive", "signal_check_minutes": 30
+        }))
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["settings"]["symbol"], "EUR/USD");
+
+    // The first cycle starts at the newest stored bar: history is not traded or posted.
+    let bars = bundled_bars();
+    let first = play(&app, &clock, 0).await;
+    let start_close = (bars[HISTORY - 1].time + 3600) * 1000;
+    assert_eq!(first["lastBarClose"], start_close, "{first}");
+    assert_eq!(first["posting"], "connected");
+    assert!(all_signals(&app).await.is_empty());
+
+    let played = 400;
+    play(&app, &clock, played).await;
+    let signals = all_signals(&app).await;
+
+    // One engine: the backtest of the same bars (indicators from the first bar, trading from
+    // the first bar the service saw) has the same trades.
+    let mut options = BacktestOptions::new("EUR/USD", "aggressive", Timeframe::H1);
+    options.from = Some(bars[HISTORY].time);
+    let traded = &bars[..HISTORY + played as usize];
+    let report = run_backtest(traded, 3600, &options, &mut |_, _| {}).unwrap();
+    let closed: Vec<&Value> = signals.iter().filter(|s| s["status"] != "open").collect();
+    let open: Vec<&Value> = signals.iter().filter(|s| s["status"] == "open").collect();
+    let backtest_closed: Vec<_> = report
+        .trades
+        .iter()
+        .filter(|t| t.outcome != Outcome::EndOfData)
+        .collect();
+    assert!(
+        backtest_closed.len() >= 3,
+        "the window should hold several trades, has {}",
+        backtest_closed.len()
+    );
+    assert_eq!(closed.len(), backtest_closed.len(), "{signals:#?}");
+    for (service, backtest) in closed.iter().zip(&backtest_closed) {
+        assert_eq!(service["number"], backtest.id as i64);
+        assert_eq!(service["direction"], backtest.direction.label());
+        assert_eq!(service["openedAt"], backtest.opened_at * 1000);
+        assert_eq!(service["closedAt"], backtest.closed_at * 1000);
+        assert_eq!(service["entry"].as_f64(), Some(backtest.entry));
+        assert_eq!(service["exitPrice"].as_f64(), Some(backtest.exit_price));
+        assert_eq!(service["status"], backtest.outcome.label());
+        let pips = service["netPips"].as_f64().unwrap();
+        assert!(
+            (pips - backtest.pips).abs() < 1e-9,
+            "{pips} vs {}",
+            backtest.pips
+        );
+    }
+    let still_open: Vec<_> = report
+        .trades
+        .iter()
+        .filter(|t| t.outcome == Outcome::EndOfData)
+        .collect();
+    assert_eq!(open.len(), still_open.len());
+    if let (Some(service), Some(backtest)) = (open.first(), still_open.first()) {
+        assert_eq!(service["number"], backtest.id as i64);
+        assert_eq!(service["entry"].as_f64(), Some(backtest.entry));
+    }
+
+    // Every event was posted once, in order; updates reply to their signal's message.
+    let mut expected = 0;
+    for s in &signals {
+        expected += events_of(&app, s["id"].as_str().unwrap()).await.len();
+    }
+    let sent = fake.wait_sent(VIP_CHANNEL, expected).await;
+    assert_eq!(sent.len(), expected, "one message per event");
+    let mut opening: std::collections::HashMap<String, i64> = Default::default();
+    let mut message_id = 0;
+    for call in &sent {
+        message_id += 1;
+        let text = call.text().unwrap();
+        if text.starts_with("EUR/USD BUY\n") || text.starts_with("EUR/USD SELL\n") {
+            let number = text
+                .split("Signal #")
+                .nth(1)
+                .and_then(|t| t.split(' ').next())
+                .unwrap()
+                .to_string();
+            assert!(call.params.get("reply_parameters").is_none());
+            opening.insert(number, message_id);
+        } else {
+            let reply_to = call.params["reply_parameters"]["message_id"].as_i64();
+            assert!(
+                reply_to.is_some_and(|id| opening.values().any(|o| *o == id)),
+                "an update replies to a signal's message: {text:?} {:?}",
+                call.params
+            );
+        }
+    }
+    assert_eq!(
+        opening.len(),
+        signals.len(),
+        "each signal opened with the copy-trading form"
+    );
+    // Nothing more goes out when nothing new has closed.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(fake.sent_to(VIP_CHANNEL).len(), expected, "no post twice");
+}
+
+async fn settings_are_validated_hot_reloaded_and_a_switch_waits_for_the_open_signal(
+    backend: Backend,
+) {
+    let fake = FakeTelegram::start().await;
+    let clock = Clock::fixed(T0_MS);
+    let app = app(backend, &fake, &clock).await;
+
+    // Defaults before anything is saved; bad fields are named and nothing is stored.
+    let (status, defaults) = json_of(app.forex_config().await).await;
+    assert_eq!(status, 200);
+    assert_eq!(defaults["settings"]["symbol"], "XAU/USD");
+    assert_eq!(
+        defaults["settings"]["params"]["timing"]["hard_timeout_minutes"],
+        180
+    );
+    for (patch, field) in [
+        (
+            json!({"bot_active_bot_type": "yolo"}),
+            "bot_active_bot_type",
+        ),
+        (json!({"timeframe": "4h"}), "timeframe"),
+        (json!({"time_zone": "Mars/Olympus"}), "time_zone"),
+        (json!({"daily_recap_at": "25:61"}), "daily_recap_at"),
+        (
+            json!({"params": {"atr_tp2_multiplier": 0.1}}),
+            "atr_tp2_multiplier",
+        ),
+        (json!({"params": {"rsi_oversold": 140}}), "rsi_oversold"),
+        (
+            json!({"params": {"timing": {"progress_zones_percent": [60, 40]}}}),
+            "progress_zones_percent",
+        ),
+        (json!({"admin_telegram_ids": [-5]}), "admin_telegram_ids"),
+        (json!({"colour": "red"}), "settings"),
+    ] {
+        let (status, error) = json_of(app.update_forex_config(patch.clone()).await).await;
+        assert_eq!(status, 422, "{patch}: {error}");
+        assert_eq!(error["field"], field, "{patch}: {error}");
+    }
+    let (_, unchanged) = json_of(app.forex_config().await).await;
+    assert_eq!(
+        unchanged["settings"], defaults["settings"],
+        "nothing stored"
+    );
+    let (status, error) = json_of(app.set_active_strategy("martingale").await).await;
+    assert_eq!((status, error["field"].as_str()), (422, Some("strategy")));
+
+    // No Signal Bot: signals are made and shown, the status says what to connect.
+    app.update_forex_config(json!({
+        "enabled": true, "symbol": "EURUSD", "timeframe": "1h",
+        "params": {"timing": {"hard_timeout_minutes": 240}}
+    }))
+    .await;
+    let status = play(&app, &clock, 0).await;
+    assert!(
+        status["posting"]
+            .as_str()
+            .unwrap()
+            .contains("connect a Signal Bot"),
+        "{status}"
+    );
+    assert_eq!(status["signalBotConnected"], false);
+    let mut open = Value::Null;
+    for _ in 0..40 {
+        let status = play(&app, &clock, 10).await;
+        if !status["openSignal"].is_null() {
+            open = status;
+            break;
+        }
+    }
+    assert!(!open.is_null(), "a signal opened within 400 bars");
+    assert!(
+        fake.sent_to(VIP_CHANNEL).is_empty(),
+        "nothing posted without a bot"
+    );
+    // The settings reached the engine without a restart: the open signal has the 4 h timeout.
+    let id = open["openSignal"]["signal"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!events_of(&app, &id).await.is_empty());
+
+    // A switch while a signal is open waits for it to close, then applies.
+    let (status, queued) = json_of(app.set_active_strategy("conservative").await).await;
+    assert_eq!(status, 200, "{queued}");
+    assert_eq!(queued["activeStrategy"], "aggressive");
+    assert_eq!(queued["queuedStrategy"], "conservative");
+    let mut switched = Value::Null;
+    for _ in 0..60 {
+        let status = play(&app, &clock, 5).await;
+        if status["openSignal"].is_null() {
+            switched = status;
+            break;
+        }
+    }
+    assert_eq!(switched["activeStrategy"], "conservative", "{switched}");
+    assert!(switched["queuedStrategy"].is_null());
+    let (_, config) = json_of(app.forex_config().await).await;
+    assert_eq!(config["settings"]["bot_active_bot_type"], "conservative");
+    let (_, signal) = json_of(app.forex_signal(&id).await).await;
+    assert_ne!(signal["status"], "open");
+    assert_eq!(
+        signal["strategy"], "aggressive",
+        "the signal kept its strategy"
+    );
+
+    // Paging and filters.
+    let (status, page) = json_of(app.forex_signals("?status=open&limit=1").await).await;
+    assert_eq!(status, 200);
+    assert!(page["signals"].as_array().unwrap().len() <= 1);
+    for query in ["?status=won", "?direction=up", "?limit=0", "?offset=-1"] {
+        let (status, error) = json_of(app.forex_signals(query).await).await;
+        assert_eq!(status, 422, "{query}: {error}");
+    }
+    let (status, spark) = json_of(app.sparkline("?points=24").await).await;
+    assert_eq!(status, 200);
+    assert_eq!(spark["points"].as_array().unwrap().len(), 24);
+    assert_eq!(spark["symbol"], "EURUSD");
+    let (status, perf) = json_of(app.forex_performance("?days=60").await).await;
+    assert_eq!(status, 200, "{perf}");
+    assert!(perf["signals"].as_u64().unwrap() >= 1);
+}
+
+async fn workspaces_never_see_each_others_signals(backend: Backend) {
+    let fake = FakeTelegram::start().await;
+    let clock = Clock::fixed(T0_MS);
+    let app = app(backend, &fake, &clock).await;
+    app.update_forex_config(json!({"enabled": true, "symbol": "EUR/USD", "timeframe": "1h"}))
+        .await;
+    play(&app, &clock, 0).await;
+    let mut mine = Vec::new();
+    for _ in 0..40 {
+        play(&app, &clock, 10).await;
+        mine = all_signals(&app).await;
+        if !mine.is_empty() {
+            break;
+        }
+    }
+    assert!(!mine.is_empty());
+    let id = mine[0]["id"].as_str().unwrap().to_string();
+
+    let other = app.create_tenant("Other desk", "other-desk").await;
+    app.use_tenant(Some(&other));
+    assert!(
+        all_signals(&app).await.is_empty(),
+        "B lists none of A's signals"
+    );
+    let (status, _) = json_of(app.forex_signal(&id).await).await;
+    assert_eq!(status, 404, "B cannot read A's signal");
+    let (_, status_b) = json_of(app.signal_bot_status().await).await;
+    assert!(status_b["openSignal"].is_null());
+    assert_eq!(status_b["enabled"], false);
+    let (_, config_b) = json_of(app.forex_config().await).await;
+    assert_eq!(
+        config_b["settings"]["enabled"], false,
+        "A's settings are not B's"
+    );
+    app.update_forex_config(json!({"params": {"adx_threshold": 30}}))
+        .await;
+    app.use_tenant(None);
+    let (_, config_a) = json_of(app.forex_config().await).await;
+    assert_ne!(
+        config_a["settings"]["params"]["adx_threshold"], 30,
+        "B's change stays in B"
+    );
+}
+
+backend_tests!(
+    replay_matches_the_backtest_and_posts_each_event_once,
+    settings_are_validated_hot_reloaded_and_a_switch_waits_for_the_open_signal,
+    workspaces_never_see_each_others_signals,
+);
