@@ -55,7 +55,7 @@ pub fn routes() -> Vec<Route> {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct SignalQuery {
-    /// `open`, `tp1`, `tp2`, `tp3`, `stop_loss`, `timeout`, `thesis_broken`.
+    /// `open`, `tp1`, `tp2`, `tp3`, `sl`, `timeout`, `thesis_broken`.
     status: Option<String>,
     /// `BUY` or `SELL`.
     direction: Option<String>,
@@ -74,7 +74,7 @@ const STATUSES: &[&str] = &[
     "tp1",
     "tp2",
     "tp3",
-    "stop_loss",
+    "sl",
     "timeout",
     "thesis_broken",
 ];

@@ -71,7 +71,7 @@ pub struct ForexSignal {
     pub take_profits: [f64; 3],
     pub tp_split_percent: Vec<f64>,
     pub pip_size: f64,
-    /// `open`, `tp1`, `tp2`, `tp3`, `stop_loss`, `timeout`, `thesis_broken`.
+    /// `open`, `tp1`, `tp2`, `tp3`, `sl`, `timeout`, `thesis_broken`.
     pub status: String,
     pub targets_hit: i64,
     /// Unix ms.
