@@ -351,7 +351,111 @@ async fn workspaces_never_see_each_others_signals(backend: Backend) {
     );
 }
 
+/// Twelve Data through its fake: only the bars not stored are asked for, the forming bar is
+/// not stored, and its errors (429, an error body with HTTP 200, an outage) show on the status
+/// without stopping the service.
+async fn twelve_data_fetches_only_new_bars_and_reports_its_errors(backend: Backend) {
+    use promostack_testkit::twelve_data::{Failure, FakeTwelveData};
+    let fake_td = FakeTwelveData::start().await;
+    // Real EUR/USD hours, served under the gold symbol (the fake does not care what they are).
+    let bars = fake_td.serve_bundled_hours("XAU/USD");
+    let now = bars[400].time + 3600 + 30 * 60; // bar 401 is still forming
+    fake_td.set_now(now);
+    let clock = Clock::fixed(now * 1000);
+    let fake = FakeTelegram::start().await;
+    let url = fake.url.clone();
+    let td = &fake_td;
+    let app = spawn_app_with_clock(backend, clock.clone(), move |config| {
+        config.integrations.telegram_api_url = url;
+        td.configure(config);
+    })
+    .await;
+    app.login_admin().await;
+    app.update_forex_config(json!({"enabled": true, "symbol": "XAU/USD", "timeframe": "1h"}))
+        .await;
+    let status = wait_for("the first fetch", Duration::from_secs(30), async || {
+        let s = app.signal_bot_status_json().await;
+        s["lastBarClose"].as_i64().is_some().then_some(s)
+    })
+    .await;
+    assert_eq!(status["marketSource"], "twelve data");
+    assert_eq!(
+        status["lastBarClose"],
+        (bars[400].time + 3600) * 1000,
+        "the forming bar is not stored"
+    );
+    assert_eq!(
+        fake_td.outputsizes()[0],
+        500,
+        "a new series asks for its history"
+    );
+
+    // Three hours later: a request for what is missing (plus the forming bar), no more.
+    let later = now + 3 * 3600;
+    fake_td.set_now(later);
+    clock.advance(3 * 3600 * 1000);
+    wait_for("three more bars", Duration::from_secs(30), async || {
+        let s = app.signal_bot_status_json().await;
+        (s["lastBarClose"] == (bars[403].time + 3600) * 1000).then_some(())
+    })
+    .await;
+    let sizes = fake_td.outputsizes();
+    assert!(*sizes.last().unwrap() <= 5, "asked for {sizes:?}");
+    let (_, spark) = json_of(app.sparkline("?points=5").await).await;
+    let closes: Vec<f64> = spark["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[1].as_f64().unwrap())
+        .collect();
+    let expected: Vec<f64> = bars[399..404].iter().map(|b| b.close).collect();
+    assert_eq!(closes, expected, "stored exactly the closed bars");
+
+    // Errors are named on the status and the service carries on after them.
+    for (failure, says) in [
+        (Failure::RateLimited, "rate limited"),
+        (
+            Failure::ErrorWith200 {
+                code: 400,
+                message: "**symbol** XAU/USD not found".into(),
+            },
+            "refused the request (400)",
+        ),
+        (Failure::Down, "unavailable"),
+    ] {
+        fake_td.fail_next(vec![failure]);
+        let next = fake_td.calls() + 1;
+        fake_td.set_now(fake_td_now(&clock) + 3600);
+        clock.advance(3600 * 1000);
+        let status = wait_for(says, Duration::from_secs(30), async || {
+            let s = app.signal_bot_status_json().await;
+            (fake_td.calls() >= next && !s["marketError"].is_null()).then_some(s)
+        })
+        .await;
+        assert!(
+            status["marketError"].as_str().unwrap().contains(says),
+            "{status}"
+        );
+    }
+    // After a minute (the 429 emptied this minute's credits) the missed bars arrive.
+    clock.advance(61 * 1000);
+    fake_td.set_now(fake_td_now(&clock));
+    wait_for("recovery", Duration::from_secs(30), async || {
+        let s = app.signal_bot_status_json().await;
+        s["marketError"].is_null().then_some(())
+    })
+    .await;
+    let status = app.signal_bot_status_json().await;
+    let expected_close = ((fake_td_now(&clock) - 3600) / 3600 * 3600 + 3600) * 1000;
+    assert!(status["lastBarClose"].as_i64().unwrap() <= expected_close);
+}
+
+fn fake_td_now(clock: &Clock) -> i64 {
+    clock.now() / 1000
+}
+
 backend_tests!(
+    twelve_data_fetches_only_new_bars_and_reports_its_errors,
     replay_matches_the_backtest_and_posts_each_event_once,
     settings_are_validated_hot_reloaded_and_a_switch_waits_for_the_open_signal,
     workspaces_never_see_each_others_signals,

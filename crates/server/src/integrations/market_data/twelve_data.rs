@@ -264,9 +264,10 @@ impl MarketData for TwelveData {
     ) -> BoxFuture<'a, MarketResult<Vec<Bar>>> {
         Box::pin(async move {
             let now = self.now_s();
-            // Only what is not stored yet: the bars since `after`, plus the forming one.
+            // Only what is not stored yet: the bars opened since `after` (the forming one among
+            // them) and `after` itself, so a gap in the answer shows.
             let wanted = match after {
-                Some(a) => ((now - a) / timeframe.seconds()).max(0) as usize + 2,
+                Some(a) => ((now - a) / timeframe.seconds()).max(0) as usize + 1,
                 None => limit,
             };
             let outputsize = wanted.clamp(1, limit.clamp(1, MAX_OUTPUT)).to_string();
