@@ -454,7 +454,105 @@ fn fake_td_now(clock: &Clock) -> i64 {
     clock.now() / 1000
 }
 
+/// The briefing and the recaps go out once per (market) day at their local times, and the
+/// Signal Bot answers its operators' commands (through long polling, as in production) and
+/// refuses everyone else.
+async fn recaps_briefings_and_operator_commands(backend: Backend) {
+    use promostack_testkit::forex::SIGNAL_TOKEN;
+    use promostack_testkit::telegram::updates;
+    const ADMIN: i64 = 4242;
+    const STRANGER: i64 = 777;
+    let fake = FakeTelegram::start().await;
+    let clock = Clock::fixed(T0_MS);
+    let url = fake.url.clone();
+    let app = spawn_app_with_clock(backend, clock.clone(), move |config| {
+        config.integrations.telegram_api_url = url;
+        config.integrations.telegram_unpaced = true;
+        config.integrations.market_data_replay_speed = SPEED;
+        config.integrations.telegram_mode = Some(promostack::config::TelegramMode::Polling);
+    })
+    .await;
+    app.login_admin().await;
+    app.connect_signal_bot(&fake).await;
+    let (status, _) = json_of(
+        app.update_forex_config(json!({
+            "enabled": true, "symbol": "EUR/USD", "timeframe": "1h",
+            "time_zone": "Europe/London", "admin_telegram_ids": [ADMIN]
+        }))
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    play(&app, &clock, 0).await;
+    // Six market hours a step: a post missed by more than six hours is not caught up.
+    for _ in 0..12 {
+        play(&app, &clock, 6).await;
+    }
+    // Three market days (a weekend in the bars can fold two days into one jump: then only the
+    // latest of each is posted, by the catch-up rule).
+    let texts = wait_for(
+        "the recaps to be posted",
+        Duration::from_secs(30),
+        async || {
+            let texts: Vec<String> = fake
+                .sent_to(VIP_CHANNEL)
+                .iter()
+                .map(|c| c.text().unwrap().to_string())
+                .collect();
+            let recaps = texts
+                .iter()
+                .filter(|t| t.starts_with("DAILY RECAP"))
+                .count();
+            (recaps >= 2).then_some(texts)
+        },
+    )
+    .await;
+    let of =
+        |prefix: &str| -> Vec<&String> { texts.iter().filter(|t| t.starts_with(prefix)).collect() };
+    let (recaps, briefings) = (of("DAILY RECAP"), of("MORNING BRIEFING EUR/USD"));
+    assert!(
+        recaps.len() <= 3 && briefings.len() <= 3,
+        "one a day at most: {texts:#?}"
+    );
+    assert!(briefings.len() >= 2, "{texts:#?}");
+    let days: std::collections::HashSet<&str> =
+        recaps.iter().map(|t| t.lines().next().unwrap()).collect();
+    assert_eq!(days.len(), recaps.len(), "each recap is another day");
+
+    // Operator commands through getUpdates.
+    let update_id = std::sync::atomic::AtomicI64::new(90_000);
+    let replies = async |user: i64, text: &str, n: usize| {
+        let id = update_id.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        fake.push_update_for(SIGNAL_TOKEN, updates::text(id, user, text));
+        fake.wait_sent(user, n)
+            .await
+            .last()
+            .unwrap()
+            .text()
+            .unwrap()
+            .to_string()
+    };
+    let refused = replies(STRANGER, "/pause", 1).await;
+    assert!(refused.contains("for this workspace's admins"), "{refused}");
+    assert_eq!(app.signal_bot_status_json().await["paused"], false);
+    let status = replies(ADMIN, "/status", 1).await;
+    assert!(status.contains("strategy aggressive"), "{status}");
+    let paused = replies(ADMIN, "/pause@gold_signals_bot", 2).await;
+    assert!(paused.starts_with("Paused"), "{paused}");
+    assert_eq!(app.signal_bot_status_json().await["paused"], true);
+    let profit = replies(ADMIN, "/profit", 3).await;
+    assert!(profit.starts_with("Last 30 days:"), "{profit}");
+    let weekly = replies(ADMIN, "/weekly", 4).await;
+    assert!(weekly.starts_with("WEEKLY RECAP"), "{weekly}");
+    let resumed = replies(ADMIN, "/resume", 5).await;
+    assert!(resumed.starts_with("Resumed"), "{resumed}");
+    assert_eq!(app.signal_bot_status_json().await["paused"], false);
+    let help = replies(ADMIN, "/what", 6).await;
+    assert!(help.contains("/profit"), "{help}");
+}
+
 backend_tests!(
+    recaps_briefings_and_operator_commands,
     twelve_data_fetches_only_new_bars_and_reports_its_errors,
     replay_matches_the_backtest_and_posts_each_event_once,
     settings_are_validated_hot_reloaded_and_a_switch_waits_for_the_open_signal,

@@ -241,3 +241,67 @@ pub fn recap_message(
     }
     s
 }
+
+/// What the morning briefing says: the market, the strategy and what is open.
+#[derive(Clone, Debug)]
+pub struct Briefing<'a> {
+    pub symbol: &'a str,
+    /// The local date of the briefing, `YYYY-MM-DD`.
+    pub date: &'a str,
+    pub pip_size: f64,
+    pub last_close: Option<f64>,
+    /// Move over the last 24 hours of bars, in pips.
+    pub change_pips: Option<f64>,
+    pub strategy: &'a str,
+    pub queued: Option<&'a str>,
+    pub open: Option<&'a SignalHeader>,
+    /// New signals only in [start, end) UTC, when the session filter is on.
+    pub session_utc: Option<(u8, u8)>,
+    pub paused: bool,
+    /// Signals closed in the last 24 hours and their net pips.
+    pub yesterday: (usize, f64),
+}
+
+pub fn briefing_message(b: &Briefing<'_>) -> String {
+    let decimals = PipCalculator {
+        pip_size: b.pip_size,
+    }
+    .price_decimals();
+    let mut s = format!("MORNING BRIEFING {} {}", b.symbol, b.date);
+    match (b.last_close, b.change_pips) {
+        (Some(close), Some(change)) => {
+            let _ = write!(
+                s,
+                "\nLast close: {close:.decimals$} ({} in 24 h)",
+                pips(change)
+            );
+        }
+        (Some(close), None) => {
+            let _ = write!(s, "\nLast close: {close:.decimals$}");
+        }
+        _ => s.push_str("\nNo market data yet."),
+    }
+    let _ = write!(s, "\nStrategy: {}", b.strategy);
+    if let Some(q) = b.queued {
+        let _ = write!(s, " (switching to {q} when the open signal closes)");
+    }
+    match b.open {
+        Some(h) => {
+            let _ = write!(s, "\nOpen: {} from {:.decimals$}", title(h), h.entry);
+        }
+        None => s.push_str("\nNo open signal."),
+    }
+    if b.paused {
+        s.push_str("\nNew signals are paused.");
+    } else if let Some((start, end)) = b.session_utc {
+        let _ = write!(
+            s,
+            "\nSignals today between {start:02}:00 and {end:02}:00 UTC."
+        );
+    }
+    let (count, net) = b.yesterday;
+    if count > 0 {
+        let _ = write!(s, "\nLast 24 h: {count} signals closed, {}", pips(net));
+    }
+    s
+}

@@ -229,3 +229,46 @@ fn the_signal_opens_with_one_instruction_per_line() {
         }
     }
 }
+
+#[test]
+fn the_morning_briefing_states_market_strategy_and_open_signal() {
+    use promostack_signals::messages::{Briefing, briefing_message};
+    let h = header();
+    let text = briefing_message(&Briefing {
+        symbol: "XAU/USD",
+        date: "2026-12-04",
+        pip_size: 0.1,
+        last_close: Some(2001.5),
+        change_pips: Some(-12.0),
+        strategy: "aggressive",
+        queued: Some("conservative"),
+        open: Some(&h),
+        session_utc: Some((8, 21)),
+        paused: false,
+        yesterday: (3, 41.25),
+    });
+    assert_eq!(
+        text,
+        "MORNING BRIEFING XAU/USD 2026-12-04\nLast close: 2001.50 (-12.0 pips in 24 h)\n\
+         Strategy: aggressive (switching to conservative when the open signal closes)\n\
+         Open: XAU/USD BUY #12 from 2000.00\nSignals today between 08:00 and 21:00 UTC.\n\
+         Last 24 h: 3 signals closed, +41.2 pips"
+    );
+    let quiet = briefing_message(&Briefing {
+        symbol: "EUR/USD",
+        date: "2026-12-05",
+        pip_size: 0.0001,
+        last_close: None,
+        change_pips: None,
+        strategy: "conservative",
+        queued: None,
+        open: None,
+        session_utc: None,
+        paused: true,
+        yesterday: (0, 0.0),
+    });
+    assert_eq!(
+        quiet,
+        "MORNING BRIEFING EUR/USD 2026-12-05\nNo market data yet.\nStrategy: conservative\nNo open signal.\nNew signals are paused."
+    );
+}

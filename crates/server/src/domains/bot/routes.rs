@@ -106,6 +106,13 @@ async fn receive(
                         .increment(1);
                     return Err(ApiError::Unauthorized("webhook_secret_invalid"));
                 }
+                WebhookOutcome::SignalBotCommand(message) => {
+                    state.forex.operator_command(&message).await?;
+                    return Ok(ApiJson(WebhookAck {
+                        ok: true,
+                        duplicate: false,
+                    }));
+                }
                 WebhookOutcome::UnknownBot => {}
             }
             metrics::counter!("telegram_updates_rejected_total", "reason" => "unknown_bot")

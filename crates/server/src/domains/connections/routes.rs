@@ -118,6 +118,10 @@ pub async fn forex_webhook(
         .await?
     {
         WebhookOutcome::Handled => Ok(ApiJson(ForexWebhookAck { ok: true })),
+        WebhookOutcome::SignalBotCommand(message) => {
+            state.forex.operator_command(&message).await?;
+            Ok(ApiJson(ForexWebhookAck { ok: true }))
+        }
         WebhookOutcome::BadSecret => {
             metrics::counter!("telegram_updates_rejected_total", "reason" => "bad_secret")
                 .increment(1);

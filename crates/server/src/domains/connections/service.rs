@@ -174,11 +174,23 @@ pub fn allowed_updates(role: BotRole) -> &'static [&'static str] {
 pub const SECRET_GRACE_MS: i64 = 10 * 60_000;
 
 /// What the webhook of a connection's bot made of a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WebhookOutcome {
     UnknownBot,
     BadSecret,
     Handled,
+    /// A command sent to a Signal Bot in a private chat: the forex service answers it
+    /// (operator commands); the caller hands it over.
+    SignalBotCommand(BotCommandMessage),
+}
+
+/// A `/command` someone sent a workspace's Signal Bot in a private chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BotCommandMessage {
+    pub tenant_id: String,
+    pub chat_id: i64,
+    pub from_id: i64,
+    pub text: String,
 }
 
 #[derive(Clone)]
@@ -842,6 +854,19 @@ impl ConnectionService {
         else {
             return Ok(WebhookOutcome::Handled);
         };
+        if row.role == BotRole::SignalBot.as_str()
+            && let Some(message) = &update.message
+            && message.chat.kind == "private"
+            && let (Some(from), Some(text)) = (&message.from, &message.text)
+            && text.starts_with('/')
+        {
+            return Ok(WebhookOutcome::SignalBotCommand(BotCommandMessage {
+                tenant_id: row.tenant_id.clone(),
+                chat_id: message.chat.id,
+                from_id: from.id,
+                text: text.chars().take(200).collect(),
+            }));
+        }
         let Some(change) = update.my_chat_member else {
             return Ok(WebhookOutcome::Handled);
         };

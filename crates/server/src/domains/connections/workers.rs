@@ -122,6 +122,12 @@ impl Worker for ConnectionPoller {
                     Ok(WebhookOutcome::Handled | WebhookOutcome::UnknownBot) => {
                         next = next.max(update_id + 1);
                     }
+                    Ok(WebhookOutcome::SignalBotCommand(message)) => {
+                        if let Err(err) = state.forex.operator_command(&message).await {
+                            tracing::warn!(error = %err, "operator command failed");
+                        }
+                        next = next.max(update_id + 1);
+                    }
                     Ok(WebhookOutcome::BadSecret) => unreachable!("polled updates carry no secret"),
                     // Not handled (database down): do not confirm; Telegram hands it out again.
                     Err(err) => {

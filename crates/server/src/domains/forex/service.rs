@@ -4,14 +4,18 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use promostack_signals::Direction;
 use promostack_signals::bars::Timeframe;
-use promostack_signals::lifecycle::OpenSignal;
+use promostack_signals::lifecycle::{ClosedSignal, OpenSignal, Outcome, SignalHeader};
+use promostack_signals::messages::{Briefing, RecapPeriod, briefing_message, recap_message};
+use promostack_signals::pips::PipCalculator;
 use promostack_signals::strategy::{strategy_by_name, strategy_names};
 use serde::Serialize;
 
 use super::cycle::{self, CycleReport, KEEP_BARS, LiveSeries};
 use super::poster::{self, PostReport};
 use super::repo::{self, ConfigRow, SignalFilter, SignalRow};
+use super::schedule::{self, Scheduled};
 use super::settings::ForexSettings;
 use crate::db::Db;
 use crate::domains::connections::{BotCredentialResolver, BotRole};
@@ -161,6 +165,52 @@ pub struct PipsBucket {
     pub signals: usize,
 }
 
+/// A stored, closed signal as the engine's record (recaps).
+pub fn closed_signal(row: &SignalRow) -> Option<ClosedSignal> {
+    let outcome = match row.status.as_str() {
+        "tp1" => Outcome::Tp1,
+        "tp2" => Outcome::Tp2,
+        "tp3" => Outcome::Tp3,
+        "sl" => Outcome::StopLoss,
+        "timeout" => Outcome::Timeout,
+        "thesis_broken" => Outcome::ThesisBroken,
+        "end_of_data" => Outcome::EndOfData,
+        _ => return None,
+    };
+    let direction = if row.direction == "SELL" {
+        Direction::Sell
+    } else {
+        Direction::Buy
+    };
+    let tp_split: Vec<f64> = serde_json::from_str(&row.tp_split_json).unwrap_or_default();
+    let fraction = |i: usize| tp_split.get(i).copied().unwrap_or(0.0) / 100.0;
+    let exit_price = row.exit_price?;
+    Some(ClosedSignal {
+        header: SignalHeader {
+            id: row.seq as u64,
+            symbol: row.symbol.clone(),
+            strategy: row.strategy.clone(),
+            direction,
+            opened_at: row.opened_at / 1000,
+            entry: row.entry,
+            stop_loss: row.stop_loss,
+            take_profits: [row.tp1, row.tp2, row.tp3],
+            tp_fractions: [fraction(0), fraction(1), fraction(2)],
+            pip_size: row.pip_size,
+        },
+        closed_at: row.closed_at? / 1000,
+        exit_price,
+        outcome,
+        targets_hit: row.targets_hit.clamp(0, 3) as u8,
+        stopped_at_breakeven: outcome == Outcome::StopLoss && exit_price == row.entry,
+        net_pips: row.net_pips.unwrap_or(0.0),
+        original_indicators: serde_json::from_str(&row.original_indicators_json)
+            .ok()
+            .flatten()
+            .unwrap_or_default(),
+    })
+}
+
 /// What one leader tick did (tests and logs).
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct TickReport {
@@ -170,6 +220,7 @@ pub struct TickReport {
     pub posts_enqueued: usize,
     pub posts: PostReport,
     pub raced: usize,
+    pub scheduled: usize,
 }
 
 fn internal(context: &str, e: impl std::error::Error + Send + Sync + 'static) -> DomainError {
@@ -231,6 +282,14 @@ impl ForexService {
 
     fn db(&self) -> &Db {
         &self.inner.db
+    }
+
+    pub(super) fn db_ref(&self) -> &Db {
+        &self.inner.db
+    }
+
+    pub(super) fn resolver(&self) -> &BotCredentialResolver {
+        &self.inner.resolver
     }
 
     async fn config_row(&self, tenant_id: &str) -> DomainResult<Option<ConfigRow>> {
@@ -706,8 +765,142 @@ impl ForexService {
                 }
             }
         }
+        for (row, settings) in &configs {
+            match self.run_schedule(row, settings, market_now, now_ms).await {
+                Ok(n) => report.scheduled += n,
+                Err(e) => {
+                    tracing::warn!(tenant = %row.tenant_id, error = %e, "forex schedule failed")
+                }
+            }
+        }
         report.posts = poster::send_due(self.db(), &self.inner.resolver, now_ms).await?;
         Ok(report)
+    }
+
+    /// Enqueue the briefing and recaps that fell due since the last look (once each: keyed by
+    /// kind and local date). A workspace's first look only starts the clock.
+    async fn run_schedule(
+        &self,
+        row: &ConfigRow,
+        settings: &ForexSettings,
+        market_now: i64,
+        now_ms: i64,
+    ) -> DomainResult<usize> {
+        let tenant = row.tenant_id.as_str();
+        let Some(last_ms) = row.last_schedule_at else {
+            let mut tx = self.db().begin().await?;
+            repo::set_last_schedule(&mut tx, tenant, market_now * 1000).await?;
+            tx.commit().await?;
+            return Ok(0);
+        };
+        let due = schedule::due(settings, last_ms / 1000, market_now)?;
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let (post, _, _) = self.posting(tenant).await;
+        let mut texts = Vec::new();
+        for occurrence in &due {
+            texts.push(self.scheduled_text(tenant, settings, occurrence).await?);
+        }
+        let mut tx = self.db().begin().await?;
+        let mut added = 0;
+        if post {
+            for (occurrence, text) in due.iter().zip(texts) {
+                let created = repo::insert_post(
+                    &mut tx,
+                    &repo::PostRow {
+                        id: uuid::Uuid::now_v7().to_string(),
+                        tenant_id: tenant.to_string(),
+                        post_key: occurrence.post_key(),
+                        kind: occurrence.what.kind().to_string(),
+                        signal_id: None,
+                        reply_to_key: None,
+                        text,
+                        status: repo::PostStatus::Pending,
+                        attempts: 0,
+                        message_id: None,
+                        error: None,
+                        due_at: now_ms,
+                        created_at: now_ms,
+                        updated_at: now_ms,
+                    },
+                )
+                .await?;
+                added += usize::from(created);
+            }
+        }
+        repo::set_last_schedule(&mut tx, tenant, market_now * 1000).await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    async fn scheduled_text(
+        &self,
+        tenant: &str,
+        settings: &ForexSettings,
+        occurrence: &schedule::Occurrence,
+    ) -> DomainResult<String> {
+        let day = 86_400;
+        let closed = |from: i64, to: i64| async move {
+            let rows = repo::closed_between(self.db(), tenant, from * 1000, to * 1000).await?;
+            Ok::<Vec<ClosedSignal>, DomainError>(rows.iter().filter_map(closed_signal).collect())
+        };
+        let at = occurrence.at;
+        Ok(match occurrence.what {
+            Scheduled::DailyRecap => recap_message(
+                RecapPeriod::Daily,
+                at - day,
+                at,
+                &closed(at - day, at).await?,
+            ),
+            Scheduled::WeeklyRecap => recap_message(
+                RecapPeriod::Weekly,
+                at - 7 * day,
+                at,
+                &closed(at - 7 * day, at).await?,
+            ),
+            Scheduled::MorningBriefing => {
+                let view = self.config(tenant).await?;
+                let pip_size = PipCalculator::for_symbol(&settings.symbol).pip_size;
+                let per_day = day / settings.timeframe.seconds();
+                let bars = repo::recent_bars(
+                    self.db(),
+                    &settings.symbol,
+                    settings.timeframe.label(),
+                    per_day + 1,
+                )
+                .await?;
+                let last_close = bars.last().map(|b| b.close);
+                let change_pips = match (bars.first(), bars.last()) {
+                    (Some(first), Some(last)) if bars.len() as i64 > per_day => {
+                        Some((last.close - first.close) / pip_size)
+                    }
+                    _ => None,
+                };
+                let open = repo::open_signal(self.db(), tenant).await?;
+                let open_state: Option<OpenSignal> = open
+                    .as_ref()
+                    .and_then(|r| r.state_json.as_deref())
+                    .and_then(|s| serde_json::from_str(s).ok());
+                let yesterday = closed(at - day, at).await?;
+                let params = &settings.params;
+                briefing_message(&Briefing {
+                    symbol: &settings.symbol,
+                    date: &occurrence.local_date,
+                    pip_size,
+                    last_close,
+                    change_pips,
+                    strategy: &settings.bot_active_bot_type,
+                    queued: view.queued_strategy.as_deref(),
+                    open: open_state.as_ref().map(|s| &s.header),
+                    session_utc: params
+                        .session_filter_enabled
+                        .then_some((params.session_start_hour_utc, params.session_end_hour_utc)),
+                    paused: view.paused,
+                    yesterday: (yesterday.len(), yesterday.iter().map(|c| c.net_pips).sum()),
+                })
+            }
+        })
     }
 
     /// A new leadership: posts an earlier leader left `sending` may have gone out.
