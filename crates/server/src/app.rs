@@ -164,6 +164,13 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         clock.clone(),
         market_data(&ctx.config.integrations, http.clone(), clock.clone())?,
         connections.resolver().clone(),
+        ctx.config.integrations.openai_api_key.clone().map(|key| {
+            crate::integrations::openai::OpenAiClient::new(
+                http.clone(),
+                &ctx.config.integrations.openai_base_url,
+                key,
+            )
+        }),
     );
     let analytics = AnalyticsService::new(db.clone(), clock.clone(), tenants.clone());
     let instance_id = format!("{}-{}", hostname(), uuid::Uuid::now_v7().simple());

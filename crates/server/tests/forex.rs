@@ -551,7 +551,84 @@ async fn recaps_briefings_and_operator_commands(backend: Backend) {
     assert!(help.contains("/profit"), "{help}");
 }
 
+/// With OpenAI configured a note follows each opening and close in its own message, replying
+/// to the signal: the AI's text when it only repeats the engine's numbers, else the template;
+/// a quota error is not retried, a rate limit is (after `retry-after`).
+async fn ai_notes_use_only_engine_numbers_and_fall_back_to_templates(backend: Backend) {
+    use promostack_testkit::openai::{Answer, DEFAULT_NOTE, FakeOpenAi};
+    let ai = FakeOpenAi::start().await;
+    ai.script(vec![
+        Answer::Text("Gold could reach 2100 today.".into()),
+        Answer::QuotaExhausted,
+        Answer::RateLimited {
+            retry_after_secs: 1,
+        },
+    ]);
+    let fake = FakeTelegram::start().await;
+    let clock = Clock::fixed(T0_MS);
+    let url = fake.url.clone();
+    let ai_ref = &ai;
+    let app = spawn_app_with_clock(backend, clock.clone(), move |config| {
+        config.integrations.telegram_api_url = url;
+        config.integrations.telegram_unpaced = true;
+        config.integrations.market_data_replay_speed = SPEED;
+        ai_ref.configure(config);
+    })
+    .await;
+    app.login_admin().await;
+    app.connect_signal_bot(&fake).await;
+    app.update_forex_config(json!({"enabled": true, "symbol": "EUR/USD", "timeframe": "1h"}))
+        .await;
+    play(&app, &clock, 0).await;
+    let is_note = |t: &str| {
+        t == DEFAULT_NOTE
+            || t.contains(" is live. The ")
+            || t.contains(" pips banked.")
+            || t.contains("Losses are part of the plan")
+            || t.contains("Capital protected.")
+    };
+    let mut notes = Vec::new();
+    for _ in 0..40 {
+        play(&app, &clock, 10).await;
+        notes = fake
+            .sent_to(VIP_CHANNEL)
+            .into_iter()
+            .filter(|c| is_note(c.text().unwrap()))
+            .collect();
+        if notes.len() >= 3 {
+            break;
+        }
+    }
+    assert!(notes.len() >= 3, "three notes within 400 bars");
+    let texts: Vec<&str> = notes.iter().map(|c| c.text().unwrap()).collect();
+    assert!(
+        texts[0].contains(" is live. The "),
+        "the invented 2100 was discarded: {texts:?}"
+    );
+    assert!(!texts.iter().any(|t| t.contains("2100")));
+    assert_ne!(texts[1], DEFAULT_NOTE, "quota exhausted: the template");
+    assert_eq!(
+        texts[2], DEFAULT_NOTE,
+        "after the rate limit, the AI's note"
+    );
+    for note in &notes {
+        assert!(
+            note.params["reply_parameters"]["message_id"].is_i64(),
+            "a note replies to its signal"
+        );
+    }
+    let requests = ai.requests();
+    // Note 1: one call; note 2: one call (quota is not retried); note 3: the 429 and its retry.
+    assert!(requests.len() >= 4, "{}", requests.len());
+    assert_eq!(requests[0]["model"], "gpt-4o-mini");
+    let system = requests[0]["messages"][0]["content"].as_str().unwrap();
+    assert!(system.contains("Never write a price"), "{system}");
+    let facts = requests[0]["messages"][1]["content"].as_str().unwrap();
+    assert!(facts.starts_with("New signal EUR/USD"), "{facts}");
+}
+
 backend_tests!(
+    ai_notes_use_only_engine_numbers_and_fall_back_to_templates,
     recaps_briefings_and_operator_commands,
     twelve_data_fetches_only_new_bars_and_reports_its_errors,
     replay_matches_the_backtest_and_posts_each_event_once,

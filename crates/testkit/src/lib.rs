@@ -21,6 +21,7 @@ pub mod db;
 pub mod forex;
 pub mod funderpro;
 pub mod images;
+pub mod openai;
 pub mod process;
 pub mod proxy;
 pub mod telegram;

@@ -82,6 +82,7 @@ CREATE TABLE forex_posts (
     signal_id TEXT REFERENCES forex_signals (id) ON DELETE CASCADE,
     reply_to_key TEXT,
     text TEXT NOT NULL,
+    ai_context_json TEXT,
     status TEXT NOT NULL,
     attempts BIGINT NOT NULL DEFAULT 0,
     message_id BIGINT,

@@ -168,6 +168,7 @@ pub async fn run(
     now_s: i64,
     price: Option<f64>,
     post: bool,
+    ai_notes: bool,
     now_ms: i64,
 ) -> DomainResult<CycleReport> {
     let tenant = cfg.tenant_id.as_str();
@@ -309,7 +310,7 @@ pub async fn run(
                     &mut tx,
                     &new_post(
                         tenant,
-                        key,
+                        key.clone(),
                         kind_label(&event.kind),
                         Some(signal_id.clone()),
                         reply_to,
@@ -319,6 +320,21 @@ pub async fn run(
                 )
                 .await?;
                 report.posts += usize::from(added);
+                if ai_notes && let Some((template, context)) = super::commentary::note_for(event) {
+                    let mut note = new_post(
+                        tenant,
+                        format!("{key}:note"),
+                        "note",
+                        Some(signal_id.clone()),
+                        Some(signal_post_key(seq, 0)),
+                        template,
+                        now_ms,
+                    );
+                    note.ai_context_json = Some(
+                        serde_json::to_string(&context).map_err(|e| internal("note context", e))?,
+                    );
+                    report.posts += usize::from(repo::insert_post(&mut tx, &note).await?);
+                }
             }
         }
         if let Some(closed) = &step.closed {
@@ -401,6 +417,7 @@ fn new_post(
         signal_id,
         reply_to_key,
         text,
+        ai_context_json: None,
         status: PostStatus::Pending,
         attempts: 0,
         message_id: None,

@@ -1,5 +1,6 @@
 //! The forex signals service: market data, one engine cycle per workspace on the leader, the
 //! signal lifecycle posted to the VIP channel through the Signal Bot (docs/forex.md).
+pub mod commentary;
 pub mod cycle;
 pub mod operator;
 pub mod poster;

@@ -8,8 +8,11 @@ use super::repo::{self, PostRow, PostStatus};
 use crate::db::Db;
 use crate::domains::connections::{BotCredentialResolver, BotRole};
 use crate::domains::error::DomainResult;
+use crate::integrations::openai::OpenAiClient;
 use crate::integrations::telegram::{SendOptions, TelegramError};
 use crate::time::Millis;
+
+use super::commentary::NoteContext;
 
 /// A post Telegram cannot take (down, rate limited) is retried until this old, then failed
 /// with the reason: a signal instruction hours late would mislead copy-trading tools.
@@ -34,6 +37,7 @@ pub async fn recover(db: &Db, now: Millis) -> DomainResult<u64> {
 pub async fn send_due(
     db: &Db,
     resolver: &BotCredentialResolver,
+    ai: Option<&OpenAiClient>,
     now: Millis,
 ) -> DomainResult<PostReport> {
     let mut report = PostReport::default();
@@ -44,7 +48,7 @@ pub async fn send_due(
         if held.contains(&post.tenant_id) {
             continue;
         }
-        match send_one(db, resolver, &post, now).await? {
+        match send_one(db, resolver, ai, &post, now).await? {
             Sent::Yes => report.sent += 1,
             Sent::Later => {
                 report.retried += 1;
@@ -67,6 +71,7 @@ enum Sent {
 async fn send_one(
     db: &Db,
     resolver: &BotCredentialResolver,
+    ai: Option<&OpenAiClient>,
     post: &PostRow,
     now: Millis,
 ) -> DomainResult<Sent> {
@@ -103,18 +108,22 @@ async fn send_one(
         Some(key) => repo::message_id_of(db, tenant, key).await?,
         None => None,
     };
-    if !repo::mark_sending(db, tenant, &post.id, now).await? {
+    // The AI writes its note before the claim: a crash here loses nothing but the draft.
+    let mut text = post.text.clone();
+    if let (Some(client), Some(context)) = (ai, post.ai_context_json.as_deref())
+        && let Ok(context) = serde_json::from_str::<NoteContext>(context)
+        && let Some(note) = super::commentary::write(client, &context).await
+    {
+        text = note;
+    }
+    if !repo::mark_sending(db, tenant, &post.id, &text, now).await? {
         return Ok(Sent::Later);
     }
     let options = SendOptions {
         reply_to_message_id: reply_to,
         ..SendOptions::default()
     };
-    match creds
-        .client
-        .send_message(channel, &post.text, &options)
-        .await
-    {
+    match creds.client.send_message(channel, &text, &options).await {
         Ok(message) => {
             repo::finish_post(
                 db,

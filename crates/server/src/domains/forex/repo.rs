@@ -406,7 +406,10 @@ pub struct PostRow {
     pub kind: String,
     pub signal_id: Option<String>,
     pub reply_to_key: Option<String>,
+    /// The template text, or what was sent once it went out.
     pub text: String,
+    /// Facts for the AI-written note (`commentary::NoteContext`), when this post is one.
+    pub ai_context_json: Option<String>,
     pub status: PostStatus,
     pub attempts: i64,
     pub message_id: Option<i64>,
@@ -416,17 +419,17 @@ pub struct PostRow {
     pub updated_at: i64,
 }
 
-const POST_COLUMNS: &str = "id, tenant_id, post_key, kind, signal_id, reply_to_key, text, status, attempts, message_id, error, due_at, created_at, updated_at";
+const POST_COLUMNS: &str = "id, tenant_id, post_key, kind, signal_id, reply_to_key, text, ai_context_json, status, attempts, message_id, error, due_at, created_at, updated_at";
 
 /// Enqueue a post; an existing `post_key` wins (returns false).
 pub async fn insert_post(tx: &mut Tx, p: &PostRow) -> DbResult<bool> {
     let sql = format!(
-        "INSERT INTO forex_posts ({POST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+        "INSERT INTO forex_posts ({POST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
          ON CONFLICT (tenant_id, post_key) DO NOTHING"
     );
     let added = on_tx!(tx, conn => sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&p.id).bind(&p.tenant_id).bind(&p.post_key).bind(&p.kind).bind(&p.signal_id)
-        .bind(&p.reply_to_key).bind(&p.text).bind(p.status).bind(p.attempts).bind(p.message_id)
+        .bind(&p.reply_to_key).bind(&p.text).bind(&p.ai_context_json).bind(p.status).bind(p.attempts).bind(p.message_id)
         .bind(&p.error).bind(p.due_at).bind(p.created_at).bind(p.updated_at)
         .execute(&mut **conn).await.affected())?;
     Ok(added == 1)
@@ -451,12 +454,19 @@ pub async fn mark_stale_sending_uncertain(db: &Db, before: i64, now: i64) -> DbR
     ).bind(before).bind(now).execute(pool).await.affected())?)
 }
 
-/// Claim a pending post for sending (committed before the request). False: someone else has it.
-pub async fn mark_sending(db: &Db, tenant_id: &str, id: &str, now: i64) -> DbResult<bool> {
+/// Claim a pending post for sending with the text that will go out (committed before the
+/// request). False: someone else has it.
+pub async fn mark_sending(
+    db: &Db,
+    tenant_id: &str,
+    id: &str,
+    text: &str,
+    now: i64,
+) -> DbResult<bool> {
     let n = on_pool!(db, pool => sqlx::query(
-        "UPDATE forex_posts SET status = 'sending', attempts = attempts + 1, updated_at = $3 \
+        "UPDATE forex_posts SET status = 'sending', text = $3, attempts = attempts + 1, updated_at = $4 \
          WHERE tenant_id = $1 AND id = $2 AND status = 'pending'"
-    ).bind(tenant_id).bind(id).bind(now).execute(pool).await.affected())?;
+    ).bind(tenant_id).bind(id).bind(text).bind(now).execute(pool).await.affected())?;
     Ok(n == 1)
 }
 

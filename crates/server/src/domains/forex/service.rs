@@ -21,6 +21,7 @@ use crate::db::Db;
 use crate::domains::connections::{BotCredentialResolver, BotRole};
 use crate::domains::error::{DomainError, DomainResult};
 use crate::integrations::market_data::{MarketData, MarketDataError};
+use crate::integrations::openai::OpenAiClient;
 use crate::time::Clock;
 
 /// Bars asked for when a series has none stored yet.
@@ -36,6 +37,8 @@ struct Inner {
     clock: Clock,
     market: Arc<dyn MarketData>,
     resolver: BotCredentialResolver,
+    /// Writes the notes after openings and closes when `OPENAI_API_KEY` is set.
+    ai: Option<OpenAiClient>,
     series: Mutex<HashMap<SeriesKey, Arc<Mutex<LiveSeries>>>>,
     /// Market time of the next signal check / price check, per workspace (in memory: after a
     /// restart the first tick checks at once, which is harmless).
@@ -261,6 +264,7 @@ impl ForexService {
         clock: Clock,
         market: Arc<dyn MarketData>,
         resolver: BotCredentialResolver,
+        ai: Option<OpenAiClient>,
     ) -> Self {
         ForexService {
             inner: Arc::new(Inner {
@@ -268,6 +272,7 @@ impl ForexService {
                 clock,
                 market,
                 resolver,
+                ai,
                 series: Mutex::new(HashMap::new()),
                 next_check: Mutex::new(HashMap::new()),
                 next_price: Mutex::new(HashMap::new()),
@@ -734,6 +739,7 @@ impl ForexService {
                 market_now,
                 price,
                 post,
+                self.inner.ai.is_some(),
                 now_ms,
             )
             .await;
@@ -773,7 +779,13 @@ impl ForexService {
                 }
             }
         }
-        report.posts = poster::send_due(self.db(), &self.inner.resolver, now_ms).await?;
+        report.posts = poster::send_due(
+            self.db(),
+            &self.inner.resolver,
+            self.inner.ai.as_ref(),
+            now_ms,
+        )
+        .await?;
         Ok(report)
     }
 
@@ -816,6 +828,7 @@ impl ForexService {
                         signal_id: None,
                         reply_to_key: None,
                         text,
+                        ai_context_json: None,
                         status: repo::PostStatus::Pending,
                         attempts: 0,
                         message_id: None,
