@@ -105,3 +105,48 @@ export function lineChart({ points, height = 220, ariaLabel = 'Chart', area = fa
   svg.append(labels);
   return svg;
 }
+
+/**
+ * signedBarChart({points: [{label, value, title}], height, ariaLabel}) -> <svg>
+ * Bars up from zero for positive values and down for negative ones (pips per day), on one
+ * symmetric-enough scale that always includes 0.
+ */
+export function signedBarChart({ points, height = 200, ariaLabel = 'Chart', maxLabels = 10, format = (v) => v.toLocaleString() }) {
+  const width = 720;
+  const pad = { top: 12, right: 8, bottom: 28, left: 48 };
+  const innerW = width - pad.left - pad.right;
+  const innerH = height - pad.top - pad.bottom;
+  const hi = Math.max(0, ...points.map((p) => p.value));
+  const lo = Math.min(0, ...points.map((p) => p.value));
+  const { step } = niceScale(Math.max(hi - lo, 1e-9));
+  const top = Math.max(step, Math.ceil(hi / step) * step);
+  const bottom = Math.min(0, Math.floor(lo / step) * step);
+  const range = top - bottom || 1;
+  const sy = (v) => pad.top + ((top - v) / range) * innerH;
+  const svg = el('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart', role: 'img', 'aria-label': ariaLabel, preserveAspectRatio: 'none' });
+  const grid = el('g', { class: 'chart-grid' });
+  for (let v = bottom; v <= top + step / 2; v += step) {
+    const y = sy(v);
+    grid.append(el('line', { x1: pad.left, x2: width - pad.right, y1: y, y2: y, class: Math.abs(v) < step / 2 ? 'chart-zero' : '' }));
+    grid.append(el('text', { x: pad.left - 6, y: y + 4, 'text-anchor': 'end', class: 'chart-axis' }, format(Math.abs(v) < step / 2 ? 0 : v)));
+  }
+  svg.append(grid);
+  const n = Math.max(points.length, 1);
+  const slot = innerW / n;
+  const barW = Math.max(2, Math.min(36, slot * 0.7));
+  const every = Math.ceil(n / maxLabels);
+  const bars = el('g', { class: 'chart-bars' });
+  points.forEach((p, i) => {
+    const x = pad.left + i * slot + (slot - barW) / 2;
+    const y0 = sy(0);
+    const y1 = sy(p.value);
+    const bar = el('rect', { x, y: Math.min(y0, y1), width: barW, height: Math.max(Math.abs(y1 - y0), p.value ? 1 : 0), rx: 2, class: p.value < 0 ? 'chart-bar chart-bar-neg' : 'chart-bar chart-bar-pos' });
+    bar.append(el('title', {}, p.title || `${p.label}: ${p.value}`));
+    bars.append(bar);
+    if (i % every === 0) {
+      bars.append(el('text', { x: x + barW / 2, y: height - 8, 'text-anchor': 'middle', class: 'chart-axis' }, p.label));
+    }
+  });
+  svg.append(bars);
+  return svg;
+}
