@@ -29,7 +29,12 @@ fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit(')').next().unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // Fields 14 and 15 of the file (utime, stime) are 11 and 12 after the command name.
     (ticks(11) + ticks(12)) / 100.0
 }
@@ -53,7 +58,11 @@ fn bench_backend(c: &mut Criterion, name: &str, database: Option<DatabaseConfig>
             .await
             .expect("state");
         promostack::db::migrate(&state.db).await.expect("migrate");
-        state.tenants.ensure_default().await.expect("default tenant");
+        state
+            .tenants
+            .ensure_default()
+            .await
+            .expect("default tenant");
         for i in 0..workspaces() {
             let tenant = state
                 .tenants

@@ -260,6 +260,7 @@ async fn settings_are_validated_hot_reloaded_and_a_switch_waits_for_the_open_sig
         "nothing posted without a bot"
     );
     // The settings reached the engine without a restart: the open signal has the 4 h timeout.
+    assert_eq!(open["openSignal"]["hardTimeoutMinutes"], 240, "{open}");
     let id = open["openSignal"]["signal"]["id"]
         .as_str()
         .unwrap()
@@ -343,7 +344,27 @@ async fn workspaces_never_see_each_others_signals(backend: Backend) {
     );
     app.update_forex_config(json!({"params": {"adx_threshold": 30}}))
         .await;
+    let (_, perf_b) = json_of(app.forex_performance("?days=366").await).await;
+    assert_eq!(
+        perf_b["signals"], 0,
+        "B's performance counts none of A's signals"
+    );
+    let (_, spark_b) = json_of(app.sparkline("").await).await;
+    assert_eq!(spark_b["symbol"], "XAU/USD", "B's own symbol");
+    assert!(spark_b["points"].as_array().unwrap().is_empty());
+    let (status, _) = json_of(app.set_active_strategy("conservative").await).await;
+    assert_eq!(status, 200);
+    let (status, refused) = json_of(app.backtest_forex_config(json!({})).await).await;
+    assert_eq!(
+        status, 409,
+        "B has no stored bars of its own symbol: {refused}"
+    );
     app.use_tenant(None);
+    let (_, status_a) = json_of(app.signal_bot_status().await).await;
+    assert_eq!(
+        status_a["activeStrategy"], "aggressive",
+        "B's switch stays in B"
+    );
     let (_, config_a) = json_of(app.forex_config().await).await;
     assert_ne!(
         config_a["settings"]["params"]["adx_threshold"], 30,

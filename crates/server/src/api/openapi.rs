@@ -125,11 +125,77 @@ pub struct ApiDoc;
 pub fn document_json() -> String {
     static DOC: OnceLock<String> = OnceLock::new();
     DOC.get_or_init(|| {
-        ApiDoc::openapi()
-            .to_pretty_json()
-            .expect("OpenAPI serialises")
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("OpenAPI serialises");
+        add_shared_responses(&mut doc, &crate::api::route_table());
+        serde_json::to_string_pretty(&doc).expect("OpenAPI serialises")
     })
     .clone()
+}
+
+/// The answers every route of a kind gets from the shared layers rather than its handler (the
+/// guard, the JSON and query extractors, the body limit), added to each operation that does
+/// not list them: 401/403 on signed-in routes, 503 where the database is needed, 400/413/415/422
+/// on bodies, 400/422 on query strings, 404 on paths with an id. All `{"error", "code"}`.
+fn add_shared_responses(doc: &mut serde_json::Value, routes: &[crate::http::Route]) {
+    use crate::http::Access;
+    let error = |description: &str| {
+        serde_json::json!({
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+        })
+    };
+    for route in routes {
+        let method = route.method.as_str().to_lowercase();
+        let Some(op) = doc
+            .pointer_mut(&format!(
+                "/paths/{}/{method}",
+                route.path.replace('/', "~1")
+            ))
+            .and_then(|op| op.as_object_mut())
+        else {
+            continue;
+        };
+        let has_body = op.contains_key("requestBody");
+        let has_query = op
+            .get("parameters")
+            .and_then(|p| p.as_array())
+            .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+        let mut shared: Vec<(&str, &str)> = Vec::new();
+        if route.spec.access != Access::Public {
+            shared.push(("401", "not signed in, or the session ended"));
+            shared.push(("403", "the role or workspace does not allow this"));
+        }
+        if route.spec.db_required {
+            shared.push(("503", "the database cannot answer now"));
+        }
+        if has_body {
+            shared.push(("400", "the body is not valid JSON (or multipart)"));
+            shared.push(("413", "the body is over its size limit"));
+            shared.push((
+                "415",
+                "the body is not of the content type this route takes",
+            ));
+            shared.push(("422", "a field is missing or wrong; `field` names it"));
+        }
+        if has_query {
+            shared.push(("400", "a query parameter cannot be read"));
+            shared.push(("422", "a query parameter is out of range; `field` names it"));
+        }
+        if route.path.contains('{') {
+            shared.push(("404", "no such record in this workspace"));
+        }
+        let responses = op
+            .entry("responses")
+            .or_insert_with(|| serde_json::json!({}));
+        let Some(responses) = responses.as_object_mut() else {
+            continue;
+        };
+        for (status, description) in shared {
+            responses
+                .entry(status.to_string())
+                .or_insert_with(|| error(description));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ pub struct CodesQuery {
 
 /// Generations, unique users, success rate, top templates and the usage series of the bot.
 #[utoipa::path(get, path = "/api/bot-stats", tag = "analytics",
-    params(("days" = Option<String>, Query, description = "today | yesterday | 7 | 30 | 90 (default 7)")),
+    params(("days" = Option<String>, Query, description = "today | yesterday | 7 | 30 | 90 (default 7)", pattern = "^\\s*(today|yesterday|7|30|90)\\s*$")),
     responses((status = 200, body = BotStats), (status = 400, body = ErrorBody)))]
 pub async fn bot_stats(
     State(state): State<AppState>,
@@ -67,7 +67,7 @@ fn parse_page(raw: Option<&str>) -> ApiResult<i64> {
 
 /// Popular coupon codes, 50 per page, optionally filtered by a search text.
 #[utoipa::path(get, path = "/api/bot-stats/codes", tag = "analytics",
-    params(("days" = Option<String>, Query), ("q" = Option<String>, Query), ("page" = Option<i64>, Query)),
+    params(("days" = Option<String>, Query, pattern = "^\\s*(today|yesterday|7|30|90)\\s*$"), ("q" = Option<String>, Query), ("page" = Option<i64>, Query)),
     responses((status = 200, body = CodePage), (status = 400, body = ErrorBody)))]
 pub async fn codes(
     State(state): State<AppState>,
@@ -88,7 +88,7 @@ pub async fn codes(
 
 /// Every matching code as CSV (streamed).
 #[utoipa::path(get, path = "/api/bot-stats/codes.csv", tag = "analytics",
-    params(("days" = Option<String>, Query), ("q" = Option<String>, Query)),
+    params(("days" = Option<String>, Query, pattern = "^\\s*(today|yesterday|7|30|90)\\s*$"), ("q" = Option<String>, Query)),
     responses((status = 200, content_type = "text/csv"), (status = 400, body = ErrorBody)))]
 pub async fn codes_csv(
     State(state): State<AppState>,

@@ -85,6 +85,11 @@ async fn receive(
     body: &[u8],
 ) -> ApiResult<ApiJson<WebhookAck>> {
     let presented = headers.get(SECRET_HEADER).map(|v| v.as_bytes());
+    if presented.is_none() {
+        // Telegram always sends the secret we registered: without one it is not Telegram.
+        metrics::counter!("telegram_updates_rejected_total", "reason" => "bad_secret").increment(1);
+        return Err(ApiError::Unauthorized("webhook_secret_invalid"));
+    }
     let bot = match state.telegram.verify_webhook(bot_id, presented).await? {
         Ok(bot) => bot,
         Err(WebhookAuthError::UnknownBot) => {

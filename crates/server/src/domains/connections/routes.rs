@@ -109,6 +109,9 @@ pub async fn forex_webhook(
     let presented = headers
         .get(crate::integrations::telegram::WEBHOOK_SECRET_HEADER)
         .map(|v| v.as_bytes());
+    if presented.is_none() {
+        return Err(ApiError::Unauthorized("webhook_secret_invalid"));
+    }
     let Some(tenant) = state.tenants.default_tenant().await? else {
         return Err(ApiError::NotFound("bot"));
     };

@@ -108,8 +108,10 @@ pub async fn code_rules() -> ApiJson<CodeRules> {
 pub struct ListQuery {
     /// Part of a code or note.
     search: Option<String>,
-    /// At most 500 (the default).
+    /// 1 to 500 (the default).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    #[param(minimum = 0, maximum = 1000000)]
     offset: Option<i64>,
 }
 
@@ -121,6 +123,12 @@ pub async fn list(
     ctx: RequestCtx,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<ApiJson<CouponPage>> {
+    if query.limit.is_some_and(|l| !(1..=500).contains(&l)) {
+        return Err(DomainError::invalid_field("limit", "limit must be 1 to 500").into());
+    }
+    if query.offset.is_some_and(|o| !(0..=1_000_000).contains(&o)) {
+        return Err(DomainError::invalid_field("offset", "offset must be 0 to 1000000").into());
+    }
     Ok(ApiJson(
         state
             .coupons

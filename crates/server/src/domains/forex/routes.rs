@@ -55,9 +55,13 @@ pub fn routes() -> Vec<Route> {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct SignalQuery {
-    /// `open`, `tp1`, `tp2`, `tp3`, `sl`, `timeout`, `thesis_broken`.
+    /// `open`, `tp1`, `tp2`, `tp3`, `sl`, `timeout`, `thesis_broken` (empty: any).
+    #[param(
+        pattern = "^\\s*([Oo][Pp][Ee][Nn]|[Tt][Pp][123]|[Ss][Ll]|[Tt][Ii][Mm][Ee][Oo][Uu][Tt]|[Tt][Hh][Ee][Ss][Ii][Ss]_[Bb][Rr][Oo][Kk][Ee][Nn])?\\s*$"
+    )]
     status: Option<String>,
-    /// `BUY` or `SELL`.
+    /// `BUY` or `SELL` (any case; empty: any).
+    #[param(pattern = "^\\s*([Bb][Uu][Yy]|[Ss][Ee][Ll][Ll])?\\s*$")]
     direction: Option<String>,
     strategy: Option<String>,
     /// Opened at or after (unix ms).
@@ -65,7 +69,9 @@ pub struct SignalQuery {
     /// Opened before (unix ms).
     to: Option<i64>,
     /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    #[param(minimum = 0, maximum = 1000000)]
     offset: Option<i64>,
 }
 
@@ -201,6 +207,7 @@ pub async fn get_one(
 #[serde(deny_unknown_fields)]
 pub struct DaysQuery {
     /// 1 to 366 (default 30).
+    #[param(minimum = 1, maximum = 366)]
     days: Option<i64>,
 }
 
@@ -304,6 +311,7 @@ pub async fn set_active(
 #[serde(deny_unknown_fields)]
 pub struct SparkQuery {
     /// 2 to 1000 (default 96).
+    #[param(minimum = 2, maximum = 1000)]
     points: Option<i64>,
 }
 

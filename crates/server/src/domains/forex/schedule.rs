@@ -62,14 +62,29 @@ fn internal(e: impl std::error::Error + Send + Sync + 'static) -> DomainError {
     DomainError::internal_from("forex schedule", e)
 }
 
-/// The occurrences in (`after`, `now`] (at most one of each), skipping those older than
-/// [`CATCH_UP_SECONDS`].
-pub fn due(settings: &ForexSettings, after: i64, now: i64) -> DomainResult<Vec<Occurrence>> {
+/// When the next of the three posts falls due after `now` (so a tick can skip the workspace
+/// until then).
+pub fn next_after(settings: &ForexSettings, now: i64) -> DomainResult<Option<i64>> {
     let zone: TimeZone = settings.zone()?;
+    let now_zoned = Timestamp::from_second(now)
+        .map_err(internal)?
+        .to_zoned(zone);
+    let mut next: Option<i64> = None;
+    for (_, pattern) in patterns(settings)? {
+        let cron = Cron::from_str(&pattern).map_err(internal)?;
+        if let Ok(at) = cron.find_next_occurrence(&now_zoned, false) {
+            let at = at.timestamp().as_second();
+            next = Some(next.map_or(at, |n| n.min(at)));
+        }
+    }
+    Ok(next)
+}
+
+fn patterns(settings: &ForexSettings) -> DomainResult<[(Scheduled, String); 3]> {
     let briefing = parse_hhmm("morning_briefing_at", &settings.morning_briefing_at)?;
     let recap = parse_hhmm("daily_recap_at", &settings.daily_recap_at)?;
     let weekly_day = parse_weekday(&settings.weekly_recap_day)?;
-    let patterns = [
+    Ok([
         (
             Scheduled::MorningBriefing,
             format!("{} {} * * *", briefing.minute(), briefing.hour()),
@@ -87,7 +102,14 @@ pub fn due(settings: &ForexSettings, after: i64, now: i64) -> DomainResult<Vec<O
                 weekday_name(weekly_day)
             ),
         ),
-    ];
+    ])
+}
+
+/// The occurrences in (`after`, `now`] (at most one of each), skipping those older than
+/// [`CATCH_UP_SECONDS`].
+pub fn due(settings: &ForexSettings, after: i64, now: i64) -> DomainResult<Vec<Occurrence>> {
+    let zone: TimeZone = settings.zone()?;
+    let patterns = patterns(settings)?;
     let now_zoned = Timestamp::from_second(now)
         .map_err(internal)?
         .to_zoned(zone);
@@ -167,6 +189,20 @@ mod tests {
             .map(|o| o.post_key())
             .collect();
         assert_eq!(kinds, ["daily_recap:2026-12-01"]);
+    }
+
+    #[test]
+    fn the_next_post_is_the_earliest_of_the_three() {
+        let s = settings("UTC");
+        assert_eq!(
+            next_after(&s, at("2026-11-30T06:25:00Z")).unwrap(),
+            Some(at("2026-11-30T06:30:00Z"))
+        );
+        assert_eq!(
+            next_after(&s, at("2026-11-30T06:30:00Z")).unwrap(),
+            Some(at("2026-12-01T06:20:00Z")),
+            "strictly after"
+        );
     }
 
     #[test]

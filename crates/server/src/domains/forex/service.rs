@@ -44,6 +44,8 @@ struct Inner {
     /// restart the first tick checks at once, which is harmless).
     next_check: Mutex<HashMap<String, i64>>,
     next_price: Mutex<HashMap<String, i64>>,
+    /// Market time of the next briefing or recap per workspace: ticks skip it until then.
+    next_schedule: Mutex<HashMap<String, i64>>,
     /// The last market-data error per series, for the status endpoint.
     last_error: Mutex<HashMap<SeriesKey, String>>,
 }
@@ -116,6 +118,8 @@ pub struct OpenSignalView {
     pub remaining_percent: f64,
     /// The live stop (moved to entry after the breakeven advisory, when configured).
     pub current_stop: f64,
+    /// The time limit this signal was opened with (settings changes apply to later signals).
+    pub hard_timeout_minutes: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -276,6 +280,7 @@ impl ForexService {
                 series: Mutex::new(HashMap::new()),
                 next_check: Mutex::new(HashMap::new()),
                 next_price: Mutex::new(HashMap::new()),
+                next_schedule: Mutex::new(HashMap::new()),
                 last_error: Mutex::new(HashMap::new()),
             }),
         }
@@ -352,6 +357,11 @@ impl ForexService {
             .next_check
             .lock()
             .expect("checks")
+            .remove(tenant_id);
+        self.inner
+            .next_schedule
+            .lock()
+            .expect("schedules")
             .remove(tenant_id);
         self.config(tenant_id).await
     }
@@ -799,6 +809,23 @@ impl ForexService {
         now_ms: i64,
     ) -> DomainResult<usize> {
         let tenant = row.tenant_id.as_str();
+        let next = self
+            .inner
+            .next_schedule
+            .lock()
+            .expect("schedules")
+            .get(tenant)
+            .copied();
+        if next.is_some_and(|at| market_now < at) {
+            return Ok(0);
+        }
+        if let Some(at) = schedule::next_after(settings, market_now)? {
+            self.inner
+                .next_schedule
+                .lock()
+                .expect("schedules")
+                .insert(tenant.to_string(), at);
+        }
         let Some(last_ms) = row.last_schedule_at else {
             let mut tx = self.db().begin().await?;
             repo::set_last_schedule(&mut tx, tenant, market_now * 1000).await?;
@@ -975,5 +1002,6 @@ fn open_view(row: &SignalRow, price: Option<f64>) -> DomainResult<OpenSignalView
         progress_to_tp1: price.zip(header).map(|(p, h)| h.progress_to_tp1(p)),
         remaining_percent: remaining * 100.0,
         current_stop: stop,
+        hard_timeout_minutes: state.as_ref().map(|s| s.timing.hard_timeout_minutes),
     })
 }

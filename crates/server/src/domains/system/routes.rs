@@ -83,7 +83,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 /// Prometheus text exposition. On the public port only with `Authorization: Bearer
 /// METRICS_TOKEN` (404 when no token is configured: serve it on `METRICS_ADDR` instead).
 #[utoipa::path(get, path = "/metrics", tag = "system",
-    params(("Authorization" = String, Header, description = "Bearer METRICS_TOKEN")),
+    params(("Authorization" = Option<String>, Header, description = "Bearer METRICS_TOKEN (required when METRICS_TOKEN is set; without it /metrics is not on this port)")),
     responses((status = 200, content_type = "text/plain"), (status = 401, body = crate::http::error::ErrorBody),
         (status = 404, body = crate::http::error::ErrorBody, description = "no METRICS_TOKEN: /metrics is not on this port")))]
 pub async fn metrics_text(

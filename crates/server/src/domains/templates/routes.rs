@@ -262,7 +262,7 @@ pub async fn replace_assets(
 
 /// Remove the template's logo.
 #[utoipa::path(delete, path = "/api/templates/{id}/logo", tag = "templates", params(("id" = String, Path)),
-    responses((status = 200, body = Template)))]
+    responses((status = 200, body = Template), (status = 409, body = ErrorBody, description = "the template was changed meanwhile")))]
 pub async fn remove_logo(
     State(state): State<AppState>,
     ctx: RequestCtx,
