@@ -98,12 +98,30 @@ fn bench_backend(c: &mut Criterion, name: &str, database: Option<DatabaseConfig>
             ticks.set(ticks.get() + 1);
         })
     });
-    group.finish();
     let (cpu, wall) = (cpu_seconds() - cpu0, wall0.elapsed().as_secs_f64());
     eprintln!(
         "{name}: {} ticks, {cycles} cycles in the last; CPU {:.1} ms per tick ({:.0} % of one core over {:.1} s)",
         ticks.get(),
         cpu * 1000.0 / ticks.get() as f64,
+        100.0 * cpu / wall,
+        wall
+    );
+    // Between bars: nothing is due, which is what the 1 s tick sees almost always.
+    let idle = std::cell::Cell::new(0u64);
+    let (cpu0, wall0) = (cpu_seconds(), std::time::Instant::now());
+    group.bench_function("idle tick", |b| {
+        b.iter(|| {
+            let report = runtime.block_on(state.forex.tick()).expect("tick");
+            assert_eq!(report.cycles, 0);
+            idle.set(idle.get() + 1);
+        })
+    });
+    group.finish();
+    let (cpu, wall) = (cpu_seconds() - cpu0, wall0.elapsed().as_secs_f64());
+    eprintln!(
+        "{name}: {} idle ticks; CPU {:.2} ms per tick ({:.0} % of one core over {:.1} s)",
+        idle.get(),
+        cpu * 1000.0 / idle.get() as f64,
         100.0 * cpu / wall,
         wall
     );
