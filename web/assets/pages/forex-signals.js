@@ -91,12 +91,12 @@ function historyTable(page) {
       h('td', {}, badge(s.direction, s.direction === 'BUY' ? 'success' : 'danger')),
       h('td', {}, s.entry.toFixed(d)),
       h('td', { class: 'col-muted' }, s.stopLoss.toFixed(d)),
-      h('td', { class: 'col-muted' }, s.takeProfits.map((t) => t.toFixed(d)).join(' / ')),
+      h('td', { class: 'col-muted fx-tps' }, s.takeProfits.map((t, i) => h('div', {}, `TP${i + 1} ${t.toFixed(d)}`))),
       h('td', {}, outcome(s.status)),
       h('td', { class: tone(s.netPips || 0) }, s.netPips === null ? '—' : signed(s.netPips)));
   });
   return h('div', { class: 'table-wrap' }, h('table', { class: 'table fx-table', id: 'fx-history-table' },
-    h('thead', {}, h('tr', {}, ['#', 'Opened (UTC)', 'Side', 'Entry', 'Stop', 'TP1 / TP2 / TP3', 'Outcome', 'Pips'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', {}, h('tr', {}, ['#', 'Opened (UTC)', 'Side', 'Entry', 'Stop', 'Targets', 'Outcome', 'Pips'].map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, rows)));
 }
 
