@@ -95,7 +95,7 @@ async fn replay_matches_the_backtest_and_posts_each_event_once(backend: Backend)
     assert_eq!(first["posting"], "connected");
     assert!(all_signals(&app).await.is_empty());
 
-    let played = 400;
+    let played = 1200;
     play(&app, &clock, played).await;
     let signals = all_signals(&app).await;
 
@@ -146,9 +146,31 @@ async fn replay_matches_the_backtest_and_posts_each_event_once(backend: Backend)
 
     // Every event was posted once, in order; updates reply to their signal's message.
     let mut expected = 0;
+    let mut kinds = std::collections::BTreeSet::new();
     for s in &signals {
-        expected += events_of(&app, s["id"].as_str().unwrap()).await.len();
+        let events = events_of(&app, s["id"].as_str().unwrap()).await;
+        expected += events.len();
+        kinds.extend(
+            events
+                .iter()
+                .map(|e| e["kind"].as_str().unwrap().to_string()),
+        );
     }
+    // The lifecycle end to end: openings, guidance, re-validation and every kind of close.
+    for kind in [
+        "opened",
+        "progress",
+        "breakeven",
+        "tp1",
+        "stop_loss",
+        "timeout",
+    ] {
+        assert!(kinds.contains(kind), "no {kind} event in {kinds:?}");
+    }
+    assert!(
+        kinds.contains("thesis_weakening") || kinds.contains("thesis_broken"),
+        "a re-validation event: {kinds:?}"
+    );
     let sent = fake.wait_sent(VIP_CHANNEL, expected).await;
     assert_eq!(sent.len(), expected, "one message per event");
     let mut opening: std::collections::HashMap<String, i64> = Default::default();
@@ -648,7 +670,96 @@ async fn ai_notes_use_only_engine_numbers_and_fall_back_to_templates(backend: Ba
     assert!(facts.starts_with("New signal EUR/USD"), "{facts}");
 }
 
+/// Two workspaces' schedulers side by side: each with its own settings, Signal Bot and VIP
+/// channel, its own signal numbers; nothing of one reaches the other's channel.
+async fn two_workspaces_run_separate_schedulers(backend: Backend) {
+    use promostack_testkit::telegram::{ChatKind, Member};
+    const B_TOKEN: &str = "7300003:AAH-desk_b_signals-token-01234567";
+    const B_VIP: i64 = -1_002_000_000_001;
+    let fake = FakeTelegram::start().await;
+    let clock = Clock::fixed(T0_MS);
+    let app = app(backend, &fake, &clock).await;
+    app.connect_signal_bot(&fake).await;
+    app.update_forex_config(json!({"enabled": true, "symbol": "EUR/USD", "timeframe": "1h"}))
+        .await;
+    let b = app.create_tenant("Desk B", "desk-b").await;
+    app.use_tenant(Some(&b));
+    fake.add_bot(B_TOKEN, "desk_b_signals_bot");
+    fake.add_chat(B_VIP, ChatKind::Channel, "Desk B VIP", Some("desk_b_vip"));
+    fake.set_bot_member(B_TOKEN, B_VIP, Member::admin());
+    let saved = app
+        .request(reqwest::Method::PUT, "/api/connections/signal-bot")
+        .json(&json!({"token": B_TOKEN, "vipChannel": "@desk_b_vip"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 200);
+    // B trades around the clock (no session filter): other signals than A's.
+    app.update_forex_config(json!({
+        "enabled": true, "symbol": "EUR/USD", "timeframe": "1h",
+        "params": {"session_filter_enabled": false}
+    }))
+    .await;
+    app.use_tenant(None);
+    play(&app, &clock, 0).await;
+    play(&app, &clock, 300).await;
+    app.use_tenant(Some(&b));
+    wait_for("B's cycles", Duration::from_secs(30), async || {
+        let s = app.signal_bot_status_json().await;
+        (s["lastBarClose"] == s["marketTime"]).then_some(())
+    })
+    .await;
+    let signals_b = all_signals(&app).await;
+    let mut events_b = 0;
+    for s in &signals_b {
+        events_b += events_of(&app, s["id"].as_str().unwrap()).await.len();
+    }
+    app.use_tenant(None);
+    let signals_a = all_signals(&app).await;
+    let mut events_a = 0;
+    for s in &signals_a {
+        events_a += events_of(&app, s["id"].as_str().unwrap()).await.len();
+    }
+    assert!(!signals_a.is_empty() && !signals_b.is_empty());
+    assert_eq!(signals_a[0]["number"], 1, "A numbers its own signals");
+    assert_eq!(signals_b[0]["number"], 1, "B numbers its own signals");
+    let opened = |list: &[Value]| -> Vec<i64> {
+        list.iter()
+            .map(|s| s["openedAt"].as_i64().unwrap())
+            .collect()
+    };
+    assert_ne!(
+        opened(&signals_a),
+        opened(&signals_b),
+        "B's settings made B's signals"
+    );
+    // Each channel: its workspace's events, plus its own briefing and recaps.
+    let event_posts = |chat: i64| {
+        fake.sent_to(chat)
+            .iter()
+            .filter(|c| {
+                let t = c.text().unwrap();
+                !(t.starts_with("MORNING BRIEFING") || t.contains(" RECAP "))
+            })
+            .count()
+    };
+    wait_for("every event posted", Duration::from_secs(30), async || {
+        (event_posts(VIP_CHANNEL) >= events_a && event_posts(B_VIP) >= events_b).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(event_posts(VIP_CHANNEL), events_a);
+    assert_eq!(event_posts(B_VIP), events_b);
+    for call in fake.sent_to(B_VIP) {
+        assert_eq!(call.token, B_TOKEN, "B's channel gets B's bot only");
+    }
+    for call in fake.sent_to(VIP_CHANNEL) {
+        assert_ne!(call.token, B_TOKEN);
+    }
+}
+
 backend_tests!(
+    two_workspaces_run_separate_schedulers,
     ai_notes_use_only_engine_numbers_and_fall_back_to_templates,
     recaps_briefings_and_operator_commands,
     twelve_data_fetches_only_new_bars_and_reports_its_errors,
