@@ -186,13 +186,7 @@ impl SignalEngine {
         close_time: UnixSeconds,
         snapshot: &IndicatorSnapshot,
     ) -> EngineStep {
-        let obs = Observation::Bar {
-            open: bar.open,
-            high: bar.high,
-            low: bar.low,
-            close: bar.close,
-        };
-        let mut step = self.observe(close_time, obs, Some(snapshot));
+        let mut step = self.monitor_bar(bar, close_time, snapshot);
         let opened = self.check_for_signal(close_time, snapshot);
         step.events.extend(opened.events);
         step
