@@ -426,6 +426,18 @@ async fn bad_input_gets_json_errors(backend: Backend) {
         .await
         .unwrap();
     expect_error(response, 413, "payload_too_large").await;
+    // Multipart routes answer a body that is not multipart with the same JSON error shape.
+    for content_type in ["application/json", "multipart/form-data"] {
+        let response = app
+            .client
+            .post(app.url("/api/templates"))
+            .header("content-type", content_type)
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        expect_error(response, 415, "unsupported_media_type").await;
+    }
     expect_error(
         app.client
             .get(app.url("/api/no-such-route"))

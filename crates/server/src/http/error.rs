@@ -2,6 +2,7 @@
 //! when one input is at fault) and a status. Domain errors become HTTP errors here, in one
 //! `From`, and nowhere else.
 use axum::Json;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -194,6 +195,16 @@ impl From<JsonRejection> for ApiError {
             }
             other => ApiError::BadRequest(other.body_text()),
         }
+    }
+}
+
+impl From<MultipartRejection> for ApiError {
+    fn from(rejection: MultipartRejection) -> Self {
+        // No multipart Content-Type (or no boundary): the body is not of the kind this takes.
+        ApiError::UnsupportedMediaType(format!(
+            "expected a multipart/form-data body: {}",
+            rejection.body_text()
+        ))
     }
 }
 

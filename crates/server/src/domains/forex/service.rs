@@ -149,6 +149,7 @@ pub struct Sparkline {
     pub symbol: String,
     pub timeframe: String,
     /// `[unix ms of the bar's close, close price]`, oldest first.
+    #[schema(value_type = Vec<Vec<f64>>)]
     pub points: Vec<(i64, f64)>,
 }
 

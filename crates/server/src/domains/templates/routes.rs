@@ -16,7 +16,7 @@ use crate::auth::Role;
 use crate::domains::coupons::CouponCode;
 use crate::domains::error::DomainError;
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{Access, ApiJson, RequestCtx, Route};
+use crate::http::{Access, ApiJson, ApiMultipart, RequestCtx, Route};
 use crate::state::AppState;
 
 /// Uploads carry images (each ≤ 25 MB, decoded ≤ 16 MP).
@@ -186,7 +186,7 @@ async fn read_upload(mut multipart: Multipart) -> ApiResult<Upload> {
 pub async fn create(
     State(state): State<AppState>,
     ctx: RequestCtx,
-    multipart: Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<(StatusCode, ApiJson<Template>)> {
     let upload = read_upload(multipart).await?;
     let name = upload.fields.get("name").cloned().unwrap_or_default();
@@ -243,7 +243,7 @@ pub async fn replace_assets(
     State(state): State<AppState>,
     ctx: RequestCtx,
     Path(id): Path<String>,
-    multipart: Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<ApiJson<Template>> {
     let upload = read_upload(multipart).await?;
     if upload.images.is_empty() && upload.logo.is_none() && upload.font.is_none() {
