@@ -16,6 +16,7 @@ pub mod domains;
 pub mod http;
 pub mod ids;
 pub mod integrations;
+pub mod serde_int;
 pub mod state;
 pub mod storage;
 pub mod time;

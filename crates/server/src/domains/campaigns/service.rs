@@ -151,7 +151,9 @@ pub struct CampaignInput {
     pub title: String,
     #[serde(default)]
     pub description: String,
+    #[serde(deserialize_with = "crate::serde_int::i64")]
     pub starts_at: Millis,
+    #[serde(deserialize_with = "crate::serde_int::i64")]
     pub ends_at: Millis,
     /// Platform ids: instagram, tiktok, x, facebook, telegram, youtube.
     pub platforms: Vec<String>,

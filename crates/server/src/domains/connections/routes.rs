@@ -274,6 +274,7 @@ pub async fn rotate_secret(
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TestMessage {
     /// Where to send it; the VIP channel when omitted.
+    #[serde(default, deserialize_with = "crate::serde_int::option_i64")]
     chat_id: Option<i64>,
 }
 

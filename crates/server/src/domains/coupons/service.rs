@@ -343,7 +343,7 @@ pub struct CouponInput {
     #[serde(default)]
     pub active: Option<bool>,
     /// Unix ms; null: never expires.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::serde_int::option_i64")]
     pub expires_at: Option<i64>,
     #[serde(default)]
     pub note: Option<String>,
