@@ -101,8 +101,7 @@ impl ForexService {
                     (RecapPeriod::Weekly, now - 7 * day)
                 };
                 let rows =
-                    repo::closed_between(self.db_ref(), tenant, from * 1000, (now + 1) * 1000)
-                        .await?;
+                    repo::closed_between(self.db(), tenant, from * 1000, (now + 1) * 1000).await?;
                 let closed: Vec<_> = rows.iter().filter_map(closed_signal).collect();
                 recap_message(period, from, now + 1, &closed)
             }

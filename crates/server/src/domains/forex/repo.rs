@@ -505,23 +505,3 @@ pub async fn message_id_of(db: &Db, tenant_id: &str, post_key: &str) -> DbResult
     ).bind(tenant_id).bind(post_key).fetch_optional(pool).await)?
     .flatten())
 }
-
-pub async fn posts_of_signal(db: &Db, tenant_id: &str, signal_id: &str) -> DbResult<Vec<PostRow>> {
-    let sql = format!(
-        "SELECT {POST_COLUMNS} FROM forex_posts WHERE tenant_id = $1 AND signal_id = $2 ORDER BY created_at, post_key"
-    );
-    Ok(
-        on_pool!(db, pool => sqlx::query_as::<_, PostRow>(sqlx::AssertSqlSafe(sql))
-        .bind(tenant_id).bind(signal_id).fetch_all(pool).await)?,
-    )
-}
-
-pub async fn posts(db: &Db, tenant_id: &str, limit: i64) -> DbResult<Vec<PostRow>> {
-    let sql = format!(
-        "SELECT {POST_COLUMNS} FROM forex_posts WHERE tenant_id = $1 ORDER BY created_at DESC, post_key DESC LIMIT $2"
-    );
-    Ok(
-        on_pool!(db, pool => sqlx::query_as::<_, PostRow>(sqlx::AssertSqlSafe(sql))
-        .bind(tenant_id).bind(limit).fetch_all(pool).await)?,
-    )
-}

@@ -235,6 +235,19 @@ fn internal(context: &str, e: impl std::error::Error + Send + Sync + 'static) ->
     DomainError::internal_from(context.to_string(), e)
 }
 
+fn config_view(row: Option<&ConfigRow>) -> DomainResult<ForexConfigView> {
+    let (settings, queued_strategy, paused) = match row {
+        Some(row) => (settings_of(row)?, row.queued_strategy.clone(), row.paused),
+        None => (ForexSettings::default(), None, false),
+    };
+    Ok(ForexConfigView {
+        settings,
+        queued_strategy,
+        paused,
+        strategies: strategy_names().iter().map(|s| s.to_string()).collect(),
+    })
+}
+
 fn settings_of(row: &ConfigRow) -> DomainResult<ForexSettings> {
     serde_json::from_str(&row.settings_json).map_err(|e| internal("stored forex settings", e))
 }
@@ -291,11 +304,7 @@ impl ForexService {
         self.inner.market.as_ref()
     }
 
-    fn db(&self) -> &Db {
-        &self.inner.db
-    }
-
-    pub(super) fn db_ref(&self) -> &Db {
+    pub(super) fn db(&self) -> &Db {
         &self.inner.db
     }
 
@@ -312,17 +321,7 @@ impl ForexService {
         &self,
         tenant_id: &T,
     ) -> DomainResult<ForexConfigView> {
-        let row = self.config_row(tenant_id.as_ref()).await?;
-        let (settings, queued_strategy, paused) = match &row {
-            Some(row) => (settings_of(row)?, row.queued_strategy.clone(), row.paused),
-            None => (ForexSettings::default(), None, false),
-        };
-        Ok(ForexConfigView {
-            settings,
-            queued_strategy,
-            paused,
-            strategies: strategy_names().iter().map(|s| s.to_string()).collect(),
-        })
+        config_view(self.config_row(tenant_id.as_ref()).await?.as_ref())
     }
 
     /// A partial update (`patch`: any settings fields), validated as a whole; nothing is
@@ -520,8 +519,8 @@ impl ForexService {
         tenant_id: &T,
     ) -> DomainResult<SignalBotStatus> {
         let tenant_id = tenant_id.as_ref();
-        let view = self.config(tenant_id).await?;
         let row = self.config_row(tenant_id).await?;
+        let view = config_view(row.as_ref())?;
         let settings = &view.settings;
         let open = repo::open_signal(self.db(), tenant_id).await?;
         let last =
@@ -962,23 +961,6 @@ impl ForexService {
         signal_id: &str,
     ) -> DomainResult<Vec<repo::EventRow>> {
         Ok(repo::events_of(self.db(), tenant_id.as_ref(), signal_id).await?)
-    }
-
-    /// The posts of a signal, oldest first (tests, the signal's detail).
-    pub async fn posts_of_signal<T: AsRef<str> + ?Sized>(
-        &self,
-        tenant_id: &T,
-        signal_id: &str,
-    ) -> DomainResult<Vec<repo::PostRow>> {
-        Ok(repo::posts_of_signal(self.db(), tenant_id.as_ref(), signal_id).await?)
-    }
-
-    pub async fn recent_posts<T: AsRef<str> + ?Sized>(
-        &self,
-        tenant_id: &T,
-        limit: i64,
-    ) -> DomainResult<Vec<repo::PostRow>> {
-        Ok(repo::posts(self.db(), tenant_id.as_ref(), limit).await?)
     }
 }
 
